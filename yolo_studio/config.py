@@ -1,0 +1,200 @@
+"""Training configuration and storage settings.
+
+``TrainingConfig`` holds every training parameter, validated on construction, with the seed's
+defaults. ``StudioSettings`` says where datasets and models live on disk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+from .errors import ValidationError
+from .names import validate_name
+
+#: Base models offered in the UI: pretrained weights (need a download or a local copy) and
+#: architecture yamls (train from scratch, offline).
+BASE_MODELS = (
+    "yolo11n.pt", "yolo11s.pt", "yolo11m.pt",
+    "yolo11n.yaml", "yolo11s.yaml", "yolo11m.yaml",
+)
+OPTIMIZERS = ("AdamW", "Adam", "SGD", "RMSProp", "NAdam", "RAdam")
+
+Batch = Union[int, float]
+
+
+def _check(cond: bool, message: str) -> None:
+    if not cond:
+        raise ValidationError(message)
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Every parameter of one training job, validated on construction.
+
+    Attributes:
+        dataset: Dataset name in the DatasetStore.
+        base_model: ``yolo11n.pt``-style weights (pretrained), a ``.yaml`` architecture (train from
+            scratch), or a path to a local ``.pt`` file.
+        epochs: Number of epochs, >= 1.
+        batch: Images per batch: an int >= 1, ``-1`` for Ultralytics AutoBatch, or a float in
+            (0, 1) meaning that fraction of GPU memory for AutoBatch.
+        imgsz: Training image size in pixels; not a multiple of 32 is rounded up, with a note.
+        patience: Epochs without val improvement before early stopping (0 disables it).
+        freeze_layers: Number of leading model modules to freeze (0 = none). Ignored, with a note,
+            when ``base_model`` is a ``.yaml`` (it would freeze random weights).
+        lr0: Initial learning rate. Reaches the optimizer because ``optimizer`` is explicit.
+        lrf: Final learning rate as a fraction (0-1) of lr0.
+        model_name: Name to register the model under; None = generated from time.
+        max_gpu_memory_percent: Cap on this process's CUDA memory, a fraction 0-1 (not 0-100);
+            also the AutoBatch fraction when batch is -1.
+        optimizer: Ultralytics optimizer name; never "auto" (auto ignores lr0).
+        workers: Dataloader worker processes.
+        device: Ultralytics device string ("" = automatic, "cpu", "0", ...).
+        seed: Random seed for reproducible runs.
+        stop_on_resource_alert: Request a graceful stop when a resource threshold is exceeded.
+        notes: Messages about adjustments made during validation (read-only, filled in).
+    """
+
+    dataset: str = "bccd"
+    base_model: str = "yolo11n.pt"
+    epochs: int = 100
+    batch: Batch = 16
+    imgsz: int = 640
+    patience: int = 20
+    freeze_layers: int = 10
+    lr0: float = 0.001
+    lrf: float = 0.01
+    model_name: str | None = None
+    max_gpu_memory_percent: float = 0.8
+    optimizer: str = "AdamW"
+    workers: int = 2
+    device: str = ""
+    seed: int = 0
+    stop_on_resource_alert: bool = False
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        notes = list(self.notes)
+        validate_name(self.dataset, "Dataset name")
+        if self.model_name is not None:
+            validate_name(self.model_name, "Model name")
+        _check(bool(str(self.base_model).strip()), "Choose a base model.")
+        _check(isinstance(self.epochs, int) and self.epochs >= 1, "epochs must be an integer >= 1.")
+        self._check_batch()
+        _check(isinstance(self.imgsz, int) and self.imgsz >= 32,
+               "imgsz must be an integer >= 32 (pixels).")
+        if self.imgsz % 32:
+            rounded = (self.imgsz + 31) // 32 * 32
+            notes.append(f"imgsz {self.imgsz} is not a multiple of 32; using {rounded}.")
+            object.__setattr__(self, "imgsz", rounded)
+        _check(isinstance(self.patience, int) and self.patience >= 0, "patience must be >= 0.")
+        _check(isinstance(self.freeze_layers, int) and self.freeze_layers >= 0,
+               "freeze_layers must be >= 0.")
+        _check(0 < self.lr0 <= 1, "lr0 must be in (0, 1].")
+        _check(0 <= self.lrf <= 1, "lrf must be between 0 and 1 (a fraction of lr0).")
+        _check(0 <= self.max_gpu_memory_percent <= 1,
+               "max_gpu_memory_percent must be a fraction between 0 and 1 (0.8 = 80%).")
+        _check(self.optimizer in OPTIMIZERS,
+               f"optimizer must be one of {', '.join(OPTIMIZERS)} (not 'auto', which ignores lr0).")
+        _check(isinstance(self.workers, int) and self.workers >= 0, "workers must be >= 0.")
+        if self.from_scratch and self.freeze_layers:
+            notes.append(f"freeze_layers={self.freeze_layers} ignored: {self.base_model} trains "
+                         "from scratch, freezing would freeze random weights.")
+            object.__setattr__(self, "freeze_layers", 0)
+        object.__setattr__(self, "notes", tuple(dict.fromkeys(notes)))
+
+    def _check_batch(self) -> None:
+        b = self.batch
+        ok = (isinstance(b, int) and not isinstance(b, bool) and (b >= 1 or b == -1)) or (
+            isinstance(b, float) and (0 < b < 1 or b == -1 or (b >= 1 and b.is_integer())))
+        _check(ok, "batch must be an integer >= 1, -1 for AutoBatch, or a fraction in (0, 1) "
+                   "of GPU memory.")
+        if isinstance(b, float) and b >= 1 or b == -1.0:
+            object.__setattr__(self, "batch", int(b))
+
+    @property
+    def from_scratch(self) -> bool:
+        """True when the base model is an architecture ``.yaml`` (random initial weights)."""
+        return str(self.base_model).lower().endswith((".yaml", ".yml"))
+
+    def to_train_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for Ultralytics ``model.train()`` (without data/project/name).
+
+        ``batch=-1`` becomes the fraction ``max_gpu_memory_percent`` so AutoBatch respects the cap.
+        """
+        batch: Batch = self.batch
+        if batch == -1 and 0 < self.max_gpu_memory_percent < 1:
+            batch = self.max_gpu_memory_percent
+        kwargs: dict[str, Any] = dict(
+            epochs=self.epochs, batch=batch, imgsz=self.imgsz, patience=self.patience or
+            self.epochs + 1, lr0=self.lr0, lrf=self.lrf, optimizer=self.optimizer,
+            workers=self.workers, seed=self.seed, plots=True, exist_ok=True, verbose=False)
+        if self.freeze_layers:
+            kwargs["freeze"] = self.freeze_layers
+        if self.device:
+            kwargs["device"] = self.device
+        return kwargs
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of the fields (for config.yaml and the job queue)."""
+        data = dataclasses.asdict(self)
+        data["notes"] = list(self.notes)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainingConfig":
+        """Build from ``to_dict()`` output; unknown keys are ignored.
+
+        Raises:
+            ValidationError: a field is invalid.
+        """
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["notes"] = tuple(values.get("notes") or ())
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class StudioSettings:
+    """Where the studio keeps its files.
+
+    Attributes:
+        root: Storage root. ``root/datasets/<name>/`` holds datasets, ``root/models/<dataset>/``
+            the registries and model folders, ``root/jobs/`` the queue and run folders.
+    """
+
+    root: Path
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.root / "datasets"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.root / "jobs"
+
+    @classmethod
+    def resolve(cls, root: str | os.PathLike[str] | None = None) -> "StudioSettings":
+        """Pick the storage root: the argument, else ``$YOLO_STUDIO_ROOT``, else ``/data/yolo_studio``
+        when ``/data`` is a writable folder (Hugging Face Spaces persistent disk), else the project
+        folder (the one holding ``app.py``)."""
+        chosen = root or os.environ.get("YOLO_STUDIO_ROOT")
+        if not chosen:
+            data = Path("/data")
+            if data.is_dir() and os.access(data, os.W_OK):
+                chosen = data / "yolo_studio"
+            else:
+                chosen = Path(__file__).resolve().parent.parent
+        return cls(root=Path(chosen).expanduser().resolve())
+
+
+#: The built-in sample datasets shipped in the repository (copied into the storage root on start).
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
