@@ -113,7 +113,7 @@ class TrainingConfig:
             isinstance(b, float) and (0 < b < 1 or b == -1 or (b >= 1 and b.is_integer())))
         _check(ok, "batch must be an integer >= 1, -1 for AutoBatch, or a fraction in (0, 1) "
                    "of GPU memory.")
-        if isinstance(b, float) and b >= 1 or b == -1.0:
+        if isinstance(b, float) and (b >= 1 or b == -1):
             object.__setattr__(self, "batch", int(b))
 
     @property
@@ -130,8 +130,7 @@ class TrainingConfig:
         if batch == -1 and 0 < self.max_gpu_memory_percent < 1:
             batch = self.max_gpu_memory_percent
         kwargs: dict[str, Any] = dict(
-            epochs=self.epochs, batch=batch, imgsz=self.imgsz, patience=self.patience or
-            self.epochs + 1, lr0=self.lr0, lrf=self.lrf, optimizer=self.optimizer,
+            epochs=self.epochs, batch=batch, imgsz=self.imgsz, patience=self.patience, lr0=self.lr0, lrf=self.lrf, optimizer=self.optimizer,
             workers=self.workers, seed=self.seed, plots=True, exist_ok=True, verbose=False)
         if self.freeze_layers:
             kwargs["freeze"] = self.freeze_layers

@@ -1,0 +1,80 @@
+"""The import rules of docs/ARCHITECTURE.md, checked on the source with the ast module."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "yolo_studio"
+
+# Which yolo_studio sub-packages each layer may import.
+LAYER_ALLOWED = {
+    "config": {"errors", "names", "config"},
+    "errors": set(),
+    "names": {"errors"},
+    "persistence": {"config", "errors", "names", "persistence"},
+    "resources": {"config", "errors", "resources"},
+    "training": {"config", "errors", "names", "persistence", "resources", "training"},
+    "ui": {"config", "errors", "names", "persistence", "resources", "training", "ui"},
+    "cli": {"config", "errors", "names", "persistence", "resources", "training"},
+    "__main__": {"cli"},
+    "__init__": set(),
+}
+
+
+def _modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py"))
+
+
+def _layer(path: Path) -> str:
+    rel = path.relative_to(PACKAGE)
+    return rel.parts[0].removesuffix(".py")
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative import: resolve against the file's package
+                base = path.relative_to(PACKAGE.parent).with_suffix("").parts[:-node.level]
+                module = ".".join(base + ((node.module,) if node.module else ()))
+                names.add(module)
+                if not node.module:
+                    names.update(".".join(base + (a.name,)) for a in node.names)
+            elif node.module:
+                names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_layers_import_only_downwards(path: Path) -> None:
+    layer = _layer(path)
+    allowed = LAYER_ALLOWED[layer]
+    for name in _imports(path):
+        parts = name.split(".")
+        if parts[0] != "yolo_studio" or len(parts) < 2:
+            continue
+        assert parts[1] in allowed, f"{path.name} ({layer}) must not import {name}"
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_gradio_and_ultralytics_stay_in_their_modules(path: Path) -> None:
+    imports = {n.split(".")[0] for n in _imports(path)}
+    if "gradio" in imports:
+        assert _layer(path) == "ui", f"{path} imports gradio"
+    if "ultralytics" in imports:
+        assert path.name == "ultralytics_backend.py", f"{path} imports ultralytics"
+
+
+def test_importing_the_package_imports_no_heavy_library() -> None:
+    code = ("import sys, yolo_studio, yolo_studio.config, yolo_studio.training.snapshot;"
+            "heavy = {'torch', 'ultralytics', 'gradio'} & set(sys.modules); print(sorted(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

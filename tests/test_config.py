@@ -1,0 +1,70 @@
+"""TrainingConfig validation, defaults and the kwargs handed to Ultralytics."""
+
+from __future__ import annotations
+
+import pytest
+
+from yolo_studio.config import StudioSettings, TrainingConfig
+from yolo_studio.errors import ValidationError
+
+
+def test_seed_defaults() -> None:
+    c = TrainingConfig()
+    assert (c.epochs, c.batch, c.imgsz, c.patience, c.freeze_layers) == (100, 16, 640, 20, 10)
+    assert (c.lr0, c.lrf, c.max_gpu_memory_percent, c.model_name) == (0.001, 0.01, 0.8, None)
+
+
+def test_explicit_optimizer_so_lr0_reaches_it() -> None:
+    kwargs = TrainingConfig(lr0=0.0123).to_train_kwargs()
+    assert kwargs["optimizer"] != "auto" and kwargs["lr0"] == 0.0123
+    with pytest.raises(ValidationError, match="auto"):
+        TrainingConfig(optimizer="auto")
+
+
+def test_imgsz_rounded_up_with_a_note() -> None:
+    c = TrainingConfig(imgsz=100)
+    assert c.imgsz == 128
+    assert any("imgsz 100" in n for n in c.notes)
+
+
+def test_freeze_ignored_for_from_scratch_yaml() -> None:
+    c = TrainingConfig(base_model="yolo11n.yaml", freeze_layers=10)
+    assert c.from_scratch and c.freeze_layers == 0
+    assert "freeze" not in c.to_train_kwargs()
+    assert any("random weights" in n for n in c.notes)
+    assert TrainingConfig(base_model="yolo11n.pt").to_train_kwargs()["freeze"] == 10
+
+
+@pytest.mark.parametrize("batch", [16, -1, 0.5, 8.0])
+def test_valid_batches(batch) -> None:
+    TrainingConfig(batch=batch)
+
+
+def test_autobatch_uses_the_gpu_memory_fraction() -> None:
+    assert TrainingConfig(batch=-1, max_gpu_memory_percent=0.6).to_train_kwargs()["batch"] == 0.6
+    assert TrainingConfig(batch=8.0).batch == 8 and isinstance(TrainingConfig(batch=8.0).batch, int)
+
+
+@pytest.mark.parametrize("field,value", [
+    ("epochs", 0), ("batch", 0), ("batch", -2), ("batch", 1.5), ("batch", True), ("imgsz", 16),
+    ("lrf", 1.5), ("lrf", -0.1), ("lr0", 0), ("max_gpu_memory_percent", 80), ("patience", -1),
+    ("freeze_layers", -1), ("workers", -1), ("dataset", "../etc"), ("model_name", "a/b"),
+    ("base_model", " "),
+])
+def test_invalid_values_are_refused(field, value) -> None:
+    with pytest.raises(ValidationError):
+        TrainingConfig(**{field: value})
+
+
+def test_round_trip_through_dict() -> None:
+    c = TrainingConfig(base_model="yolo11n.yaml", imgsz=100, model_name="m1")
+    again = TrainingConfig.from_dict({**c.to_dict(), "unknown_key": 1})
+    assert again == c and again.imgsz == 128
+
+
+def test_settings_root_from_env(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("YOLO_STUDIO_ROOT", str(tmp_path))
+    s = StudioSettings.resolve()
+    assert s.root == tmp_path.resolve()
+    assert s.models_dir == tmp_path.resolve() / "models"
+    assert StudioSettings.resolve(tmp_path / "x").root == (tmp_path / "x").resolve()
