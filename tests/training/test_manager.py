@@ -1,0 +1,282 @@
+"""TrainingManager with the real stores and UltralyticsBackend over the fake Ultralytics."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from types import SimpleNamespace
+
+import pytest
+from conftest import TINY
+from fake_ultralytics import FakeYOLO, Gate
+
+from yolo_studio.config import StudioSettings, TrainingConfig
+from yolo_studio.errors import DatasetError, NotFoundError, ValidationError
+from yolo_studio.training.manager import TrainingManager
+from yolo_studio.training.queue import JobQueue
+from yolo_studio.training.snapshot import JobState
+from yolo_studio.training.ultralytics_backend import UltralyticsBackend
+
+DONE = (JobState.COMPLETED, JobState.CANCELLED, JobState.ERROR)
+
+
+class Factory:
+    """model_factory giving each successive model its own behaviour (last one repeats)."""
+
+    def __init__(self, *behaviours: dict) -> None:
+        self.behaviours = list(behaviours) or [{}]
+        self.made: list[FakeYOLO] = []
+
+    def __call__(self, model: str) -> FakeYOLO:
+        spec = self.behaviours[min(len(self.made), len(self.behaviours) - 1)]
+        self.made.append(FakeYOLO(model, **spec))
+        return self.made[-1]
+
+
+@pytest.fixture
+def settings(tmp_path) -> StudioSettings:
+    settings = StudioSettings(root=tmp_path / "root")
+    shutil.copytree(TINY, settings.datasets_dir / "tiny")
+    return settings
+
+
+def _manager(settings, *behaviours, monitor=None) -> TrainingManager:
+    backend = UltralyticsBackend(model_factory=Factory(*behaviours))
+    manager = TrainingManager(settings, backend=backend, monitor=monitor)
+    return manager
+
+
+def _config(**kw) -> TrainingConfig:
+    values = dict(dataset="tiny", base_model="yolo11n.yaml", epochs=3, batch=4, imgsz=64,
+                  workers=0, patience=5)
+    return TrainingConfig(**{**values, **kw})
+
+
+def _wait_done(manager, job_id, timeout_s=30.0):
+    """Wait until job ``job_id`` has finished; return the final snapshot."""
+    snap = manager.snapshot()
+    for _ in range(400):
+        if snap.job_id == job_id and snap.state in DONE:
+            return snap
+        snap = manager.wait_for_change(snap.version, timeout_s / 400)
+    raise AssertionError(f"job {job_id} did not finish: {snap.state}")
+
+
+@pytest.fixture
+def started():
+    managers = []
+
+    def start(manager):
+        managers.append(manager)
+        manager.start()
+        return manager
+    yield start
+    for m in managers:
+        m.close()
+
+
+def test_completed_job_registers_one_active_model(settings, started):
+    manager = started(_manager(settings))
+    assert manager.snapshot().state == JobState.IDLE
+    job_id = manager.start_training(_config(model_name="m1"))
+    snap = _wait_done(manager, job_id)
+    assert snap.state == JobState.COMPLETED and snap.error is None
+    assert [m.epoch for m in snap.history] == [1, 2, 3] and snap.final is not None
+    [record] = manager.list_models("tiny")
+    assert record.name == "m1" and record.active and record.weights_path.is_file()
+    assert record.epochs_completed == 3 and record.best_map50 == pytest.approx(0.3)
+    assert record.dataset_snapshot == "28 images, 3 classes"
+    metrics = manager.models.load_metrics("tiny", "m1")
+    assert [h["epoch"] for h in metrics["history"]] == [1, 2, 3]
+    assert metrics["final"]["map50"] == pytest.approx(0.3) and metrics["batch_used"] == 4
+    assert manager.models.load_config("tiny", "m1")["model_name"] == "m1"
+    run_dir = settings.jobs_dir / "runs" / job_id
+    assert (run_dir / "results.csv").is_file()
+    assert manager.queue.get(job_id).state == JobState.COMPLETED
+    assert manager.reset().state == JobState.IDLE
+
+
+def test_second_model_does_not_take_over_active(settings, started):
+    manager = started(_manager(settings))
+    _wait_done(manager, manager.start_training(_config(model_name="first", epochs=1)))
+    job = manager.start_training(_config(epochs=1))  # default name
+    _wait_done(manager, job)
+    names = {r.name: r.active for r in manager.list_models("tiny")}
+    assert names["first"] is True and len(names) == 2
+    other = next(n for n in names if n != "first")
+    assert other.startswith("yolo11n-")
+
+
+def test_cancel_mid_run_registers_nothing(settings, started):
+    gate = Gate(1, 1)
+    manager = started(_manager(settings, {"gate": gate}))
+    job_id = manager.start_training(_config(epochs=5))
+    assert gate.reached.wait(10)
+    assert manager.snapshot().state == JobState.TRAINING
+    assert manager.cancel() == JobState.CANCELLED
+    gate.release()
+    snap = _wait_done(manager, job_id)
+    assert snap.state == JobState.CANCELLED and "user" in snap.stop_reason
+    assert manager.list_models("tiny") == []
+    assert len(snap.history) == 2  # epoch 2 stopped after its second batch
+    trainer = manager.backend._factory.made[0].trainer
+    assert trainer.best.is_file()  # Ultralytics wrote best.pt anyway; it was not registered
+
+
+def test_cancel_before_first_batch(settings, started):
+    gate = Gate(0, 0)
+    manager = started(_manager(settings, {"gate": gate}))
+    job_id = manager.start_training(_config(epochs=5))
+    assert gate.reached.wait(10)
+    manager.cancel(job_id)
+    gate.release()
+    snap = _wait_done(manager, job_id)
+    assert snap.state == JobState.CANCELLED and manager.list_models("tiny") == []
+    assert snap.batch_i == 1 and len(snap.history) == 1
+
+
+def test_failure_registers_nothing_and_next_job_runs(settings, started):
+    manager = started(_manager(settings, {"fail_at": (1, 0)}, {}))
+    bad = manager.start_training(_config(model_name="bad"))
+    good = manager.start_training(_config(model_name="good", epochs=1))
+    snap = _wait_done(manager, good)
+    assert snap.state == JobState.COMPLETED
+    assert manager.queue.get(bad).state == JobState.ERROR
+    assert "boom" in manager.queue.get(bad).error
+    assert [r.name for r in manager.list_models("tiny")] == ["good"]
+
+
+def test_error_state_names_the_cause(settings, started):
+    manager = started(_manager(settings, {"nan_at": (0, 1)}))
+    snap = _wait_done(manager, manager.start_training(_config()))
+    assert snap.state == JobState.ERROR and "NaN" in snap.error
+    assert manager.list_models("tiny") == []
+    assert any("ERROR" in line for line in snap.log)
+
+
+def test_two_concurrent_starts_queue_instead_of_running_in_parallel(settings, started):
+    gate = Gate(0, 1)
+    manager = started(_manager(settings, {"gate": gate}, {}))
+    barrier, ids = threading.Barrier(2), []
+
+    def press() -> None:
+        barrier.wait()
+        ids.append(manager.start_training(_config(epochs=1)))
+
+    threads = [threading.Thread(target=press) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(set(ids)) == 2
+    assert gate.reached.wait(10)
+    states = sorted(j.state.value for j in manager.jobs())
+    assert states == ["QUEUED", "TRAINING"]
+    assert len(manager.snapshot().queue) == 1
+    gate.release()
+    for job_id in ids:
+        _wait_done(manager, job_id)
+    assert len(manager.list_models("tiny")) == 2
+    assert len({r.name for r in manager.list_models("tiny")}) == 2
+
+
+def test_cancel_or_remove_queued_job_and_move(settings, started):
+    gate = Gate(0, 0)
+    manager = started(_manager(settings, {"gate": gate}, {}))
+    first = manager.start_training(_config(epochs=1))
+    a = manager.start_training(_config(epochs=1, model_name="a"))
+    b = manager.start_training(_config(epochs=1, model_name="b"))
+    assert gate.reached.wait(10)
+    manager.move_job(b, -1)
+    assert list(manager.snapshot().queue) == [b, a]
+    assert manager.cancel(a) == JobState.QUEUED
+    assert [j.job_id for j in manager.jobs()] == [first, b]
+    gate.release()
+    _wait_done(manager, b)
+    assert sorted(r.name for r in manager.list_models("tiny"))[0] == "b"
+    with pytest.raises(ValidationError):
+        manager.cancel(first)  # finished: nothing to cancel
+
+
+def test_start_validation_before_queueing(settings, started):
+    manager = started(_manager(settings))
+    _wait_done(manager, manager.start_training(_config(model_name="taken", epochs=1)))
+    with pytest.raises(ValidationError, match="taken"):
+        manager.start_training(_config(model_name="taken"))
+    with pytest.raises(NotFoundError):
+        manager.start_training(_config(dataset="nope"))
+    shutil.rmtree(settings.datasets_dir / "tiny" / "images" / "val")
+    with pytest.raises(DatasetError):
+        manager.start_training(_config(model_name="other"))
+    assert len(manager.jobs()) == 1
+    with pytest.raises(ValidationError):
+        manager.cancel()  # nothing is training
+
+
+def test_restart_marks_training_job_interrupted_then_retry(settings, started):
+    first = TrainingManager(settings, backend=UltralyticsBackend(model_factory=Factory()))
+    job_id = first.start_training(_config(model_name="m", epochs=1))
+    JobQueue(settings.jobs_dir / "queue.json").claim_next()  # "crash" while training it
+    manager = started(_manager(settings))
+    job = manager.queue.get(job_id)
+    assert job.state == JobState.INTERRUPTED and "restart" in manager.snapshot().log[-1]
+    assert manager.list_models("tiny") == []
+    manager.retry_job(job_id)
+    snap = _wait_done(manager, job_id)
+    assert snap.state == JobState.COMPLETED and [r.name for r in manager.list_models("tiny")] == ["m"]
+
+
+def test_watchers_see_every_epoch_once(settings, started):
+    manager = started(_manager(settings))
+    seen: list[int] = []
+    version = manager.snapshot().version
+    job_id = manager.start_training(_config(epochs=4))
+    while True:
+        snap = manager.wait_for_change(version, 10)
+        version = snap.version
+        if snap.job_id == job_id and snap.history and snap.history[-1].epoch not in seen:
+            seen.append(snap.history[-1].epoch)
+        if snap.job_id == job_id and snap.state in DONE:
+            break
+    assert seen == [1, 2, 3, 4] and len(snap.history) == 4
+
+
+class FakeMonitor:
+    def __init__(self) -> None:
+        self.callbacks = []
+
+    def add_callback(self, fn) -> None:
+        self.callbacks.append(fn)
+
+    def fire(self, constrained: bool) -> None:
+        status = SimpleNamespace(constrained=constrained, alerts=("RAM 90% >= 85%",))
+        for fn in self.callbacks:
+            fn(status)
+
+
+@pytest.mark.parametrize("stop", [False, True])
+def test_resource_alert_is_logged_and_can_stop_gracefully(settings, started, stop):
+    gate, monitor = Gate(1, 0), FakeMonitor()
+    manager = started(_manager(settings, {"gate": gate}, monitor=monitor))
+    job_id = manager.start_training(_config(epochs=4, stop_on_resource_alert=stop))
+    assert gate.reached.wait(10)
+    monitor.fire(True)
+    gate.release()
+    snap = _wait_done(manager, job_id)
+    assert any("Resource alert: RAM 90%" in line for line in snap.log)
+    assert snap.state == JobState.COMPLETED and len(manager.list_models("tiny")) == 1
+    if stop:
+        assert len(snap.history) == 2 and "resource alert" in snap.stop_reason
+    else:
+        assert len(snap.history) == 4 and snap.stop_reason is None
+
+
+def test_resume_without_last_pt_fails_clearly_and_registers_nothing(settings, started):
+    first = TrainingManager(settings, backend=UltralyticsBackend(model_factory=Factory()))
+    job_id = first.start_training(_config(model_name="m", epochs=1))
+    JobQueue(settings.jobs_dir / "queue.json").claim_next()  # died before any epoch was saved
+    manager = started(_manager(settings))
+    manager.retry_job(job_id, resume=True)
+    snap = _wait_done(manager, job_id)
+    assert snap.state == JobState.ERROR and "last.pt" in snap.error and "Retry" in snap.error
+    assert manager.list_models("tiny") == []

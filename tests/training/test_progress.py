@@ -1,0 +1,97 @@
+"""ProgressTracker / SnapshotBoard: immutable snapshots, versions, ETA, bounded log."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from pathlib import Path
+
+import pytest
+
+from yolo_studio.training.progress import LOG_LINES, ProgressTracker, SnapshotBoard
+from yolo_studio.training.snapshot import EpochMetrics
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _tracker():
+    board, clock = SnapshotBoard(), Clock()
+    return board, clock, ProgressTracker(board, lambda: False, clock=clock)
+
+
+def test_snapshots_are_immutable_and_versions_increase():
+    board, clock, tracker = _tracker()
+    before = board.current
+    tracker.on_start(epochs=2, batches=4, batch_size=8, images=32, save_dir=Path("/r"))
+    after = board.current
+    assert after.version > before.version and after is not before
+    assert before.epochs == 0 and after.epochs == 2  # the old value was not touched
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        after.epoch = 5  # type: ignore[misc]
+
+
+def test_eta_from_batch_rate_then_measured_epochs_and_images_per_s():
+    board, clock, tracker = _tracker()
+    tracker.on_start(epochs=3, batches=4, batch_size=8, images=32, save_dir=Path("/r"))
+    tracker.on_epoch_start(1)
+    assert board.current.eta_s is None
+    clock.t += 2.0
+    tracker.on_batch_end(1, 1, 4, 8)  # 2 s per batch -> 8 s per epoch, 3 epochs, 2 s spent
+    snap = board.current
+    assert snap.eta_s == pytest.approx(22.0) and snap.images_per_s == pytest.approx(4.0)
+    assert (snap.batch_i, snap.batches) == (1, 4)
+    clock.t += 8.0
+    tracker.on_epoch_end(EpochMetrics(epoch=1, map50=0.1))  # measured 10 s per epoch
+    assert board.current.eta_s == pytest.approx(20.0)
+    assert board.current.epoch == 1 and len(board.current.history) == 1
+    tracker.on_epoch_start(2)
+    clock.t += 5.0
+    tracker.on_batch_end(2, 2, 4, 8)
+    assert board.current.eta_s == pytest.approx(15.0)
+    assert board.current.elapsed_s == pytest.approx(15.0)
+
+
+def test_final_is_kept_apart_from_history():
+    board, clock, tracker = _tracker()
+    tracker.on_start(epochs=1, batches=1, batch_size=8, images=8, save_dir=Path("/r"))
+    tracker.on_epoch_end(EpochMetrics(epoch=1, map50=0.2))
+    tracker.on_final(EpochMetrics(epoch=1, map50=0.25))
+    snap = board.current
+    assert [m.epoch for m in snap.history] == [1]
+    assert snap.final.map50 == 0.25 and snap.eta_s == 0.0
+    assert any("best.pt on val" in line for line in snap.log)
+
+
+def test_log_is_bounded():
+    board, _, tracker = _tracker()
+    for i in range(LOG_LINES + 50):
+        tracker.log(f"line {i}")
+    log = board.current.log
+    assert len(log) == LOG_LINES and log[-1] == f"line {LOG_LINES + 49}"
+
+
+def test_wait_for_change_wakes_many_watchers_and_times_out():
+    board = SnapshotBoard()
+    assert board.wait_for_change(0, timeout_s=0.01).version == 0  # timeout, unchanged
+    seen: list[int] = []
+    started = threading.Barrier(6)
+
+    def watch() -> None:
+        started.wait()
+        seen.append(board.wait_for_change(0, timeout_s=10).version)
+
+    threads = [threading.Thread(target=watch) for _ in range(5)]
+    for t in threads:
+        t.start()
+    started.wait()
+    board.publish(epoch=1)
+    for t in threads:
+        t.join(10)
+    assert seen == [1] * 5
+    assert board.wait_for_change(0, timeout_s=10).version == 1  # already newer: no wait

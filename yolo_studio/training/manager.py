@@ -1,0 +1,316 @@
+"""TrainingManager: the studio's orchestration of jobs, state, snapshots and the registry.
+
+One daemon worker thread takes queued jobs one at a time (FIFO, persisted in
+``<root>/jobs/queue.json``), trains each through the backend into ``<root>/jobs/runs/<job_id>``,
+and registers the finished model. Viewers read immutable snapshots (``snapshot()``,
+``wait_for_change()``) and never touch the training thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import filelock
+
+from ..config import StudioSettings, TrainingConfig
+from ..errors import DatasetError, StudioError, TrainingError, ValidationError
+from ..persistence.dataset_store import DatasetStore
+from ..persistence.model_store import ModelStore
+from .progress import ProgressTracker, SnapshotBoard, begin_snapshot
+from .queue import JobQueue, JobRecord, utc_now
+from .runner import StopRequest, choose_model_name, final_stop_reason, register, train_job
+from .snapshot import JobState, TrainingSnapshot
+
+_LOG = logging.getLogger(__name__)
+_DONE = (JobState.COMPLETED, JobState.CANCELLED, JobState.ERROR)
+
+
+class TrainingManager:
+    """Runs training jobs one at a time and keeps the model registry in step.
+
+    Args:
+        settings: Storage locations.
+        backend: A ``TrainingBackend``; defaults to ``UltralyticsBackend()``.
+        datasets / models: Stores; default to ones under ``settings``.
+        monitor: Optional ResourceMonitor; its constrained alerts are logged into the running
+            job's log and, when the job's ``stop_on_resource_alert`` is set, stop it gracefully.
+    """
+
+    def __init__(self, settings: StudioSettings, backend: Any = None, datasets: Any = None,
+                 models: Any = None, monitor: Any = None) -> None:
+        if backend is None:
+            from .ultralytics_backend import UltralyticsBackend
+
+            backend = UltralyticsBackend()
+        self.settings = settings
+        self.backend = backend
+        self.datasets = datasets if datasets is not None else DatasetStore(settings.datasets_dir)
+        self.models = models if models is not None else ModelStore(settings.models_dir)
+        self.monitor = monitor
+        self.queue = JobQueue(settings.jobs_dir / "queue.json")
+        self._board = SnapshotBoard()
+        self._lock = threading.RLock()
+        self._wake = threading.Event()
+        self._closing = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._worker_lock = filelock.FileLock(settings.jobs_dir / "worker.lock", thread_local=False)
+        self._running: JobRecord | None = None
+        self._stop: StopRequest | None = None
+        self._alerting = False
+        for warning in self.queue.warnings:
+            self._board.append_log(warning)
+        if monitor is not None:
+            monitor.add_callback(self._on_resource_status)
+
+    def start(self) -> None:
+        """Start the worker thread (idempotent); jobs left TRAINING by a dead process become
+        INTERRUPTED.
+
+        Raises:
+            TrainingError: another process already runs jobs from the same storage root.
+        """
+        if self._thread is not None and self._thread.is_alive():
+            return
+        try:
+            self._worker_lock.acquire(timeout=0)
+        except filelock.Timeout as err:
+            raise TrainingError(
+                f"Another YOLO Studio process is already running jobs from {self.settings.root}; "
+                "stop it or use a different --root.") from err
+        for job in self.queue.recover():
+            self._board.append_log(f"Job {job.job_id} ({job.model_name}) was interrupted by a "
+                                   "restart; retry or resume it from the queue.")
+        self._closing.clear()
+        self._thread = threading.Thread(target=self._worker, name="yolo-studio-trainer",
+                                        daemon=True)
+        self._thread.start()
+        self._publish_queue()
+
+    def close(self, timeout_s: float = 30.0) -> None:
+        """Stop the worker: a running job is cancelled; waits up to ``timeout_s`` seconds."""
+        self._closing.set()
+        with self._lock:
+            if self._running is not None:
+                self._stop = StopRequest("cancel", "cancelled: the studio is shutting down")
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+        if self._worker_lock.is_locked:
+            self._worker_lock.release(force=True)
+
+    def _worker(self) -> None:
+        while not self._closing.is_set():
+            with self._lock:
+                job = self.queue.claim_next()
+                self._running, self._stop = job, None
+            if job is None:
+                self._wake.wait(0.5)
+                self._wake.clear()
+                continue
+            try:
+                self._run(job)
+            finally:
+                with self._lock:
+                    self._running = None
+                self._publish_queue()
+
+    def _run(self, job: JobRecord) -> None:
+        config = TrainingConfig.from_dict(job.config)
+        begin_snapshot(self._board, job.job_id, config.dataset, job.model_name,
+                       config.base_model, config.epochs, self._queued_ids())
+        tracker = ProgressTracker(self._board, lambda: self._stop is not None)
+        tracker.log(f"Job {job.job_id}: {config.base_model} on {config.dataset}, "
+                    f"{config.epochs} epochs -> model {job.model_name}")
+        for note in config.notes:
+            tracker.log(f"Note: {note}")
+        try:
+            state, changes = self._train_and_register(job, config, tracker)
+        except StudioError as err:
+            state, changes = JobState.ERROR, {"error": str(err)}
+        except Exception as err:  # never let one job kill the worker
+            _LOG.exception("job %s crashed", job.job_id)
+            tracker.log(traceback.format_exc().strip().splitlines()[-1])
+            state, changes = JobState.ERROR, {"error": f"Unexpected error: "
+                                                       f"{type(err).__name__}: {err}"}
+        self._finish(job, state, changes)
+
+    def _train_and_register(self, job: JobRecord, config: TrainingConfig,
+                            tracker: ProgressTracker) -> tuple[JobState, dict[str, Any]]:
+        if self._stop is not None and self._stop.kind == "cancel":
+            return JobState.CANCELLED, {"stop_reason": self._stop.reason}
+        data_yaml = self.datasets.get_data_yaml_path(config.dataset)
+        run_dir = self.settings.jobs_dir / "runs" / job.job_id
+        outcome = train_job(self.backend, config, Path(data_yaml), run_dir, tracker, job.resume)
+        stop = self._stop
+        reason = final_stop_reason(outcome, stop)
+        if stop is not None and stop.kind == "cancel":
+            return JobState.CANCELLED, {"stop_reason": stop.reason}
+        record = register(self.models, self.datasets, config, job.model_name, outcome, reason)
+        tracker.log(f"Registered model {record.name} ({record.weights_path})"
+                    + (" and made it active" if record.active else ""))
+        return JobState.COMPLETED, {"stop_reason": reason}
+
+    def _finish(self, job: JobRecord, state: JobState, changes: dict[str, Any]) -> None:
+        try:
+            self.queue.update(job.job_id, state=state, finished=utc_now(), **changes)
+        except StudioError as err:
+            self._board.append_log(f"Could not update the job queue: {err}")
+        if changes.get("error"):
+            self._board.append_log(f"ERROR: {changes['error']}")
+        elif changes.get("stop_reason"):
+            self._board.append_log(f"Stopped: {changes['stop_reason']}")
+        self._board.publish(state=state, error=changes.get("error"),
+                            stop_reason=changes.get("stop_reason"), eta_s=None)
+
+    def start_training(self, config: TrainingConfig) -> str:
+        """Validate ``config`` and queue a job; returns its job id.
+
+        The model name defaults to ``<base model stem>-<UTC timestamp>``.
+
+        Raises:
+            ValidationError: config is not a TrainingConfig, or the model name is taken.
+            NotFoundError: the dataset does not exist.
+            DatasetError: the dataset's health check has a blocking issue.
+            TrainingError: the base model weights are not available (offline).
+        """
+        if not isinstance(config, TrainingConfig):
+            raise ValidationError("start_training needs a TrainingConfig.")
+        self.datasets.get(config.dataset)
+        report = self.datasets.check_health(config.dataset)
+        if report.blocking:
+            raise DatasetError(f"Dataset {config.dataset!r} cannot be trained on: "
+                               f"{report.summary()}")
+        self.backend.check_base_model(config.base_model)
+        with self._lock:
+            name = self._choose_name(config)
+            job = self.queue.add(replace(config, model_name=name).to_dict(), name)
+        self._wake.set()
+        self._publish_queue()
+        return job.job_id
+
+    def _choose_name(self, config: TrainingConfig) -> str:
+        taken = {r.name for r in self.models.list(config.dataset)}
+        taken |= {j.model_name for j in self.queue.list() if j.dataset == config.dataset
+                  and j.state in (JobState.QUEUED, JobState.TRAINING)}
+        return choose_model_name(config, taken)
+
+    def cancel(self, job_id: str | None = None) -> JobState:
+        """Cancel the running job (it stops after the current batch and registers nothing) or
+        remove a queued one. ``job_id=None`` means the running job.
+
+        Returns:
+            CANCELLED for the running job (it ends shortly), or the removed job's former state.
+
+        Raises:
+            ValidationError: nothing is training (job_id None) or the job already finished.
+            NotFoundError: no such job.
+        """
+        with self._lock:
+            running = self._running
+            if running is not None and job_id in (None, running.job_id):
+                self._stop = StopRequest("cancel", "cancelled by the user")
+                self._board.append_log("Cancel requested; stopping after the current batch.")
+                return JobState.CANCELLED
+        if job_id is None:
+            raise ValidationError("No job is training; nothing to cancel.")
+        job = self.queue.get(job_id)
+        if job.state != JobState.QUEUED:
+            raise ValidationError(f"Job {job_id} is {job.state.value}; it cannot be cancelled.")
+        self.queue.remove(job_id)
+        self._publish_queue()
+        return job.state
+
+    def snapshot(self) -> TrainingSnapshot:
+        """The current snapshot: the running job's, or the last finished one's (immutable)."""
+        return self._board.current
+
+    status = snapshot
+
+    def wait_for_change(self, version: int, timeout_s: float) -> TrainingSnapshot:
+        """Block until the snapshot's version exceeds ``version`` or ``timeout_s`` seconds pass;
+        return the current snapshot. Any number of threads may wait."""
+        return self._board.wait_for_change(version, timeout_s)
+
+    def reset(self) -> TrainingSnapshot:
+        """COMPLETED / CANCELLED / ERROR -> IDLE (a no-op when already IDLE).
+
+        Raises:
+            ValidationError: a job is training.
+        """
+        current = self._board.current
+        if current.state == JobState.TRAINING:
+            raise ValidationError("A job is training; cancel it before resetting.")
+        if current.state == JobState.IDLE:
+            return current
+        return self._board.replace(TrainingSnapshot(queue=self._queued_ids(), log=current.log))
+
+    def jobs(self) -> list[JobRecord]:
+        """All jobs (queued, running and recent finished ones) in queue order."""
+        return self.queue.list()
+
+    def remove_job(self, job_id: str) -> None:
+        """Remove a job that is not running (see ``JobQueue.remove``)."""
+        self.queue.remove(job_id)
+        self._publish_queue()
+
+    def move_job(self, job_id: str, delta: int) -> None:
+        """Move a queued job ``delta`` places (-1 = run earlier)."""
+        self.queue.move(job_id, delta)
+        self._publish_queue()
+
+    def retry_job(self, job_id: str, resume: bool = False) -> JobRecord:
+        """Queue an INTERRUPTED / ERROR / CANCELLED job again; ``resume=True`` continues its
+        run from ``weights/last.pt`` (Ultralytics resume) instead of starting over."""
+        job = self.queue.retry(job_id, resume=resume)
+        self._wake.set()
+        self._publish_queue()
+        return job
+
+    def list_models(self, dataset: str) -> list[Any]:
+        """The dataset's registered models (``ModelRecord``s)."""
+        return self.models.list(dataset)
+
+    def delete_model(self, dataset: str, name: str, allow_active: bool = False) -> None:
+        """Delete a registered model; the active one only with ``allow_active=True``."""
+        self.models.delete(dataset, name, allow_active=allow_active)
+
+    def set_active_model(self, dataset: str, name: str) -> Any:
+        """Make ``name`` the dataset's active model; returns its ModelRecord."""
+        return self.models.set_active(dataset, name)
+
+    def _queued_ids(self) -> tuple[str, ...]:
+        try:
+            return tuple(j.job_id for j in self.queue.queued())
+        except StudioError:
+            return ()
+
+    def _publish_queue(self) -> None:
+        ids = self._queued_ids()
+        if ids != self._board.current.queue:
+            self._board.publish(queue=ids)
+
+    def _on_resource_status(self, status: Any) -> None:
+        """ResourceMonitor callback: log alert transitions; stop gracefully when configured."""
+        constrained = bool(getattr(status, "constrained", False))
+        with self._lock:
+            if constrained == self._alerting:
+                return
+            self._alerting = constrained
+            running = self._running
+            if running is None:
+                return
+            alerts = "; ".join(getattr(status, "alerts", ()) or ()) or "resource threshold exceeded"
+            if not constrained:
+                self._board.append_log("Resource alert cleared.")
+                return
+            self._board.append_log(f"Resource alert: {alerts}")
+            if running.config.get("stop_on_resource_alert") and self._stop is None:
+                self._stop = StopRequest("resource", f"stopped on resource alert: {alerts}")
+                self._board.append_log("Stopping gracefully after the current batch "
+                                       "(stop_on_resource_alert is on).")

@@ -1,0 +1,162 @@
+"""Progress monitor: turns backend hook calls into new immutable ``TrainingSnapshot`` values.
+
+``SnapshotBoard`` holds the current snapshot and wakes waiters on every change;
+``ProgressTracker`` implements ``TrainHooks`` for one job and publishes to a board. Viewers only
+read snapshots, so any number of them can watch without touching the training thread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from .snapshot import EpochMetrics, JobState, TrainingSnapshot
+
+#: Lines kept in ``TrainingSnapshot.log``.
+LOG_LINES = 200
+
+
+class SnapshotBoard:
+    """The one current TrainingSnapshot, replaced (never mutated) under a Condition."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._snapshot = TrainingSnapshot()
+
+    @property
+    def current(self) -> TrainingSnapshot:
+        """The latest snapshot (an immutable value; safe to keep)."""
+        return self._snapshot
+
+    def publish(self, **changes: Any) -> TrainingSnapshot:
+        """Replace the snapshot with ``changes`` applied and version + 1; wake all waiters."""
+        with self._cond:
+            new = dataclasses.replace(self._snapshot, **changes,
+                                      version=self._snapshot.version + 1)
+            self._snapshot = new
+            self._cond.notify_all()
+        return new
+
+    def replace(self, snapshot: TrainingSnapshot) -> TrainingSnapshot:
+        """Publish ``snapshot`` as a whole (its version is set to current + 1)."""
+        fields = {f.name: getattr(snapshot, f.name) for f in dataclasses.fields(snapshot)
+                  if f.name != "version"}
+        return self.publish(**fields)
+
+    def append_log(self, line: str) -> TrainingSnapshot:
+        """Publish with ``line`` appended to the bounded log tail."""
+        with self._cond:
+            return self.publish(log=(*self._snapshot.log, line)[-LOG_LINES:])
+
+    def wait_for_change(self, version: int, timeout_s: float) -> TrainingSnapshot:
+        """Block until the snapshot version exceeds ``version`` or ``timeout_s`` seconds pass.
+
+        Returns the current snapshot either way (compare its version to tell which).
+        """
+        with self._cond:
+            self._cond.wait_for(lambda: self._snapshot.version > version, timeout=timeout_s)
+            return self._snapshot
+
+
+class ProgressTracker:
+    """``TrainHooks`` for one job: measures time, estimates ETA, publishes to a board.
+
+    Args:
+        board: Where snapshots go.
+        should_stop: Returns True when the job should stop (cancel or resource alert).
+        clock: Monotonic seconds (injectable for tests).
+    """
+
+    def __init__(self, board: SnapshotBoard, should_stop: Callable[[], bool],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.board = board
+        self._should_stop = should_stop
+        self._clock = clock
+        self._t0 = clock()
+        self._epoch_t0 = self._t0
+        self._epoch_times: list[float] = []
+        self._epoch_images = 0
+        self._epochs = board.current.epochs
+
+    def _elapsed(self) -> float:
+        return self._clock() - self._t0
+
+    def _eta(self, done: int, batch_i: int, batches: int) -> float | None:
+        """Seconds left after ``done`` completed epochs and ``batch_i`` batches of the current
+        one: mean measured epoch time x epochs left, minus the current epoch's part already
+        spent; before the first epoch ends, from the current epoch's batch rate. None = unknown."""
+        in_epoch = (self._clock() - self._epoch_t0) if batch_i else 0.0
+        left = max(self._epochs - done, 0)
+        if self._epoch_times:
+            per_epoch = sum(self._epoch_times) / len(self._epoch_times)
+        elif batch_i and batches:
+            per_epoch = in_epoch / batch_i * batches
+        else:
+            return None
+        return max(per_epoch * left - in_epoch, 0.0)
+
+    def on_start(self, *, epochs: int, batches: int, batch_size: int, images: int,
+                 save_dir: Path) -> None:
+        self._epochs = epochs
+        self.board.publish(epochs=epochs, batches=batches, elapsed_s=self._elapsed())
+        self.log(f"Training {images} images in {batches} batches of {batch_size}, "
+                 f"{epochs} epochs; run folder {save_dir}")
+
+    def on_epoch_start(self, epoch: int) -> None:
+        self._epoch_t0 = self._clock()
+        self._epoch_images = 0
+        self.board.publish(batch_i=0, elapsed_s=self._elapsed(),
+                           eta_s=self._eta(epoch - 1, 0, self.board.current.batches))
+
+    def on_batch_end(self, epoch: int, batch_i: int, batches: int, batch_size: int) -> None:
+        self._epoch_images += batch_size
+        in_epoch = self._clock() - self._epoch_t0
+        rate = self._epoch_images / in_epoch if in_epoch > 0 else None
+        self.board.publish(batch_i=batch_i, batches=batches, elapsed_s=self._elapsed(),
+                           images_per_s=rate, eta_s=self._eta(epoch - 1, batch_i, batches))
+
+    def on_epoch_end(self, metrics: EpochMetrics) -> None:
+        self._epoch_times.append(self._clock() - self._epoch_t0)
+        current = self.board.current
+        history = tuple(m for m in current.history if m.epoch != metrics.epoch) + (metrics,)
+        self.board.publish(history=history, epoch=metrics.epoch, elapsed_s=self._elapsed(),
+                           eta_s=self._eta(metrics.epoch, 0, current.batches))
+        self.log(format_epoch(metrics, self._epochs))
+
+    def on_final(self, metrics: EpochMetrics) -> None:
+        self.board.publish(final=metrics, elapsed_s=self._elapsed(), eta_s=0.0)
+        self.log(f"best.pt on val: {format_metrics(metrics)}")
+
+    def log(self, line: str) -> None:
+        self.board.append_log(line)
+
+    def should_stop(self) -> bool:
+        return self._should_stop()
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def format_metrics(m: EpochMetrics) -> str:
+    """``P 0.5 R 0.4 mAP50 0.45 mAP50-95 0.3`` (fractions 0-1)."""
+    return (f"P {_fmt(m.precision)} R {_fmt(m.recall)} mAP50 {_fmt(m.map50)} "
+            f"mAP50-95 {_fmt(m.map50_95)}")
+
+
+def format_epoch(m: EpochMetrics, epochs: int) -> str:
+    """One log line for a trained epoch: losses, val metrics, time."""
+    return (f"epoch {m.epoch}/{epochs}: loss box {_fmt(m.train_box_loss)} cls "
+            f"{_fmt(m.train_cls_loss)} dfl {_fmt(m.train_dfl_loss)} | {format_metrics(m)} | "
+            f"{_fmt(m.time_s)} s")
+
+
+def begin_snapshot(board: SnapshotBoard, job_id: str, dataset: str, model_name: str,
+                   base_model: str, epochs: int, queue: tuple[str, ...]) -> TrainingSnapshot:
+    """Publish a fresh TRAINING snapshot for a job that is starting."""
+    return board.replace(TrainingSnapshot(
+        job_id=job_id, state=JobState.TRAINING, dataset=dataset, model_name=model_name,
+        base_model=base_model, epochs=epochs, queue=queue))

@@ -1,0 +1,135 @@
+"""Runs one claimed job: train through the backend, then register exactly one model.
+
+Used by ``TrainingManager``'s worker thread. A stop requested as a cancel registers nothing; a
+finished run registers its best.pt with config, metrics and info through ``ModelStore.save``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..config import TrainingConfig
+from ..errors import TrainingError, ValidationError
+from ..names import validate_name
+from .hooks import STOP_REQUESTED, TrainHooks, TrainOutcome
+from .results import parse_results_csv
+from .snapshot import EpochMetrics
+
+
+@dataclass(frozen=True)
+class StopRequest:
+    """A stop asked of the running job: ``kind`` is "cancel" (register nothing) or "resource"
+    (graceful stop on a resource alert: the model trained so far is registered)."""
+
+    kind: str
+    reason: str
+
+
+def history_for(outcome: TrainOutcome) -> tuple[EpochMetrics, ...]:
+    """Per-epoch history to store: parsed from the run's results.csv (Ultralytics' own record)
+    when it ends with exactly the epochs the callbacks reported and has every epoch from 1;
+    else the callbacks' history."""
+    csv = outcome.save_dir / "results.csv"
+    try:
+        parsed = parse_results_csv(csv)
+    except TrainingError:
+        return outcome.history
+    reported = [m.epoch for m in outcome.history]
+    epochs = [m.epoch for m in parsed]
+    # a resumed run's file also holds the epochs before the resume: accept them as a prefix
+    ok = (bool(reported) and epochs[-len(reported):] == reported
+          and epochs == list(range(1, len(epochs) + 1)))
+    return tuple(parsed) if ok else outcome.history
+
+
+def best_map50(outcome: TrainOutcome, history: tuple[EpochMetrics, ...]) -> float | None:
+    """mAP50 (fraction 0-1) of best.pt on val from the final validation, else the best epoch's."""
+    if outcome.final is not None and outcome.final.map50 is not None:
+        return outcome.final.map50
+    values = [m.map50 for m in history if m.map50 is not None]
+    return max(values) if values else None
+
+
+def register(models: Any, datasets: Any, config: TrainingConfig, name: str,
+             outcome: TrainOutcome, stop_reason: str | None) -> Any:
+    """Register the run's best.pt as model ``name``; make it active if the dataset had none.
+
+    Returns:
+        The ModelRecord from ``ModelStore.save``.
+
+    Raises:
+        TrainingError: the run produced no best.pt. RegistryError: from the store.
+    """
+    if outcome.best_weights is None or not Path(outcome.best_weights).is_file():
+        raise TrainingError(f"Training finished but wrote no best.pt in {outcome.save_dir}; "
+                            "nothing was registered.")
+    info_ds = datasets.get(config.dataset)
+    had_active = models.get_active(config.dataset) is not None
+    history = history_for(outcome)
+    metrics = {
+        "final": outcome.final.to_dict() if outcome.final else None,
+        "history": [m.to_dict() for m in history],
+        "stop_reason": stop_reason,
+        "batch_used": outcome.batch_used,
+        "run_dir": str(outcome.save_dir),
+    }
+    info = {
+        "base_model": config.base_model,
+        "epochs_completed": outcome.epochs_completed,
+        "best_map50": best_map50(outcome, history),
+        "dataset_snapshot": info_ds.snapshot,
+        "dataset_hash": info_ds.content_hash,
+    }
+    record = models.save(config.dataset, name, outcome.best_weights, config.to_dict(), metrics,
+                         info)
+    if not had_active:
+        record = models.set_active(config.dataset, name)
+    return record
+
+
+def final_stop_reason(outcome: TrainOutcome, stop: StopRequest | None) -> str | None:
+    """The stop reason to record: the studio's request replaces the generic backend text."""
+    if stop is not None and (outcome.stopped or outcome.stop_reason == STOP_REQUESTED):
+        return stop.reason
+    return None if outcome.stop_reason == STOP_REQUESTED else outcome.stop_reason
+
+
+def train_job(backend: Any, config: TrainingConfig, data_yaml: Path, run_dir: Path,
+              hooks: TrainHooks, resume: bool) -> TrainOutcome:
+    """Call the backend, resuming from ``run_dir/weights/last.pt`` when ``resume``.
+
+    Raises:
+        TrainingError: resume asked but the run has no last.pt; or from the backend.
+    """
+    if not resume:
+        return backend.train(config, data_yaml, run_dir, hooks)
+    last = run_dir / "weights" / "last.pt"
+    if not last.is_file():
+        raise TrainingError(f"Cannot resume: {last} does not exist (the job stopped before its "
+                            "first epoch was saved). Retry it from the start instead.")
+    return backend.train(config, data_yaml, run_dir, hooks, resume_from=last)
+
+
+def choose_model_name(config: TrainingConfig, taken: set[str]) -> str:
+    """``config.model_name`` if free, else raise; without one ``<base stem>-<UTC timestamp>``
+    (suffixed ``-2``, ``-3`` ... when that is taken too).
+
+    Raises:
+        ValidationError: the chosen name is already registered or queued for the dataset.
+    """
+    if config.model_name:
+        if config.model_name in taken:
+            raise ValidationError(
+                f"A model named {config.model_name!r} already exists (or is queued) for dataset "
+                f"{config.dataset!r}; choose another name or leave it empty.")
+        return config.model_name
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    base = f"{Path(config.base_model).stem}-{stamp}"
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}-{n}"
+    return validate_name(name, "Model name")

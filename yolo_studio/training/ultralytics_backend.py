@@ -1,0 +1,176 @@
+"""The Ultralytics training wrapper: the only module that imports ``ultralytics`` (lazily).
+
+Ultralytics callbacks go in, ``TrainHooks`` calls and a stop flag come out. Facts this relies
+on (ultralytics 8.4, ``engine/trainer.py``): ``_setup_train`` resets ``trainer.stop``, the loop
+breaks after a batch whose ``on_train_batch_end`` left ``trainer.stop`` True, and
+``final_eval`` fires ``on_fit_epoch_end`` once more after the loop (validation of best.pt)
+without an ``on_train_epoch_start`` before it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Callable
+
+from ..config import TrainingConfig
+from ..errors import StudioError, TrainingError
+from .bridge import CallbackBridge
+from .hooks import TrainHooks, TrainOutcome
+
+_OOM_ADVICE = ("Out of GPU memory. Lower the batch size (or use -1 for AutoBatch), lower imgsz, "
+               "or pick a smaller base model, then start again.")
+
+
+class _LogForwarder(logging.Handler):
+    """Forwards Ultralytics' log records to ``hooks.log`` while one training runs."""
+
+    def __init__(self, hooks: TrainHooks) -> None:
+        super().__init__(level=logging.INFO)
+        self._hooks = hooks
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            for line in record.getMessage().splitlines():
+                if line.strip():
+                    self._hooks.log(line)
+        except Exception:  # a log line must never break training
+            self.handleError(record)
+
+
+def _missing_weights_message(base_model: str) -> str:
+    stem = Path(base_model).stem
+    return (f"Base model weights '{base_model}' are not on this machine and cannot be downloaded "
+            f"(offline). Either train from scratch with '{stem}.yaml', give the path of a local "
+            f"weights file (.pt), or copy '{Path(base_model).name}' into Ultralytics' weights "
+            "folder or the working folder.")
+
+
+class UltralyticsBackend:
+    """Trains with Ultralytics and reports progress through ``TrainHooks``.
+
+    Args:
+        model_factory: Called with the base model name/path and returns a model with
+            ``add_callback(event, fn)`` and ``train(**kwargs)``; defaults to ``ultralytics.YOLO``.
+    """
+
+    def __init__(self, model_factory: Callable[[str], Any] | None = None) -> None:
+        self._factory = model_factory
+
+    def check_base_model(self, base_model: str) -> None:
+        """Fail fast (no download attempt) when ``.pt`` weights are neither local nor reachable.
+
+        A ``.yaml`` builds a fresh model and always passes. A ``.pt`` passes when it is an
+        existing file, is in Ultralytics' weights folder, or the machine is online and the name
+        is an Ultralytics release asset.
+
+        Raises:
+            TrainingError: naming the file and the alternatives.
+        """
+        name = str(base_model).strip()
+        if name.lower().endswith((".yaml", ".yml")) or Path(name).expanduser().is_file():
+            return
+        if self._factory is not None:  # a custom factory decides itself
+            return
+        from ultralytics.utils import SETTINGS, is_online
+        from ultralytics.utils.downloads import GITHUB_ASSETS_NAMES
+
+        if (Path(SETTINGS["weights_dir"]) / name).is_file():
+            return
+        if Path(name).name != name or name not in GITHUB_ASSETS_NAMES:
+            raise TrainingError(f"Base model file '{name}' does not exist. Give the path of an "
+                                "existing .pt file, or a yolo11n/s/m name (.pt or .yaml).")
+        if not is_online():
+            raise TrainingError(_missing_weights_message(name))
+
+    def _load_model(self, base_model: str) -> Any:
+        factory = self._factory
+        if factory is None:
+            from ultralytics import YOLO
+
+            factory = YOLO
+        try:
+            return factory(base_model)
+        except (ConnectionError, TimeoutError) as exc:
+            raise TrainingError(_missing_weights_message(base_model)) from exc
+        except FileNotFoundError as exc:
+            raise TrainingError(f"Base model '{base_model}' not found: {exc}") from exc
+        except Exception as exc:
+            if "download" in str(exc).lower():
+                raise TrainingError(_missing_weights_message(base_model)) from exc
+            raise TrainingError(f"Could not load base model '{base_model}': {exc}") from exc
+
+    @staticmethod
+    def _cap_gpu_memory(config: TrainingConfig) -> None:
+        """Apply ``max_gpu_memory_percent`` (fraction 0-1) as the CUDA per-process memory cap."""
+        fraction = config.max_gpu_memory_percent
+        if config.device.lower() in ("cpu", "mps") or not 0 < fraction < 1:
+            return
+        import torch
+
+        if not torch.cuda.is_available():
+            return
+        ids = [int(d) for d in config.device.replace("cuda:", "").split(",") if d.strip().isdigit()]
+        for index in ids or [torch.cuda.current_device()]:
+            torch.cuda.set_per_process_memory_fraction(fraction, index)
+
+    def train(self, config: TrainingConfig, data_yaml: Path, run_dir: Path, hooks: TrainHooks,
+              resume_from: Path | None = None) -> TrainOutcome:
+        """Train ``config`` on ``data_yaml`` into ``run_dir`` (Ultralytics project/name).
+
+        With ``resume_from`` (a run's ``weights/last.pt``) Ultralytics resumes that run with the
+        arguments saved in the checkpoint.
+
+        Raises:
+            TrainingError: weights unavailable, out of memory, NaN losses, an error inside a
+                callback, or any other training failure, with the cause in the message.
+        """
+        self._cap_gpu_memory(config)
+        model = self._load_model(str(resume_from or config.base_model))
+        bridge = CallbackBridge(hooks, config.epochs)
+        for event, handler in bridge.handlers().items():
+            model.add_callback(event, handler)
+        if resume_from is not None:
+            kwargs: dict[str, Any] = {"resume": str(resume_from)}
+        else:
+            kwargs = dict(config.to_train_kwargs(), data=str(data_yaml),
+                          project=str(run_dir.parent), name=run_dir.name)
+        forwarder = _LogForwarder(hooks)
+        logger = logging.getLogger("ultralytics")
+        logger.addHandler(forwarder)
+        try:
+            model.train(**kwargs)
+        except Exception as exc:
+            self._fail(exc, bridge)
+        finally:
+            logger.removeHandler(forwarder)
+        if bridge.error is not None:  # raised in a callback but swallowed on the way out
+            self._fail(bridge.error, bridge)
+        return bridge.outcome(run_dir)
+
+    @classmethod
+    def _fail(cls, exc: BaseException, bridge: CallbackBridge) -> None:
+        cause = bridge.error or exc
+        error = cls._translate(exc, bridge)
+        if error is cause:
+            raise error
+        raise error from cause
+
+    @staticmethod
+    def _translate(exc: BaseException, bridge: CallbackBridge) -> StudioError:
+        """Turn whatever ended training into a user-facing StudioError."""
+        cause = bridge.error or exc
+        if isinstance(cause, StudioError):
+            return cause
+        if bridge.error is not None:
+            return TrainingError(f"Training stopped by an error in the studio's "
+                                 f"{bridge.error_event} callback: {type(cause).__name__}: {cause}")
+        text = str(cause)
+        if type(cause).__name__ == "OutOfMemoryError" or "out of memory" in text.lower():
+            return TrainingError(f"{_OOM_ADVICE} ({text.splitlines()[0] if text else 'OOM'})")
+        if isinstance(cause, (FileNotFoundError, ConnectionError)):
+            return TrainingError(f"Training could not read its inputs: {text}. Check that the "
+                                 "dataset folder still exists and is complete.")
+        if "nan" in text.lower() and "training failed" in text.lower():
+            return TrainingError(f"{text}. Lower lr0 or check the labels, then start again.")
+        return TrainingError(f"Training failed: {type(cause).__name__}: {text}")
