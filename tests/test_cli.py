@@ -68,3 +68,71 @@ def test_datasets_list_and_import(root, tmp_path, capsys):
     assert main(["--root", str(root), "datasets", "import", str(TINY), "--name", "again"]) == 0
     assert "Imported again: 28 images, 3 classes" in capsys.readouterr().out
     assert main(["--root", str(root), "datasets", "import"]) == 2
+
+
+def _train_fake(root, name, lr0="0.001"):
+    args = ["--root", str(root), "train", "--dataset", "tiny", "--base-model", "yolo11n.yaml",
+            "--epochs", "2", "--imgsz", "64", "--batch", "4", "--workers", "0", "--lr0", lr0,
+            "--model-name", name]
+    assert main(args) == 0
+
+
+def test_models_manage_compare_show_download(root, capsys):
+    _train_fake(root, "a")
+    _train_fake(root, "b", lr0="0.01")
+    base = ["--root", str(root), "models"]
+    capsys.readouterr()
+    assert main(base + ["rename", "a", "first", "--dataset", "tiny"]) == 0
+    assert "Renamed a to first." in capsys.readouterr().out
+    assert main(base + ["--dataset", "tiny", "notes", "first", "the baseline"]) == 0
+    assert main(base + ["tag", "first", "baseline", "v1", "--dataset", "tiny"]) == 0
+    assert "Tags of first: baseline, v1." in capsys.readouterr().out
+    assert main(base + ["set-active", "b", "--dataset", "tiny"]) == 0
+    assert main(base + ["rollback", "--dataset", "tiny"]) == 0
+    out = capsys.readouterr().out
+    assert "first is the active model of tiny again" in out
+    active_lines = [line for line in out.splitlines() if line.lstrip().startswith("*")]
+    assert [line.split()[1] for line in active_lines] == ["b", "first"]
+    assert main(base + ["compare", "first", "b", "--dataset", "tiny"]) == 0
+    out = capsys.readouterr().out
+    lr_line = next(line for line in out.splitlines() if line.lstrip().startswith("lr0"))
+    assert "0.001" in lr_line and "0.01" in lr_line and "≠" in lr_line
+    assert "first final: P" in out
+    assert main(base + ["show", "first", "--dataset", "tiny"]) == 0
+    out = capsys.readouterr().out
+    assert "Model first (active) of dataset tiny" in out and "the baseline" in out
+    assert "History:" in out and "  lr0: 0.001" in out
+    assert main(base + ["download", "b", "--dataset", "tiny"]) == 0
+    assert capsys.readouterr().out.strip() == str(
+        root / "models" / "tiny" / "models" / "b" / "weights" / "best.pt")
+    assert main(base + ["download", "b", "--format", "onnx", "--dataset", "tiny"]) == 2
+    assert "no onnx export" in capsys.readouterr().err
+    assert main(base + ["compare", "first", "--dataset", "tiny"]) == 2
+    assert "at least two" in capsys.readouterr().err
+    assert main(base + ["predict", "first", "--dataset", "tiny"]) == 2
+    assert "NAME IMAGE" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_models_predict_export_show_on_the_real_model(real_model, tmp_path, capsys):
+    base = ["--root", str(real_model.root), "models", "--dataset", real_model.dataset]
+    image = sorted((real_model.root / "datasets" / "tiny" / "images" / "val").iterdir())[0]
+    out_image = tmp_path / "drawn.jpg"
+    assert main(base + ["predict", "--active", str(image), "--conf", "0.001",
+                        "--save", str(out_image)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("real: ") and "detection" in out and f"Saved {out_image}" in out
+    from PIL import Image
+
+    assert Image.open(out_image).size == Image.open(image).size
+    assert main(base + ["predict", "real", str(image), "--conf", "2"]) == 2
+    assert "between 0 and 1" in capsys.readouterr().err
+    assert main(base + ["export", "real", "--format", "onnx"]) == 0
+    onnx = real_model.root / "models" / "tiny" / "models" / "real" / "weights" / "best.onnx"
+    assert f"Exported real to {onnx}" in capsys.readouterr().out and onnx.is_file()
+    assert main(base + ["download", "real", "--format", "onnx"]) == 0
+    assert capsys.readouterr().out.strip() == str(onnx)
+    assert main(base + ["show", "real"]) == 0
+    out = capsys.readouterr().out
+    assert f"export onnx: {onnx}" in out and "confusion_matrix.png" in out
+    assert "Per class (best.pt on val):" in out and "Platelets" in out

@@ -1,5 +1,16 @@
 """Headless command line: ``python -m yolo_studio train|models|datasets ...``.
 
+    models [list] --dataset D            the registry table (* marks the active model)
+    models show NAME                     config, metrics per epoch and per class, plots
+    models rename OLD NEW | notes NAME TEXT | tag NAME [TAG ...]   (no TAG clears the tags)
+    models set-active NAME | rollback | delete NAME [--allow-active]
+    models compare A B [C ...]           config differences and final metrics
+    models predict (NAME | --active) IMAGE [--conf 0.25 --iou 0.7 --imgsz N --save out.jpg]
+    models export NAME --format onnx|torchscript
+    models download NAME [--format pt|onnx|torchscript]   prints the file's path
+
+Every ``models`` subcommand takes ``--dataset`` (before or after it).
+
 Every command works on the storage root chosen by ``--root`` (else ``$YOLO_STUDIO_ROOT``, else
 the default of ``StudioSettings.resolve``). Errors the studio raises on purpose are printed as
 ``error: <message>`` with exit code 2; Ctrl-C during training cancels the job (exit code 130).
@@ -14,6 +25,7 @@ from typing import Any, Sequence
 
 from .config import SAMPLES_DIR, StudioSettings, TrainingConfig
 from .errors import StudioError, ValidationError
+from .training.registry_ops import EXPORT_FORMATS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,18 +46,62 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--optimizer", default=defaults.optimizer)
     train.add_argument("--device", default=defaults.device, help='"", "cpu", "0", ...')
     train.add_argument("--model-name", default=None)
-    models = sub.add_parser("models", help="list / manage a dataset's registered models")
-    models.add_argument("action", nargs="?", default="list", choices=("list", "set-active",
-                                                                     "delete"))
-    models.add_argument("name", nargs="?", help="model name (set-active, delete)")
-    models.add_argument("--dataset", default=defaults.dataset)
-    models.add_argument("--allow-active", action="store_true",
-                        help="delete even the active model")
+    train.add_argument("--auto-promote", action="store_true",
+                       help="make the new model active if it beats the active one's mAP50")
+    _models_parser(sub, defaults.dataset)
     datasets = sub.add_parser("datasets", help="list or import datasets")
     datasets.add_argument("action", nargs="?", default="list", choices=("list", "import"))
     datasets.add_argument("path", nargs="?", help="folder or .zip in YOLO format (import)")
     datasets.add_argument("--name", default=None, help="name for the imported dataset")
     return parser
+
+
+def _models_parser(sub: Any, default_dataset: str) -> None:
+    """Add ``models`` and its subcommands (see the module docstring) to ``sub``."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--dataset", default=argparse.SUPPRESS, help="dataset name")
+    models = sub.add_parser("models", help="list / inspect / manage / try / export models")
+    models.add_argument("--dataset", default=default_dataset)
+    actions = models.add_subparsers(dest="action")
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        return actions.add_parser(name, parents=[common], help=help_text)
+
+    add("list", "the registry table")
+    add("show", "one model in detail").add_argument("name")
+    rename = add("rename", "rename a model")
+    rename.add_argument("name")
+    rename.add_argument("new_name")
+    notes = add("notes", "set a model's notes")
+    notes.add_argument("name")
+    notes.add_argument("text")
+    tag = add("tag", "set a model's tags (none given: clear them)")
+    tag.add_argument("name")
+    tag.add_argument("tags", nargs="*")
+    add("set-active", "make a model active").add_argument("name")
+    add("rollback", "make the previously active model active again")
+    delete = add("delete", "delete a model")
+    delete.add_argument("name")
+    delete.add_argument("--allow-active", action="store_true", help="even the active model")
+    add("compare", "compare two or more models").add_argument("names", nargs="+")
+    _models_try_parsers(add)
+
+
+def _models_try_parsers(add: Any) -> None:
+    """``models predict`` / ``export`` / ``download``; ``add(name, help)`` makes a subparser."""
+    predict = add("predict", "run a model on one image")
+    predict.add_argument("items", nargs="+", metavar="NAME IMAGE | IMAGE (with --active)")
+    predict.add_argument("--active", action="store_true", help="use the active model")
+    predict.add_argument("--conf", type=float, default=0.25, help="min confidence 0-1")
+    predict.add_argument("--iou", type=float, default=0.7, help="NMS IoU threshold 0-1")
+    predict.add_argument("--imgsz", type=int, default=None, help="pixels (default: trained)")
+    predict.add_argument("--save", default=None, help="write the drawn image here")
+    export = add("export", "export to ONNX or TorchScript (kept beside best.pt)")
+    export.add_argument("name")
+    export.add_argument("--format", required=True, choices=EXPORT_FORMATS)
+    download = add("download", "print the path of a model's weights or export")
+    download.add_argument("name")
+    download.add_argument("--format", default="pt", choices=("pt",) + EXPORT_FORMATS)
 
 
 def _stores(settings: StudioSettings) -> tuple[Any, Any]:
@@ -69,32 +125,71 @@ def _config_from(args: argparse.Namespace) -> TrainingConfig:
         max_gpu_memory_percent=args.max_gpu_memory_percent)
 
 
-def _models_table(models: Any, dataset: str) -> str:
-    import pandas as pd
+def _predict(service: Any, args: argparse.Namespace) -> str:
+    """``models predict``: the detections table; saves the drawn image with ``--save``."""
+    from .training.model_report import prediction_text
 
-    records = models.list(dataset)
-    if not records:
-        return f"No models registered for dataset {dataset!r}."
-    rows = [{"active": "*" if r.active else "", "name": r.name, "created": r.created,
-             "base_model": r.base_model, "epochs": r.epochs_completed,
-             "best_mAP50": "-" if r.best_map50 is None else f"{r.best_map50:.4f}",
-             "dataset_snapshot": r.dataset_snapshot} for r in records]
-    return pd.DataFrame(rows).to_string(index=False)
+    if len(args.items) != (1 if args.active else 2):
+        raise ValidationError("models predict needs NAME IMAGE, or --active IMAGE.")
+    name, image = (None, args.items[0]) if args.active else args.items
+    result = service.predict(args.dataset, name, image, conf=args.conf, iou=args.iou,
+                             imgsz=args.imgsz)
+    text = prediction_text(result)
+    if args.save:
+        from PIL import Image
+
+        try:
+            Image.fromarray(result.image).save(args.save)
+        except (OSError, ValueError) as err:
+            raise ValidationError(f"Cannot save the image to {args.save}: {err}") from err
+        text += f"\nSaved {args.save}"
+    return text
+
+
+def _change(service: Any, args: argparse.Namespace) -> str:
+    """The ``models`` subcommands that change the registry; returns the message to print."""
+    ds = args.dataset
+    if args.action == "rename":
+        service.rename_model(ds, args.name, args.new_name)
+        return f"Renamed {args.name} to {args.new_name}."
+    if args.action == "notes":
+        service.update_model_info(ds, args.name, notes=args.text)
+        return f"Notes of {args.name} saved."
+    if args.action == "tag":
+        record = service.update_model_info(ds, args.name, tags=list(args.tags))
+        return f"Tags of {args.name}: {', '.join(record.tags) or 'none'}."
+    if args.action == "set-active":
+        service.set_active(ds, args.name)
+        return f"{args.name} is now the active model of {ds}."
+    if args.action == "rollback":
+        record = service.rollback_active(ds)
+        return f"Rolled back: {record.name} is the active model of {ds} again."
+    service.delete_model(ds, args.name, allow_active=args.allow_active)
+    return f"Deleted {args.name} from {ds}."
 
 
 def cmd_models(args: argparse.Namespace, settings: StudioSettings) -> int:
-    """``models [list|set-active NAME|delete NAME]`` for ``--dataset``."""
-    _, models = _stores(settings)
-    if args.action != "list":
-        if not args.name:
-            raise ValidationError(f"models {args.action} needs a model name.")
-        if args.action == "set-active":
-            models.set_active(args.dataset, args.name)
-            print(f"{args.name} is now the active model of {args.dataset}.")
-        else:
-            models.delete(args.dataset, args.name, allow_active=args.allow_active)
-            print(f"Deleted {args.name} from {args.dataset}.")
-    print(_models_table(models, args.dataset))
+    """``models [SUBCOMMAND]`` for ``--dataset``; after a change the table is printed."""
+    from .training import model_report as report
+    from .training.registry_ops import ModelService
+
+    datasets, models = _stores(settings)
+    service = ModelService(models, datasets)
+    action, ds = args.action or "list", args.dataset
+    if action == "show":
+        print(report.details_text(service.model_details(ds, args.name)))
+    elif action == "compare":
+        print(report.comparison_text(service.compare_models(ds, args.names)))
+    elif action == "predict":
+        print(_predict(service, args))
+    elif action == "export":
+        print(f"Exported {args.name} to {service.export_model(ds, args.name, args.format)}")
+    elif action == "download":
+        print(service.weights_path(ds, args.name, args.format))
+    else:
+        if action != "list":
+            print(_change(service, args))
+        print(report.registry_table(models.list(ds), ds))
     return 0
 
 
@@ -127,7 +222,8 @@ def cmd_train(args: argparse.Namespace, settings: StudioSettings) -> int:
     for note in config.notes:
         print(f"note: {note}")
     datasets, models = _stores(settings)
-    manager = TrainingManager(settings, datasets=datasets, models=models)
+    manager = TrainingManager(settings, datasets=datasets, models=models,
+                              auto_promote=args.auto_promote)
     ahead = len(manager.queue.queued())
     job_id = manager.start_training(config)
     if ahead:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import DatasetError, NotFoundError
+from ..errors import DatasetError, NotFoundError, ValidationError
 from ..names import validate_name
 from .dataset_import import (copy_dataset, default_name, find_dataset_root, normalise_yaml_name,
                              safe_extract)
@@ -196,6 +196,26 @@ class DatasetStore:
         except OSError as err:
             raise DatasetError(f"Cannot write {target}: {describe_os_error(err)}.") from err
         return target
+
+    def sample_images(self, name: str, split: str = "val",
+                      limit: int = 50) -> builtins.list[Path]:
+        """Up to ``limit`` image files of ``split`` (sorted by path), e.g. to try a model on.
+
+        Raises:
+            NotFoundError: no such dataset. ValidationError: ``split`` is not train/val/test
+                or ``limit`` < 1. DatasetError: data.yaml cannot be parsed.
+        """
+        if split not in SPLITS or isinstance(limit, bool) or not isinstance(limit, int) \
+                or limit < 1:
+            raise ValidationError(f"sample_images needs a split in {', '.join(SPLITS)} and a "
+                                  f"limit >= 1 (got {split!r}, {limit!r}).")
+        yaml_path = self._folder(name) / "data.yaml"
+        data = load_yaml(yaml_path)
+        value = split_value(data, split)
+        if value in (None, "", []):
+            return []
+        root, _ = resolve_root(data, yaml_path)
+        return sorted(list_images(split_sources(root, value)))[:limit]
 
     def check_health(self, name: str) -> HealthReport:
         """``check_dataset`` on a stored dataset. Raises NotFoundError for an unknown name."""

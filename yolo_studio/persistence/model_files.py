@@ -36,9 +36,34 @@ def _write_synced(path: Path, text: str) -> None:
         os.fsync(handle.fileno())
 
 
+RESERVED_FILES = ("weights/best.pt", "config.yaml", "metrics.json")
+
+
+def check_extra_files(files: dict[str, Any] | None) -> dict[str, Path]:
+    """Validate ``ModelStore.save``'s extra files: relative destination -> existing source file.
+
+    Sources that do not exist are dropped (a run may lack a plot).
+
+    Raises:
+        ValidationError: a destination is absolute, leaves the folder (``..``) or would replace
+            best.pt, config.yaml or metrics.json.
+    """
+    checked: dict[str, Path] = {}
+    for dest, src in (files or {}).items():
+        rel = Path(str(dest))
+        if rel.is_absolute() or ".." in rel.parts or not rel.parts or \
+                rel.as_posix() in RESERVED_FILES:
+            raise ValidationError(f"Extra model file {dest!r} must be a relative path inside the "
+                                  "model folder other than best.pt, config.yaml, metrics.json.")
+        if Path(src).is_file():
+            checked[rel.as_posix()] = Path(src)
+    return checked
+
+
 def prepare_folder(tmp: Path, name: str, weights: Path, config_text: str,
-                   metrics_text: str) -> None:
-    """Build ``tmp/{weights/best.pt, config.yaml, metrics.json}``, each fsynced.
+                   metrics_text: str, files: dict[str, Path] | None = None) -> None:
+    """Build ``tmp/{weights/best.pt, config.yaml, metrics.json}`` plus ``files`` (relative
+    destination -> source, from ``check_extra_files``); the three core files are fsynced.
 
     The weights are copied byte for byte (never linked). On failure ``tmp`` is removed.
 
@@ -53,6 +78,9 @@ def prepare_folder(tmp: Path, name: str, weights: Path, config_text: str,
             os.fsync(handle.fileno())
         _write_synced(tmp / "config.yaml", config_text)
         _write_synced(tmp / "metrics.json", metrics_text)
+        for dest, src in (files or {}).items():
+            (tmp / dest).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, tmp / dest)
         fsync_dir(tmp / "weights")
         fsync_dir(tmp)
     except OSError as err:

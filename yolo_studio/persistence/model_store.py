@@ -28,11 +28,12 @@ from ..errors import NotFoundError, RegistryError
 from ..names import validate_name
 from .model_record import (STATUS_MISSING_WEIGHTS, ModelRecord, check_registry, check_tags,
                            empty_registry, make_entry)
-from .model_files import move_folder, prepare_folder, serialise
+from .model_artifacts import ModelArtifactsMixin
+from .model_files import check_extra_files, move_folder, prepare_folder, serialise
 from .registry_file import JsonFile, describe_os_error
 
 
-class ModelStore:
+class ModelStore(ModelArtifactsMixin):
     """Registered models of every dataset under ``models_dir``.
 
     Args:
@@ -79,7 +80,7 @@ class ModelStore:
     # ----------------------------------------------------------------- save
     def save(self, dataset: str, name: str, weights: str | os.PathLike[str],
              config: dict[str, Any], metrics: dict[str, Any],
-             info: dict[str, Any]) -> ModelRecord:
+             info: dict[str, Any], files: dict[str, Any] | None = None) -> ModelRecord:
         """Copy a trained model in and register it.
 
         Args:
@@ -91,6 +92,9 @@ class ModelStore:
             info: base_model, epochs_completed (int), best_map50 (fraction 0-1 or None),
                 dataset_snapshot, dataset_hash, optional notes and tags, plus extra JSON keys
                 stored as-is.
+            files: Extra files to keep with the model: relative destination -> source path,
+                e.g. ``{"plots/BoxPR_curve.png": run_dir / "BoxPR_curve.png"}``; missing
+                sources are skipped.
 
         Returns:
             The new record.
@@ -105,13 +109,14 @@ class ModelStore:
         validate_name(name, "Model name")
         entry = make_entry(info)
         config_text, metrics_text = serialise(config, metrics)
+        extra_files = check_extra_files(files)
         weights = Path(weights)
         if not weights.is_file():
             raise NotFoundError(f"Weights file {weights} does not exist; nothing was registered.")
         registry = self._registry(dataset)
         self._check_free(registry.read(), dataset, name)
         tmp = self._folder(dataset, f".tmp-{name}-{uuid.uuid4().hex[:8]}")
-        prepare_folder(tmp, name, weights, config_text, metrics_text)
+        prepare_folder(tmp, name, weights, config_text, metrics_text, extra_files)
         try:
             with registry.locked():
                 data = registry.read()

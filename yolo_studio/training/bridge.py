@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from ..errors import TrainingError
 from .hooks import STOP_REQUESTED, TrainHooks, TrainOutcome
-from .results import metrics_from_trainer, train_losses
+from .results import metrics_from_trainer, per_class_metrics, train_losses
 from .snapshot import EpochMetrics
 
 
@@ -34,6 +34,7 @@ class CallbackBridge:
         self.epochs = epochs
         self.history: list[EpochMetrics] = []
         self.final: EpochMetrics | None = None
+        self.per_class: tuple[dict, ...] = ()
         self.stop_requested = False
         self.error: BaseException | None = None
         self.error_event = ""
@@ -105,6 +106,7 @@ class CallbackBridge:
             best = getattr(getattr(trainer, "stopper", None), "best_epoch", None)
             epoch = int(best) if best else self.epochs_completed
             self.final = metrics_from_trainer(trainer, epoch, include_train=False)
+            self.per_class = per_class_metrics(trainer)
             self.hooks.on_final(self.final)
             return
         self._epoch_open = False
@@ -141,4 +143,5 @@ class CallbackBridge:
             last_weights=last if last.is_file() else None,
             epochs_completed=self.epochs_completed, epochs_planned=self.epochs,
             history=tuple(self.history), final=self.final, stopped=self.stop_requested,
-            stop_reason=self.stop_reason(), batch_used=self.batch_used)
+            stop_reason=self.stop_reason(), batch_used=self.batch_used,
+            per_class=self.per_class)

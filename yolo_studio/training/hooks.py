@@ -71,6 +71,8 @@ class TrainOutcome:
         stop_reason: Why training ended before ``epochs_planned`` (stop request, early stopping)
             or None when it ran all epochs.
         batch_used: Batch size really used (after AutoBatch / out-of-memory halving), or None.
+        per_class: One dict per class from the final validation of best.pt (see
+            ``results.per_class_metrics``); () when there was none.
     """
 
     save_dir: Path
@@ -83,3 +85,4 @@ class TrainOutcome:
     stopped: bool = False
     stop_reason: str | None = None
     batch_used: int | None = None
+    per_class: tuple[dict, ...] = ()

@@ -23,6 +23,7 @@ from ..persistence.dataset_store import DatasetStore
 from ..persistence.model_store import ModelStore
 from .progress import ProgressTracker, SnapshotBoard, begin_snapshot
 from .queue import JobQueue, JobRecord, utc_now
+from .registry_ops import ModelService
 from .runner import StopRequest, choose_model_name, final_stop_reason, register, train_job
 from .snapshot import JobState, TrainingSnapshot
 
@@ -39,10 +40,12 @@ class TrainingManager:
         datasets / models: Stores; default to ones under ``settings``.
         monitor: Optional ResourceMonitor; its constrained alerts are logged into the running
             job's log and, when the job's ``stop_on_resource_alert`` is set, stop it gracefully.
+        auto_promote: Activate a new model that beats the active one's best_map50 on the same
+            dataset content (attribute, changeable). ``registry``: the ModelService.
     """
 
     def __init__(self, settings: StudioSettings, backend: Any = None, datasets: Any = None,
-                 models: Any = None, monitor: Any = None) -> None:
+                 models: Any = None, monitor: Any = None, auto_promote: bool = False) -> None:
         if backend is None:
             from .ultralytics_backend import UltralyticsBackend
 
@@ -52,6 +55,8 @@ class TrainingManager:
         self.datasets = datasets if datasets is not None else DatasetStore(settings.datasets_dir)
         self.models = models if models is not None else ModelStore(settings.models_dir)
         self.monitor = monitor
+        self.auto_promote = auto_promote
+        self.registry = ModelService(self.models, self.datasets, backend)
         self.queue = JobQueue(settings.jobs_dir / "queue.json")
         self._board = SnapshotBoard()
         self._lock = threading.RLock()
@@ -151,7 +156,8 @@ class TrainingManager:
         reason = final_stop_reason(outcome, stop)
         if stop is not None and stop.kind == "cancel":
             return JobState.CANCELLED, {"stop_reason": stop.reason}
-        record = register(self.models, self.datasets, config, job.model_name, outcome, reason)
+        record = register(self.models, self.datasets, config, job.model_name, outcome, reason,
+                          self.auto_promote, tracker.log)
         tracker.log(f"Registered model {record.name} ({record.weights_path})"
                     + (" and made it active" if record.active else ""))
         return JobState.COMPLETED, {"stop_reason": reason}

@@ -118,3 +118,41 @@ def metrics_from_trainer(trainer: Any, epoch: int, include_train: bool = True) -
     if start is not None:
         values["time"] = time.time() - start
     return metrics_from_mapping(values, epoch)
+
+
+def _at(values: Any, i: int) -> float | None:
+    try:
+        return _number(values[i])
+    except (IndexError, KeyError, TypeError):
+        return None
+
+
+def per_class_metrics(trainer: Any) -> tuple[dict[str, Any], ...]:
+    """Per-class metrics of the trainer's last validation (after ``final_eval``: best.pt on val).
+
+    Read from ``trainer.validator.metrics`` (Ultralytics 8.4 ``DetMetrics``): ``box.ap_class_index``
+    (class ids present in the val labels), ``box.p``, ``box.r``, ``box.ap50``, ``box.ap``
+    (mAP50-95), ``nt_per_class`` / ``nt_per_image`` and ``names``. Classes without val labels are
+    not listed (Ultralytics computes nothing for them).
+
+    Returns:
+        One dict per class: ``class`` (name), ``class_id``, ``images``, ``instances``, and
+        ``precision``, ``recall``, ``map50``, ``map50_95`` as fractions 0-1; () when the trainer
+        has no validator metrics (e.g. a fake trainer or no final validation).
+    """
+    metrics = getattr(getattr(trainer, "validator", None), "metrics", None)
+    box = getattr(metrics, "box", None)
+    index = getattr(box, "ap_class_index", None)
+    if box is None or index is None:
+        return ()
+    names = dict(getattr(metrics, "names", None) or {})
+    per_class, per_image = (getattr(metrics, k, None) for k in ("nt_per_class", "nt_per_image"))
+    rows = []
+    for i, class_id in enumerate(int(c) for c in index):
+        instances, images = _at(per_class, class_id), _at(per_image, class_id)
+        rows.append({"class": str(names.get(class_id, f"class_{class_id}")), "class_id": class_id,
+                     "images": None if images is None else int(images),
+                     "instances": None if instances is None else int(instances),
+                     "precision": _at(box.p, i), "recall": _at(box.r, i),
+                     "map50": _at(box.ap50, i), "map50_95": _at(box.ap, i)})
+    return tuple(rows)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..config import TrainingConfig
 from ..errors import TrainingError, ValidationError
 from ..names import validate_name
+from ..persistence.model_artifacts import plot_files
 from .hooks import STOP_REQUESTED, TrainHooks, TrainOutcome
 from .results import parse_results_csv
 from .snapshot import EpochMetrics
@@ -54,11 +55,16 @@ def best_map50(outcome: TrainOutcome, history: tuple[EpochMetrics, ...]) -> floa
 
 
 def register(models: Any, datasets: Any, config: TrainingConfig, name: str,
-             outcome: TrainOutcome, stop_reason: str | None) -> Any:
-    """Register the run's best.pt as model ``name``; make it active if the dataset had none.
+             outcome: TrainOutcome, stop_reason: str | None, auto_promote: bool = False,
+             log: Callable[[str], None] | None = None) -> Any:
+    """Register the run's best.pt as model ``name``; make it active if the dataset had none,
+    or (``auto_promote``) if it beats the active model (see ``maybe_auto_promote``).
+
+    Kept with the model: config.yaml, metrics.json (final, history, per-class metrics of best.pt
+    on val), the run's results.csv and Ultralytics' validation plots (``plots/``).
 
     Returns:
-        The ModelRecord from ``ModelStore.save``.
+        The ModelRecord from ``ModelStore.save`` (or ``set_active``).
 
     Raises:
         TrainingError: the run produced no best.pt. RegistryError: from the store.
@@ -72,6 +78,7 @@ def register(models: Any, datasets: Any, config: TrainingConfig, name: str,
     metrics = {
         "final": outcome.final.to_dict() if outcome.final else None,
         "history": [m.to_dict() for m in history],
+        "per_class": [dict(row) for row in outcome.per_class],
         "stop_reason": stop_reason,
         "batch_used": outcome.batch_used,
         "run_dir": str(outcome.save_dir),
@@ -84,10 +91,41 @@ def register(models: Any, datasets: Any, config: TrainingConfig, name: str,
         "dataset_hash": info_ds.content_hash,
     }
     record = models.save(config.dataset, name, outcome.best_weights, config.to_dict(), metrics,
-                         info)
+                         info, files=plot_files(outcome.save_dir))
     if not had_active:
-        record = models.set_active(config.dataset, name)
+        return models.set_active(config.dataset, name)
+    if auto_promote:
+        return maybe_auto_promote(models, record, log or (lambda line: None))
     return record
+
+
+def maybe_auto_promote(models: Any, record: Any, log: Callable[[str], None]) -> Any:
+    """Make ``record`` active when its best_map50 beats the active model's on the same dataset
+    content (equal ``dataset_hash``); log the decision either way.
+
+    Returns:
+        The (possibly now active) ModelRecord.
+    """
+    active = models.get_active(record.dataset)
+    if active is None or active.name == record.name:
+        return models.set_active(record.dataset, record.name)
+    if not record.dataset_hash or record.dataset_hash != active.dataset_hash:
+        log(f"Auto-promote: {record.name} not compared with active {active.name}: they were "
+            "trained on different dataset content.")
+        return record
+    new, old = record.best_map50, active.best_map50
+    if new is None or (old is not None and new <= old):
+        log(f"Auto-promote: {record.name} (mAP50 {_fmt(new)}) does not beat active "
+            f"{active.name} (mAP50 {_fmt(old)}); {active.name} stays active.")
+        return record
+    promoted = models.set_active(record.dataset, record.name)
+    log(f"Auto-promote: {record.name} (mAP50 {_fmt(new)}) beats {active.name} "
+        f"(mAP50 {_fmt(old)}) and is now the active model.")
+    return promoted
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
 
 
 def final_stop_reason(outcome: TrainOutcome, stop: StopRequest | None) -> str | None:

@@ -1,0 +1,193 @@
+"""ModelService: what a user does with registered models (the Models tab and ``models`` CLI).
+
+Manage (rename, notes, tags, set active, roll back, delete), inspect, compare, try on an image
+and export. Reached as ``TrainingManager.registry``; the stores do the locked, atomic file work
+and the backend (``UltralyticsBackend``) runs Ultralytics.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+from ..errors import NotFoundError, RegistryError, StudioError, ValidationError
+from ..persistence.model_artifacts import EXPORT_FILES
+from .inference import PredictionResult
+from .model_details import ModelComparison, ModelDetails, compare_models, model_details
+
+#: Export formats offered, in menu order.
+EXPORT_FORMATS = tuple(EXPORT_FILES)
+
+
+class ModelService:
+    """Operations on the registered models of every dataset.
+
+    Args:
+        models: A ``ModelStore``. datasets: A ``DatasetStore``.
+        backend: Runs ``predict`` / ``export`` (an ``UltralyticsBackend``); None creates one on
+            first use.
+    """
+
+    def __init__(self, models: Any, datasets: Any, backend: Any = None) -> None:
+        self.models = models
+        self.datasets = datasets
+        self._backend = backend
+
+    @property
+    def backend(self) -> Any:
+        """The backend used to predict and export (created on first use)."""
+        if self._backend is None:
+            from .ultralytics_backend import UltralyticsBackend
+
+            self._backend = UltralyticsBackend()
+        return self._backend
+
+    # ------------------------------------------------------------------ manage
+    def rename_model(self, dataset: str, old: str, new: str) -> Any:
+        """Rename a model (folder and entry; active / previous active follow it).
+
+        Raises:
+            ValidationError: bad new name. NotFoundError: unknown model. RegistryError: the new
+                name is taken.
+        """
+        return self.models.rename(dataset, old, new)
+
+    def update_model_info(self, dataset: str, name: str, notes: str | None = None,
+                          tags: list[str] | str | None = None) -> Any:
+        """Set a model's notes and/or tags (None leaves a field unchanged). ``tags`` may be a
+        list or one comma-separated text ("baseline, v2"); an empty text clears them.
+
+        Raises:
+            ValidationError: tags are not text. NotFoundError: unknown model.
+        """
+        if isinstance(tags, str):
+            tags = [t for t in tags.split(",") if t.strip()]
+        return self.models.update_info(dataset, name, notes=notes, tags=tags)
+
+    def set_active(self, dataset: str, name: str) -> Any:
+        """Make ``name`` active; the one it replaces becomes the rollback target."""
+        return self.models.set_active(dataset, name)
+
+    def rollback_active(self, dataset: str) -> Any:
+        """Make the previously active model active again (swapping the two).
+
+        Raises:
+            RegistryError: there is no previous active model, or its weights are missing.
+        """
+        return self.models.rollback_active(dataset)
+
+    def delete_model(self, dataset: str, name: str, allow_active: bool = False) -> None:
+        """Delete a model; the active one only with ``allow_active=True`` (a confirmation).
+
+        Raises:
+            RegistryError: ``name`` is active and ``allow_active`` is False.
+        """
+        self.models.delete(dataset, name, allow_active=allow_active)
+
+    # ------------------------------------------------------------------ inspect
+    def model_details(self, dataset: str, name: str) -> ModelDetails:
+        """Record, config, history, final and per-class metrics, plots, exports, and whether
+        the dataset changed since training (see ``ModelDetails``)."""
+        return model_details(self.models, self.datasets, dataset, name)
+
+    def compare_models(self, dataset: str, names: list[str]) -> ModelComparison:
+        """Histories and a config table of two or more models (see ``ModelComparison``)."""
+        return compare_models(self.models, dataset, names)
+
+    def resolve(self, dataset: str, name: str | None) -> Any:
+        """The ModelRecord of ``name``, or of the active model when ``name`` is None / "".
+
+        Raises:
+            NotFoundError: no such model, or no active model. RegistryError: weights missing.
+        """
+        record = self.models.get(dataset, name) if name else self.models.get_active(dataset)
+        if record is None:
+            raise NotFoundError(f"Dataset {dataset!r} has no active model; choose a model or "
+                                "set one active first.")
+        if not Path(record.weights_path).is_file():
+            raise RegistryError(f"Model {record.name!r} has no weights file "
+                                f"({record.weights_path} is missing); delete or retrain it.")
+        return record
+
+    def weights_path(self, dataset: str, name: str | None, fmt: str = "pt") -> Path:
+        """The file to download: best.pt (``fmt="pt"``) or an existing export.
+
+        Raises:
+            NotFoundError: unknown model, or that format was not exported yet.
+        """
+        record = self.resolve(dataset, name)
+        if fmt == "pt":
+            return Path(record.weights_path)
+        exported = self.models.exports(dataset, record.name)
+        if fmt not in exported:
+            raise NotFoundError(f"Model {record.name!r} has no {fmt} export yet; export it "
+                                "first.")
+        return exported[fmt]
+
+    def sample_images(self, dataset: str, split: str = "val", limit: int = 50) -> list[Path]:
+        """Images of the dataset to try a model on (``DatasetStore.sample_images``)."""
+        return self.datasets.sample_images(dataset, split=split, limit=limit)
+
+    # ------------------------------------------------------------------ try / export
+    def predict(self, dataset: str, name: str | None, image: Any, conf: float = 0.25,
+                iou: float = 0.7, imgsz: int | None = None) -> PredictionResult:
+        """Run a model (``name``, or the active one when None) on one image.
+
+        Args:
+            image: An image file path or an RGB ``uint8`` array (height, width, 3).
+            conf: Minimum confidence, fraction 0-1. iou: NMS IoU threshold, fraction 0-1.
+            imgsz: Inference size in pixels; None = the model's training size.
+
+        Returns:
+            PredictionResult: the drawn image (RGB array), detections in pixels, timings (ms).
+
+        Raises:
+            NotFoundError: unknown or no active model, missing image. ValidationError: bad
+                thresholds or an unreadable image. RegistryError: weights missing/unloadable.
+        """
+        if image is None or (isinstance(image, str) and not image.strip()):
+            raise ValidationError("Choose an image to run the model on.")
+        record = self.resolve(dataset, name)
+        result = self.backend.predict(record.weights_path, image, conf=conf, iou=iou,
+                                      imgsz=imgsz)
+        return dataclasses.replace(result, model=record.name)
+
+    def export_model(self, dataset: str, name: str | None, fmt: str) -> Path:
+        """Export a model to ONNX or TorchScript at its training image size; the file is kept
+        beside best.pt (``weights/best.onnx`` / ``weights/best.torchscript``) and listed in the
+        registry entry's ``exports``. Exporting again replaces the older file.
+
+        Returns:
+            The exported file's path.
+
+        Raises:
+            ValidationError: ``fmt`` is not offered. StudioError: a needed package is missing
+                (named) or the export failed. NotFoundError / RegistryError: as ``resolve``.
+        """
+        if fmt not in EXPORT_FORMATS:
+            raise ValidationError(f"Export format {fmt!r} is not offered; use one of "
+                                  f"{', '.join(EXPORT_FORMATS)}.")
+        record = self.resolve(dataset, name)
+        imgsz = self._training_imgsz(dataset, record.name)
+        work = Path(record.folder) / f".export-{uuid.uuid4().hex[:8]}"
+        try:
+            work.mkdir()
+            weights = work / "best.pt"  # exported from a copy: no half-written file is listed
+            shutil.copyfile(record.weights_path, weights)
+            produced = self.backend.export(weights, fmt, imgsz=imgsz)
+            self.models.add_export(dataset, record.name, fmt, produced)
+        except OSError as err:
+            raise StudioError(f"Export of {record.name!r} failed: {err}") from err
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return self.models.exports(dataset, record.name)[fmt]
+
+    def _training_imgsz(self, dataset: str, name: str) -> int | None:
+        try:
+            value = self.models.load_config(dataset, name).get("imgsz")
+        except StudioError:
+            return None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
