@@ -1,0 +1,95 @@
+"""YOLO Studio entry point: ``python app.py [--root DIR] [--host H] [--port P] [--share]
+[--auth USER:PASS]``.
+
+Environment: ``YOLO_STUDIO_ROOT`` (storage root), ``YOLO_STUDIO_AUTH`` (``USER:PASS``),
+``SPACE_ID`` (set by Hugging Face Spaces: listen on 0.0.0.0, authentication required).
+Nothing happens at import time; everything runs in ``main()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # type names only; the modules are imported inside main()
+    from yolo_studio.config import StudioSettings
+    from yolo_studio.resources import ResourceMonitor
+    from yolo_studio.training.manager import TrainingManager
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options (see the module docstring)."""
+    parser = argparse.ArgumentParser(
+        description="YOLO Studio: train YOLO detectors in the browser.")
+    parser.add_argument("--root", help="storage root (default: $YOLO_STUDIO_ROOT, "
+                        "/data/yolo_studio on Spaces, else this folder)")
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1; "
+                        "0.0.0.0 on Spaces)")
+    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--share", action="store_true", help="create a public Gradio share link "
+                        "(needs --auth)")
+    parser.add_argument("--auth", help="USER:PASS (several separated by commas); default "
+                        "$YOLO_STUDIO_AUTH")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Resolve settings, copy the samples, start the trainer and the monitor, serve the UI."""
+    args = parse_args(argv)
+    from yolo_studio.config import SAMPLES_DIR, StudioSettings
+    from yolo_studio.errors import StudioError
+    from yolo_studio.ui.hosting import plan
+
+    try:
+        hosting = plan(args.host, args.port, args.share, args.auth, os.environ)
+        settings = StudioSettings.resolve(args.root)
+        manager, monitor = _start_services(settings, SAMPLES_DIR)
+    except StudioError as err:
+        print(f"yolo-studio: {err}", file=sys.stderr)
+        return 2
+    from yolo_studio.ui.app import build_app
+
+    print(f"YOLO Studio: storage root {settings.root}", flush=True)
+    try:
+        build_app(manager, monitor).queue().launch(
+            server_name=hosting.host, server_port=hosting.port, share=hosting.share,
+            auth=list(hosting.auth) or None, allowed_paths=[str(settings.root)],
+            show_error=True)
+    finally:
+        manager.close()
+        monitor.stop()
+    return 0
+
+
+def _start_services(settings: StudioSettings,
+                    samples_dir: Path) -> tuple[TrainingManager, ResourceMonitor]:
+    """Create the storage folders, copy the built-in samples, start the monitor and manager.
+
+    Raises:
+        StudioError: a sample cannot be copied, or another studio process already runs jobs
+            from the same storage root.
+    """
+    from yolo_studio.persistence.dataset_store import DatasetStore
+    from yolo_studio.resources import ResourceMonitor
+    from yolo_studio.training.manager import TrainingManager
+
+    for folder in (settings.datasets_dir, settings.models_dir, settings.jobs_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    datasets = DatasetStore(settings.datasets_dir)
+    datasets.ensure_samples(samples_dir)
+    monitor = ResourceMonitor()
+    monitor.start()
+    manager = TrainingManager(settings, datasets=datasets, monitor=monitor)
+    try:
+        manager.start()
+    except BaseException:
+        monitor.stop()
+        raise
+    return manager, monitor
+
+
+if __name__ == "__main__":
+    sys.exit(main())

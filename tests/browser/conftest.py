@@ -1,0 +1,127 @@
+"""Browser tests: the real app (``python app.py``) in a subprocess, driven by Chromium.
+
+The app gets a fresh storage root with ``tests/data/bccd-tiny`` copied in as
+``datasets/bccd-tiny``. Chromium is Debian's ``/usr/bin/chromium``; when it is missing the tests
+skip, except under CI (env ``CI`` set), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = REPO / "tests" / "data" / "bccd-tiny"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+START_TIMEOUT_S = 90.0
+
+
+@dataclass
+class RunningApp:
+    """The app under test: its URL, storage root and log file."""
+
+    url: str
+    root: Path
+    log_path: Path
+    process: subprocess.Popen
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_port(app: RunningApp, port: int) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if app.process.poll() is not None:
+            pytest.fail(f"app exited with {app.process.returncode}:\n{app.log()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"app did not listen on port {port} within {START_TIMEOUT_S} s:\n{app.log()}")
+
+
+def _broken_copy(dst: Path) -> None:
+    """bccd-tiny with one label naming class 7 of 3: the health check must block training."""
+    shutil.copytree(TINY, dst)
+    label = sorted((dst / "labels" / "train").glob("*.txt"))[0]
+    label.write_text("7 0.5 0.5 0.1 0.1\n" + label.read_text())
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    if not CHROMIUM.exists():
+        message = (f"{CHROMIUM} is missing: install Debian's chromium package "
+                   "(apt-get install chromium) to run the browser tests")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[RunningApp]:
+    """Start ``python app.py --root <tmp> --port <free>`` and stop it after the module."""
+    root = tmp_path_factory.mktemp("studio-root")
+    shutil.copytree(TINY, root / "datasets" / "bccd-tiny")
+    _broken_copy(root / "datasets" / "bccd-broken")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SPACE_ID", "YOLO_STUDIO_AUTH", "YOLO_STUDIO_ROOT")}
+    env.update(GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", YOLO_OFFLINE="1")
+    log_path = root / "app.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([sys.executable, "app.py", "--root", str(root), "--port",
+                                    str(port)], cwd=REPO, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
+    app = RunningApp(f"http://127.0.0.1:{port}/", root, log_path, process)
+    try:
+        _wait_for_port(app, port)
+        yield app
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: Path) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, studio: RunningApp) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(studio.url)
+    page.wait_for_selector("#start-btn")
+    yield page
+    context.close()

@@ -1,0 +1,40 @@
+"""Errors reach the user in the browser: the health-check report, and refused Starts as toasts."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from .studio_page import choose, open_tab, toast
+
+
+def test_health_report_blocks_a_broken_dataset(page) -> None:
+    open_tab(page, "Train")
+    choose(page, "dataset-dd", "bccd-broken")
+    info = page.locator("#dataset-info")
+    expect(info).to_contain_text("BLOCKED")
+    expect(info).to_contain_text("class")
+    choose(page, "base-model-dd", "yolo11n.yaml")
+    page.locator("#start-btn").click()
+    expect(toast(page, "cannot be trained on")).to_be_visible()
+    expect(page.locator("#jobs-table")).not_to_contain_text("bccd-broken")
+
+
+def test_missing_offline_weights_is_explained(page) -> None:
+    open_tab(page, "Train")
+    choose(page, "dataset-dd", "bccd-tiny")
+    expect(page.locator("#dataset-info")).to_contain_text("OK, ready to train")
+    choose(page, "base-model-dd", "yolo11m.pt")
+    page.locator("#start-btn").click()
+    message = toast(page, "yolo11m.pt")
+    expect(message).to_be_visible()
+    expect(message).to_contain_text("yolo11m.yaml")
+
+
+def test_invalid_field_is_explained(page) -> None:
+    open_tab(page, "Train")
+    choose(page, "dataset-dd", "bccd-tiny")
+    choose(page, "base-model-dd", "yolo11n.yaml")
+    page.locator("#lrf input").fill("2")
+    page.locator("#lrf input").press("Tab")
+    page.locator("#start-btn").click()
+    expect(toast(page, "lrf must be between 0 and 1")).to_be_visible()

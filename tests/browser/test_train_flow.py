@@ -1,0 +1,65 @@
+"""End to end in Chromium: train from the Train tab, watch the Monitor tab, find the model in
+the Models tab; reload mid-run; cancel while the chart streams."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from .studio_page import (TRAIN_TIMEOUT_MS, metric_epochs, metric_points, model_row, open_tab,
+                          registry, start_training, status, toast, wait_for_points)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_train_two_epochs_monitor_and_register(page, studio) -> None:
+    start_training(page, "browser-e2e", epochs=2)
+    open_tab(page, "Monitor")
+    expect(status(page)).to_contain_text("TRAINING", timeout=60_000)
+    expect(status(page)).to_contain_text("browser-e2e")
+    assert wait_for_points(page, 1) >= 1
+    expect(status(page)).to_contain_text("COMPLETED", timeout=TRAIN_TIMEOUT_MS)
+    assert metric_points(page) == 2, "one point per trained epoch, no extra final point"
+    assert metric_epochs(page) == [1, 2]
+    expect(page.locator("#progress-text")).to_contain_text("epoch 2/2")
+    expect(page.locator("#final-text")).to_contain_text("best.pt on val")
+    open_tab(page, "Models")
+    row = model_row(page, "browser-e2e")
+    expect(row).to_have_count(1, timeout=30_000)
+    expect(row).to_contain_text("★")
+    expect(row).to_contain_text("yolo11n.yaml")
+    entry = registry(studio.root, "bccd-tiny")
+    assert entry["active"] == "browser-e2e"
+    assert entry["models"]["browser-e2e"]["epochs_completed"] == 2
+    expect(page.locator("#model-dd input")).to_have_value("browser-e2e")
+    page.locator("#delete-btn").click()  # the active model is protected ...
+    expect(toast(page, "also delete the active model")).to_be_visible()
+    assert "browser-e2e" in registry(studio.root, "bccd-tiny")["models"]
+    page.locator("#delete-active-checkbox input").check()  # ... until the user confirms
+    page.locator("#delete-btn").click()
+    expect(model_row(page, "browser-e2e")).to_have_count(0)
+    assert registry(studio.root, "bccd-tiny")["models"] == {}
+
+
+def test_reload_mid_run_redraws_history_then_cancel(page, studio) -> None:
+    start_training(page, "browser-cancel", epochs=30)
+    open_tab(page, "Monitor")
+    expect(status(page)).to_contain_text("browser-cancel", timeout=60_000)
+    seen = wait_for_points(page, 2)
+    page.reload()
+    page.wait_for_selector("#start-btn")
+    open_tab(page, "Monitor")
+    expect(status(page)).to_contain_text("TRAINING")
+    assert wait_for_points(page, seen, timeout_ms=15_000) >= seen
+    epochs = metric_epochs(page)
+    assert epochs[:seen] == list(range(1, seen + 1)), f"history lost on reload: {epochs}"
+    wait_for_points(page, seen + 1)  # and it follows on
+    if os.environ.get("YOLO_STUDIO_SCREENSHOT"):
+        page.screenshot(path=os.environ["YOLO_STUDIO_SCREENSHOT"], full_page=True)
+    page.locator("#monitor-cancel-btn").click()
+    expect(status(page)).to_contain_text("CANCELLED", timeout=30_000)
+    assert "browser-cancel" not in registry(studio.root, "bccd-tiny")["models"]
+    open_tab(page, "Models")
+    expect(model_row(page, "browser-cancel")).to_have_count(0)

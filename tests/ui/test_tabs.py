@@ -1,0 +1,109 @@
+"""Tab logic against a real (not started) TrainingManager over a tmp storage root."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+from yolo_studio.config import StudioSettings, TrainingConfig
+from yolo_studio.errors import NotFoundError, ValidationError
+from yolo_studio.training.manager import TrainingManager
+from yolo_studio.ui import formatting as fmt
+from yolo_studio.ui import models_tab, train_tab
+from yolo_studio.ui.app import build_app
+from yolo_studio.ui.errors import shows_errors
+
+TINY = Path(__file__).resolve().parents[1] / "data" / "bccd-tiny"
+DEFAULT_FORM = ("bccd-tiny", "yolo11n.yaml", 100, 16.0, 640, 20, 10, 0.001, 0.01, "", 0.8,
+                "AdamW", 2, "", False)
+
+
+@pytest.fixture
+def manager(tmp_path: Path) -> TrainingManager:
+    settings = StudioSettings(tmp_path)
+    shutil.copytree(TINY, settings.datasets_dir / "bccd-tiny")
+    broken = shutil.copytree(TINY, settings.datasets_dir / "broken")
+    label = sorted((broken / "labels" / "train").glob("*.txt"))[0]
+    label.write_text("9 0.5 0.5 0.2 0.2\n")
+    return TrainingManager(settings)
+
+
+def _save_model(manager: TrainingManager, name: str, map50: float, tmp_path: Path) -> None:
+    weights = tmp_path / f"{name}.pt"
+    weights.write_bytes(b"not-a-real-model")
+    history = [{"epoch": i, "map50": map50 * i / 3, "precision": 0.5} for i in (1, 2, 3)]
+    manager.models.save("bccd-tiny", name, weights, TrainingConfig(dataset="bccd-tiny").to_dict(),
+                        {"final": {"epoch": 4, "map50": map50}, "history": history},
+                        {"base_model": "yolo11n.yaml", "epochs_completed": 3,
+                         "best_map50": map50, "dataset_snapshot": "28 images, 3 classes",
+                         "dataset_hash": "abc"})
+
+
+def test_config_from_form_defaults_and_conversions() -> None:
+    config = train_tab.config_from_form(*DEFAULT_FORM)
+    assert config == TrainingConfig(dataset="bccd-tiny", base_model="yolo11n.yaml")
+    assert isinstance(config.batch, int) and config.model_name is None
+    values = list(DEFAULT_FORM)
+    values[3], values[9], values[13] = 0.5, " my-model ", " cpu "
+    config = train_tab.config_from_form(*values)
+    assert (config.batch, config.model_name, config.device) == (0.5, "my-model", "cpu")
+
+
+@pytest.mark.parametrize("index, value, message", [
+    (2, None, "epochs is empty"), (2, 2.5, "epochs must be a whole number"),
+    (0, None, "Choose a dataset"), (8, 2.0, "lrf must be between 0 and 1"),
+    (9, "bad name/..", "Model name"),
+])
+def test_config_from_form_rejects_bad_values(index, value, message) -> None:
+    values = list(DEFAULT_FORM)
+    values[index] = value
+    with pytest.raises(ValidationError, match=message):
+        train_tab.config_from_form(*values)
+
+
+def test_dataset_choices_and_health_markdown(manager: TrainingManager) -> None:
+    assert train_tab.dataset_choices(manager) == ["bccd-tiny", "broken"]
+    text = train_tab.dataset_markdown(manager, "bccd-tiny")
+    assert "28 images, 3 classes" in text and "OK, ready to train" in text
+    assert "RBC" in text
+    assert "BLOCKED" in train_tab.dataset_markdown(manager, "broken")
+    with pytest.raises(NotFoundError):
+        train_tab.dataset_markdown(manager, "nope")
+
+
+def test_models_refresh_marks_active_and_charts_saved_history(manager, tmp_path) -> None:
+    _save_model(manager, "first", 0.3, tmp_path)
+    _save_model(manager, "second", 0.6, tmp_path)
+    manager.set_active_model("bccd-tiny", "first")
+    rows, dropdown, summary = models_tab.refresh(manager, "bccd-tiny")
+    assert sorted(r[1] for r in rows) == ["first", "second"]
+    assert {r[1]: r[0] for r in rows} == {"first": fmt.ACTIVE_MARK, "second": ""}
+    assert dropdown.value == "first" and "active: **first**" in summary
+    assert models_tab.refresh(manager, "bccd-tiny", "second")[1].value == "second"
+    fig = models_tab.model_figure(manager, "bccd-tiny", "second")
+    assert [len(t.x) for t in fig.data[:4]] == [3, 3, 3, 3]
+    assert fig.data[-1].name == "best.pt on val"
+    assert "bccd-tiny" in models_tab.dataset_choices(manager)
+
+
+def test_studio_errors_become_gradio_errors() -> None:
+    @shows_errors
+    def handler() -> None:
+        raise NotFoundError("Model 'x' does not exist for dataset 'd'.")
+
+    with pytest.raises(gr.Error, match="Model 'x' does not exist"):
+        handler()
+
+
+def test_events_never_wait_behind_each_other(manager: TrainingManager) -> None:
+    demo = build_app(manager, None)
+    fns = list(demo.fns.values())
+    assert all(fn.concurrency_limit is None for fn in fns)
+    stream = [fn for fn in fns if fn.name == "follow"]
+    assert len(stream) == 1 and stream[0].concurrency_id == "monitor-stream"
+    apis = {fn.api_name for fn in fns}
+    assert {"start_training", "cancel_training", "list_models", "set_active_model",
+            "delete_model"} <= apis

@@ -1,0 +1,117 @@
+"""Pure text/table builders for the UI: snapshots and records in, strings and rows out.
+
+No Gradio here, so the tests call these directly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..training.snapshot import JobState, TrainingSnapshot
+
+MODEL_COLUMNS = ["active", "name", "created", "base model", "epochs completed", "best mAP50",
+                 "dataset snapshot"]
+JOB_COLUMNS = ["job", "state", "dataset", "model name", "base model", "epochs", "detail"]
+ACTIVE_MARK = "★ active"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def format_duration(seconds: float | None) -> str:
+    """``h:mm:ss`` (or ``m:ss`` under an hour) for a number of seconds; ``"—"`` when unknown."""
+    if seconds is None or seconds < 0:
+        return "—"
+    total = int(round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def status_line(snap: TrainingSnapshot) -> str:
+    """The state, with the cause for ERROR and the stop reason when there is one.
+
+    Examples: ``"TRAINING — bccd / demo"``, ``"ERROR: CUDA out of memory ..."``.
+    """
+    state = snap.state.value
+    if snap.state is JobState.ERROR:
+        return f"ERROR: {snap.error or 'unknown cause'}"
+    text = state
+    if snap.dataset:
+        text += f" — {snap.dataset} / {snap.model_name or 'unnamed'}"
+    if snap.stop_reason and snap.state is not JobState.TRAINING:
+        text += f" (stopped: {snap.stop_reason})"
+    return text
+
+
+def epoch_text(snap: TrainingSnapshot) -> str:
+    """``"epoch x/N"`` where x is the epoch being trained (TRAINING) or the epochs done (else)."""
+    if not snap.epochs:
+        return "epoch —"
+    if snap.state is JobState.TRAINING:
+        if snap.epoch >= snap.epochs:
+            return f"epoch {snap.epochs}/{snap.epochs} · validating best.pt"
+        text = f"epoch {snap.epoch + 1}/{snap.epochs}"
+        if snap.batches:
+            text += f" · batch {snap.batch_i}/{snap.batches}"
+        return text
+    return f"epoch {snap.epoch}/{snap.epochs}"
+
+
+def progress_fraction(snap: TrainingSnapshot) -> float:
+    """Fraction 0-1 of the planned epochs done, counting the current epoch's batches."""
+    if not snap.epochs:
+        return 0.0
+    if snap.state is JobState.COMPLETED:
+        return 1.0
+    partial = snap.batch_i / snap.batches if snap.batches and snap.epoch < snap.epochs else 0.0
+    return max(0.0, min(1.0, (snap.epoch + partial) / snap.epochs))
+
+
+def progress_text(snap: TrainingSnapshot) -> str:
+    """One line: epoch/batch, elapsed, ETA and images/s of the snapshot."""
+    parts = [epoch_text(snap), f"elapsed {format_duration(snap.elapsed_s)}"]
+    if snap.state is JobState.TRAINING:
+        parts.append(f"ETA {format_duration(snap.eta_s)}")
+    if snap.images_per_s is not None:
+        parts.append(f"{snap.images_per_s:.1f} images/s")
+    return " · ".join(parts)
+
+
+def log_text(snap: TrainingSnapshot, max_lines: int = 15, max_chars: int = 200) -> str:
+    """The last ``max_lines`` log lines, newest last, without terminal colour codes; a line
+    longer than ``max_chars`` characters is cut with "…" so the tail fits without scrolling."""
+    lines = [_ANSI.sub("", line) for line in snap.log[-max_lines:]]
+    return "\n".join(line if len(line) <= max_chars else line[:max_chars - 1] + "…"
+                     for line in lines)
+
+
+def _fmt_metric(value: Any) -> str:
+    return "—" if value is None else f"{float(value):.3f}"
+
+
+def model_rows(records: Iterable[Any]) -> list[list[Any]]:
+    """Rows of the Models table (see ``MODEL_COLUMNS``) from ``ModelRecord``s, newest first."""
+    rows = []
+    for rec in sorted(records, key=lambda r: str(r.created), reverse=True):
+        rows.append([ACTIVE_MARK if rec.active else "", rec.name, str(rec.created)[:19],
+                     rec.base_model, rec.epochs_completed, _fmt_metric(rec.best_map50),
+                     rec.dataset_snapshot])
+    return rows
+
+
+def job_rows(jobs: Sequence[Any]) -> list[list[Any]]:
+    """Rows of the job-queue table (see ``JOB_COLUMNS``) from the manager's ``JobRecord``s."""
+    rows = []
+    for job in jobs:
+        config = job.config or {}
+        detail = job.error or job.stop_reason or ("resume from last.pt" if job.resume else "")
+        rows.append([job.job_id, job_state(job), config.get("dataset", ""), job.model_name,
+                     config.get("base_model", ""), config.get("epochs", ""), detail])
+    return rows
+
+
+def job_state(job: Any) -> str:
+    """The job's state as text (``"QUEUED"``, ``"TRAINING"`` ...)."""
+    state = getattr(job, "state", "")
+    return getattr(state, "value", str(state))

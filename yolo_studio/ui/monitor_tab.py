@@ -1,0 +1,180 @@
+"""The Monitor tab: status, progress, live charts, resource chart with alerts, log tail.
+
+One generator per open browser tab (started on page load) follows the manager's immutable
+snapshots with ``manager.wait_for_change``; it never touches training state, so any number of tabs
+can watch, and a tab opened or reloaded mid-run first draws the whole history.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import gradio as gr
+
+from ..training.snapshot import JobState, TrainingSnapshot
+from . import charts
+from . import formatting as fmt
+
+#: Seconds between resource-chart refreshes (the monitor samples at about 1 Hz).
+RESOURCE_EVERY_S = 2.0
+#: Minimum seconds between two yields of one stream: coalesces per-batch changes.
+MIN_INTERVAL_S = 0.2
+#: Threads the monitor streams of all open tabs may block in at once (their own pool, apart
+#: from Gradio's, so watchers never hold up Start or Cancel).
+STREAM_THREADS = 256
+
+
+@dataclass
+class MonitorTab:
+    """The Monitor tab's components; ``outputs`` is the order the stream yields in."""
+
+    status: gr.Markdown
+    progress: gr.HTML
+    final: gr.Markdown
+    loss_plot: gr.Plot
+    metrics_plot: gr.Plot
+    lr_plot: gr.Plot
+    resource_plot: gr.Plot
+    alert: gr.HTML
+    log: gr.Textbox
+    cancel_btn: gr.Button
+
+    @property
+    def snapshot_outputs(self) -> list[Any]:
+        return [self.status, self.progress, self.final, self.loss_plot, self.metrics_plot,
+                self.lr_plot, self.log]
+
+    @property
+    def resource_outputs(self) -> list[Any]:
+        return [self.resource_plot, self.alert]
+
+
+def build() -> MonitorTab:
+    """Lay out the Monitor tab inside the current ``gr.Tab``."""
+    with gr.Row():
+        status = gr.Markdown("**IDLE**", elem_id="status-text")
+        cancel = gr.Button("Cancel", variant="stop", elem_id="monitor-cancel-btn", scale=0,
+                           min_width=120)
+    progress = gr.HTML(progress_html(TrainingSnapshot()), elem_id="progress")
+    final = gr.Markdown(elem_id="final-text")
+    alert = gr.HTML("", elem_id="resource-alert")
+    with gr.Row():
+        loss_plot = gr.Plot(label="Losses", elem_id="loss-plot")
+        metrics_plot = gr.Plot(label="Validation metrics", elem_id="metrics-plot")
+    with gr.Row():
+        lr_plot = gr.Plot(label="Learning rate", elem_id="lr-plot")
+        resource_plot = gr.Plot(label="Resources", elem_id="resource-plot")
+    log = gr.Textbox(label="Log (last lines)", lines=15, max_lines=20, interactive=False,
+                     elem_id="log-text")
+    return MonitorTab(status, progress, final, loss_plot, metrics_plot, lr_plot, resource_plot,
+                      alert, log, cancel)
+
+
+def progress_html(snap: TrainingSnapshot) -> str:
+    """A progress bar with the epoch/batch, elapsed, ETA and images/s line under it."""
+    percent = 100.0 * fmt.progress_fraction(snap)
+    return (f'<div style="width:100%;background:#e5e7eb;border-radius:4px;height:12px">'
+            f'<div style="width:{percent:.1f}%;background:#f97316;height:12px;border-radius:4px">'
+            f'</div></div><div id="progress-text" style="margin-top:4px">'
+            f'{html.escape(fmt.progress_text(snap))}</div>')
+
+
+def alert_html(statuses: Any) -> str:
+    """A visible red box with the alert lines while a threshold is exceeded, else ``""``."""
+    text = charts.resource_alert(statuses)
+    if not text:
+        return ""
+    return (f'<div class="resource-alert" style="background:#fee2e2;color:#991b1b;'
+            f'border:1px solid #f87171;padding:6px 10px;border-radius:4px">⚠ Resource alert: '
+            f'{html.escape(text)}</div>')
+
+
+def snapshot_values(snap: TrainingSnapshot, last: TrainingSnapshot | None) -> list[Any]:
+    """Values for ``MonitorTab.snapshot_outputs``; charts and log only when they changed."""
+    status = f"**{html.escape(fmt.status_line(snap))}**"
+    final = charts.final_summary(snap.final)
+    if snap.stop_reason and snap.state is not JobState.TRAINING:
+        final = (final + "  \n" if final else "") + f"Stopped early: {snap.stop_reason}"
+    charts_changed = last is None or (snap.history, snap.final, snap.stop_reason) != (
+        last.history, last.final, last.stop_reason)
+    figures = [charts.loss_figure(snap.history),
+               charts.metrics_figure(snap.history, snap.final, snap.stop_reason),
+               charts.lr_figure(snap.history)] if charts_changed else [gr.skip()] * 3
+    log = fmt.log_text(snap) if last is None or snap.log != last.log else gr.skip()
+    return [status, progress_html(snap), final, *figures, log]
+
+
+def resource_values(monitor: Any) -> list[Any]:
+    """Values for ``MonitorTab.resource_outputs`` from the monitor's bounded history."""
+    if monitor is None:
+        return [charts.resource_figure(()), ""]
+    statuses = monitor.history()
+    fig = charts.resource_figure(statuses, getattr(monitor, "gpu_threshold", None),
+                                 getattr(monitor, "ram_threshold", None))
+    return [fig, alert_html(statuses)]
+
+
+Extra = Callable[[TrainingSnapshot, "TrainingSnapshot | None"], list[Any]]
+
+
+def stream(manager: Any, monitor: Any, extra: Extra | None = None, extra_count: int = 0, *,
+           resource_every_s: float = RESOURCE_EVERY_S,
+           min_interval_s: float = MIN_INTERVAL_S) -> Iterator[list[Any]]:
+    """Yield [snapshot values..., resource values..., extra values...] whenever something changed.
+
+    The first yield draws everything (the whole history so far); later ones send only what
+    changed, skipping unchanged outputs with ``gr.skip()``. Resources refresh every
+    ``resource_every_s`` seconds. Runs until Gradio drops the event (the tab was closed).
+
+    Args:
+        manager: The TrainingManager; only ``wait_for_change`` is called.
+        monitor: The ResourceMonitor (or None); only ``history()`` and thresholds are read.
+        extra: Values for ``extra_count`` further outputs, from (snapshot, previous snapshot or
+            None); called only when the snapshot changed.
+        resource_every_s: Seconds between resource refreshes.
+        min_interval_s: Pause after each yield, so bursts of per-batch changes coalesce.
+    """
+    last: TrainingSnapshot | None = None
+    last_resource = float("-inf")
+    while True:
+        snap = manager.wait_for_change(-1 if last is None else last.version,
+                                       timeout_s=resource_every_s)
+        changed = last is None or snap.version != last.version
+        resources_due = time.monotonic() - last_resource >= resource_every_s
+        if not changed and not resources_due:
+            continue
+        snap_part = snapshot_values(snap, last) if changed else [gr.skip()] * 7
+        extra_part = extra(snap, last) if changed and extra else [gr.skip()] * extra_count
+        res_part = resource_values(monitor) if resources_due else [gr.skip()] * 2
+        if resources_due:
+            last_resource = time.monotonic()
+        last = snap
+        yield [*snap_part, *res_part, *extra_part]
+        time.sleep(min_interval_s)
+
+
+async def follow(steps: Iterator[list[Any]],
+                 limiter: anyio.CapacityLimiter) -> AsyncIterator[list[Any]]:
+    """Run a blocking ``stream()`` one step at a time in ``limiter``'s threads, yielding each.
+
+    Gradio runs a sync generator's steps in its own thread pool (``max_threads``, 40 by
+    default); each open tab's stream blocks in ``wait_for_change`` for up to
+    ``RESOURCE_EVERY_S`` seconds, so many tabs could starve the Start and Cancel events. This
+    async wrapper moves those waits to a separate pool.
+    """
+    try:
+        while True:
+            item = await anyio.to_thread.run_sync(next, steps, None, limiter=limiter)
+            if item is None:
+                return
+            yield item
+    finally:
+        try:
+            steps.close()
+        except ValueError:  # still running in its thread (cancelled mid-wait): it ends alone
+            pass
