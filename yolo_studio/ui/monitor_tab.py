@@ -8,6 +8,7 @@ can watch, and a tab opened or reloaded mid-run first draws the whole history.
 from __future__ import annotations
 
 import html
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -22,8 +23,10 @@ from . import formatting as fmt
 
 #: Seconds between resource-chart refreshes (the monitor samples at about 1 Hz).
 RESOURCE_EVERY_S = 2.0
-#: Minimum seconds between two yields of one stream: coalesces per-batch changes.
+#: Minimum seconds between two yields of one stream: coalesces bursts of changes.
 MIN_INTERVAL_S = 0.2
+#: Seconds between two yields that carry batch progress alone (a new epoch goes at once).
+PROGRESS_EVERY_S = 1.0
 #: Threads the monitor streams of all open tabs may block in at once (their own pool, apart
 #: from Gradio's, so watchers never hold up Start or Cancel).
 STREAM_THREADS = 256
@@ -94,66 +97,137 @@ def alert_html(statuses: Any) -> str:
             f'{html.escape(text)}</div>')
 
 
-def snapshot_values(snap: TrainingSnapshot, last: TrainingSnapshot | None) -> list[Any]:
+class FigureCache:
+    """Figures built once per change and shared by the streams of every open tab.
+
+    Building a Plotly figure costs 20-40 ms (measured: bench/monitoring.py); without sharing,
+    20 open tabs would build 20 copies of each chart per epoch and of the resource chart every
+    refresh, taking CPU from training. Thread-safe; holds only the latest figures.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._charts_key: tuple[Any, ...] | None = None
+        self._charts: list[Any] = []
+        self._resource_key: tuple[Any, ...] | None = None
+        self._resource: list[Any] = []
+
+    def charts(self, snap: TrainingSnapshot) -> list[Any]:
+        """[loss, metrics, lr] figures of ``snap`` (built on the first request per change)."""
+        key = (snap.job_id, snap.history, snap.final, snap.stop_reason)
+        with self._lock:
+            if key != self._charts_key:
+                self._charts = [charts.loss_figure(snap.history),
+                                charts.metrics_figure(snap.history, snap.final, snap.stop_reason),
+                                charts.lr_figure(snap.history)]
+                self._charts_key = key
+            return list(self._charts)
+
+    def resources(self, monitor: Any) -> list[Any]:
+        """[resource figure, alert HTML] from the monitor's history (rebuilt per new sample)."""
+        if monitor is None:
+            return [charts.resource_figure(()), ""]
+        latest = monitor.latest() if hasattr(monitor, "latest") else None
+        key = (id(monitor), getattr(latest, "timestamp", None))
+        with self._lock:
+            if key != self._resource_key or latest is None:
+                statuses = monitor.history()
+                fig = charts.resource_figure(statuses, getattr(monitor, "gpu_threshold", None),
+                                             getattr(monitor, "ram_threshold", None))
+                self._resource = [fig, alert_html(statuses)]
+                self._resource_key = key
+            return list(self._resource)
+
+
+def _charts_changed(snap: TrainingSnapshot, last: TrainingSnapshot | None) -> bool:
+    return last is None or (snap.job_id, snap.history, snap.final, snap.stop_reason) != (
+        last.job_id, last.history, last.final, last.stop_reason)
+
+
+def _significant(snap: TrainingSnapshot, last: TrainingSnapshot | None) -> bool:
+    """True when more than batch progress or the log changed (worth sending at once)."""
+    return _charts_changed(snap, last) or (snap.state, snap.error, snap.queue) != (
+        last.state, last.error, last.queue)
+
+
+def snapshot_values(snap: TrainingSnapshot, last: TrainingSnapshot | None,
+                    cache: FigureCache | None = None) -> list[Any]:
     """Values for ``MonitorTab.snapshot_outputs``; charts and log only when they changed."""
     status = f"**{html.escape(fmt.status_line(snap))}**"
     final = charts.final_summary(snap.final)
     if snap.stop_reason and snap.state is not JobState.TRAINING:
         final = (final + "  \n" if final else "") + f"Stopped early: {snap.stop_reason}"
-    charts_changed = last is None or (snap.history, snap.final, snap.stop_reason) != (
-        last.history, last.final, last.stop_reason)
-    figures = [charts.loss_figure(snap.history),
-               charts.metrics_figure(snap.history, snap.final, snap.stop_reason),
-               charts.lr_figure(snap.history)] if charts_changed else [gr.skip()] * 3
+    changed = _charts_changed(snap, last)
+    figures = (cache or FigureCache()).charts(snap) if changed else [gr.skip()] * 3
     log = fmt.log_text(snap) if last is None or snap.log != last.log else gr.skip()
     return [status, progress_html(snap), final, *figures, log]
 
 
-def resource_values(monitor: Any) -> list[Any]:
+def resource_values(monitor: Any, cache: FigureCache | None = None) -> list[Any]:
     """Values for ``MonitorTab.resource_outputs`` from the monitor's bounded history."""
-    if monitor is None:
-        return [charts.resource_figure(()), ""]
-    statuses = monitor.history()
-    fig = charts.resource_figure(statuses, getattr(monitor, "gpu_threshold", None),
-                                 getattr(monitor, "ram_threshold", None))
-    return [fig, alert_html(statuses)]
+    return (cache or FigureCache()).resources(monitor)
 
 
 Extra = Callable[[TrainingSnapshot, "TrainingSnapshot | None"], list[Any]]
 
 
+def _next_change(manager: Any, last: TrainingSnapshot | None, timeout_s: float,
+                 progress_every_s: float, last_yield: float) -> TrainingSnapshot:
+    """Wait up to ``timeout_s`` for a change; batch-progress-only changes are held back until
+    ``progress_every_s`` after the last yield, unless something significant arrives first."""
+    snap = manager.wait_for_change(-1 if last is None else last.version, timeout_s=timeout_s)
+    if last is None:
+        return snap
+    while snap.version != last.version and not _significant(snap, last):
+        hold = progress_every_s - (time.monotonic() - last_yield)
+        if hold <= 0:
+            break
+        newer = manager.wait_for_change(snap.version, timeout_s=hold)
+        if newer.version == snap.version:
+            break
+        snap = newer
+    return snap
+
+
 def stream(manager: Any, monitor: Any, extra: Extra | None = None, extra_count: int = 0, *,
-           resource_every_s: float = RESOURCE_EVERY_S,
-           min_interval_s: float = MIN_INTERVAL_S) -> Iterator[list[Any]]:
+           cache: FigureCache | None = None, resource_every_s: float = RESOURCE_EVERY_S,
+           min_interval_s: float = MIN_INTERVAL_S,
+           progress_every_s: float = PROGRESS_EVERY_S) -> Iterator[list[Any]]:
     """Yield [snapshot values..., resource values..., extra values...] whenever something changed.
 
     The first yield draws everything (the whole history so far); later ones send only what
-    changed, skipping unchanged outputs with ``gr.skip()``. Resources refresh every
-    ``resource_every_s`` seconds. Runs until Gradio drops the event (the tab was closed).
+    changed, skipping unchanged outputs with ``gr.skip()``. A new epoch, a state change or an
+    error is sent at once; batch progress at most every ``progress_every_s`` seconds. Resources
+    refresh every ``resource_every_s`` seconds. Runs until Gradio drops the event (tab closed).
 
     Args:
         manager: The TrainingManager; only ``wait_for_change`` is called.
-        monitor: The ResourceMonitor (or None); only ``history()`` and thresholds are read.
+        monitor: The ResourceMonitor (or None); only ``history()``, ``latest()`` and the
+            thresholds are read.
         extra: Values for ``extra_count`` further outputs, from (snapshot, previous snapshot or
             None); called only when the snapshot changed.
+        cache: Figures shared with the other tabs' streams (one per app); None = own cache.
         resource_every_s: Seconds between resource refreshes.
-        min_interval_s: Pause after each yield, so bursts of per-batch changes coalesce.
+        min_interval_s: Pause after each yield, so bursts of changes coalesce.
+        progress_every_s: Seconds between two yields for batch progress alone.
     """
+    cache = cache or FigureCache()
     last: TrainingSnapshot | None = None
-    last_resource = float("-inf")
+    last_resource = last_yield = float("-inf")
     while True:
-        snap = manager.wait_for_change(-1 if last is None else last.version,
-                                       timeout_s=resource_every_s)
+        wait_s = max(0.0, resource_every_s - (time.monotonic() - last_resource))
+        snap = _next_change(manager, last, wait_s, progress_every_s, last_yield)
         changed = last is None or snap.version != last.version
         resources_due = time.monotonic() - last_resource >= resource_every_s
         if not changed and not resources_due:
             continue
-        snap_part = snapshot_values(snap, last) if changed else [gr.skip()] * 7
+        snap_part = snapshot_values(snap, last, cache) if changed else [gr.skip()] * 7
         extra_part = extra(snap, last) if changed and extra else [gr.skip()] * extra_count
-        res_part = resource_values(monitor) if resources_due else [gr.skip()] * 2
+        res_part = resource_values(monitor, cache) if resources_due else [gr.skip()] * 2
         if resources_due:
             last_resource = time.monotonic()
         last = snap
+        last_yield = time.monotonic()
         yield [*snap_part, *res_part, *extra_part]
         time.sleep(min_interval_s)
 

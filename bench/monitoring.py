@@ -1,0 +1,163 @@
+"""Monitoring costs, measured in one run against the same training without monitoring.
+
+1. Latency: real training of a copy of tests/data/bccd-tiny (yolo11n.yaml, imgsz 64, workers 0)
+   through ``TrainingManager``; the backend's hooks are wrapped to note when each epoch's metrics
+   leave Ultralytics' ``on_fit_epoch_end``, and a subscriber thread (``wait_for_change``, as the UI
+   stream does) notes when the new point reaches it. Reports the median delay in seconds.
+2. Watchers: the same training with 20 simulated watchers (threads that each run the Monitor tab's
+   own stream generator with the app's shared figure cache, as an open browser tab does, and
+   serialise every figure it yields to JSON as Gradio does before sending) against none,
+   alternated, ``--pairs`` pairs. Reports the median wall-time ratio watched/unwatched.
+3. ``ResourceMonitor.check()`` cost with a warm NVML handle (bench/monitoring_check.py).
+
+    python bench/monitoring.py [--pairs 3] [--epochs 3] [--watchers 20]
+
+Last line: ``latency_median_s=<x> watchers_ratio=<y> check_ms=<z>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from monitoring_check import measure_check_ms  # noqa: E402
+
+from yolo_studio.config import StudioSettings, TrainingConfig  # noqa: E402
+from yolo_studio.training.manager import TrainingManager  # noqa: E402
+from yolo_studio.training.snapshot import JobState  # noqa: E402
+from yolo_studio.training.ultralytics_backend import UltralyticsBackend  # noqa: E402
+import plotly.graph_objects as go  # noqa: E402
+import plotly.io as pio  # noqa: E402
+
+from yolo_studio.resources import ResourceMonitor  # noqa: E402
+from yolo_studio.ui import monitor_tab  # noqa: E402
+
+TINY = REPO / "tests" / "data" / "bccd-tiny"
+
+
+class _TimedHooks:
+    """Forwards every hook call; notes the time each epoch's metrics are handed over."""
+
+    def __init__(self, hooks, stamps: list[float]) -> None:
+        self._hooks, self._stamps = hooks, stamps
+
+    def on_epoch_end(self, metrics) -> None:
+        self._stamps.append(time.perf_counter())
+        self._hooks.on_epoch_end(metrics)
+
+    def __getattr__(self, name):
+        return getattr(self._hooks, name)
+
+
+class TimedBackend(UltralyticsBackend):
+    """The real backend, with epoch-end times recorded in ``epoch_stamps``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epoch_stamps: list[float] = []
+
+    def train(self, config, data_yaml, run_dir, hooks, resume_from=None):
+        return super().train(config, data_yaml, run_dir, _TimedHooks(hooks, self.epoch_stamps),
+                             resume_from)
+
+
+def _watch(manager: TrainingManager, monitor, stop: threading.Event,
+           arrivals: list[float] | None, figures: monitor_tab.FigureCache) -> None:
+    """One watcher. With ``arrivals``: a bare subscriber noting when each new epoch arrives.
+    Without: a simulated browser tab running the Monitor tab's own stream generator and
+    serialising every figure it yields to JSON, as Gradio does before sending it."""
+    if arrivals is not None:
+        snap = manager.snapshot()
+        seen = len(snap.history)
+        while not stop.is_set():
+            snap = manager.wait_for_change(snap.version, 0.5)
+            if len(snap.history) > seen:
+                arrivals.extend([time.perf_counter()] * (len(snap.history) - seen))
+                seen = len(snap.history)
+        return
+    steps = monitor_tab.stream(manager, monitor, cache=figures)
+    for values in steps:
+        for value in values:
+            if isinstance(value, go.Figure):
+                pio.to_json(value)
+        if stop.is_set():
+            steps.close()
+            return
+
+
+def _train(manager: TrainingManager, monitor, config: TrainingConfig, watchers: int,
+           arrivals: list[float] | None = None) -> float:
+    """Wall seconds of one job with ``watchers`` watching threads."""
+    stop = threading.Event()
+    figures = monitor_tab.FigureCache()  # one per app, shared by its tabs (as ui/app.py does)
+    threads = [threading.Thread(target=_watch, daemon=True,
+                                args=(manager, monitor, stop, arrivals if i == 0 else None, figures))
+               for i in range(watchers)]
+    for t in threads:
+        t.start()
+    t0 = time.perf_counter()
+    job_id = manager.start_training(config)
+    snap = manager.snapshot()
+    while not (snap.job_id == job_id and snap.state not in (JobState.TRAINING, JobState.IDLE,
+                                                             JobState.QUEUED)):
+        snap = manager.wait_for_change(snap.version, 5.0)
+    seconds = time.perf_counter() - t0
+    stop.set()
+    for t in threads:
+        t.join()
+    if snap.state != JobState.COMPLETED:
+        raise SystemExit(f"run ended {snap.state.value}: {snap.error}")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--watchers", type=int, default=20)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="yolo-studio-monitoring-"))
+    settings = StudioSettings(root=work)
+    shutil.copytree(TINY, settings.datasets_dir / "tiny")
+    backend = TimedBackend()
+    monitor = ResourceMonitor()
+    monitor.start()
+    manager = TrainingManager(settings, backend=backend, monitor=monitor)
+    manager.start()
+    base = dict(dataset="tiny", base_model="yolo11n.yaml", epochs=args.epochs, imgsz=64,
+                workers=0, batch=8, device="cpu")
+    try:
+        arrivals: list[float] = []
+        _train(manager, monitor, TrainingConfig(**base, model_name="latency"), 1, arrivals)
+        delays = [a - s for s, a in zip(backend.epoch_stamps, arrivals)]
+        print("epoch-end -> subscriber delays (s): " + " ".join(f"{d:.4f}" for d in delays))
+        ratios = []
+        for i in range(args.pairs):
+            runs = {}
+            for watchers in ((0, args.watchers) if i % 2 == 0 else (args.watchers, 0)):
+                cfg = TrainingConfig(**base, model_name=f"pair{i}-w{watchers}")
+                runs[watchers] = _train(manager, monitor, cfg, watchers)
+            ratios.append(runs[args.watchers] / runs[0])
+            print(f"pair {i}: none {runs[0]:.2f}s, {args.watchers} watchers "
+                  f"{runs[args.watchers]:.2f}s, ratio {ratios[-1]:.3f}")
+    finally:
+        manager.close()
+        monitor.close()
+        shutil.rmtree(work, ignore_errors=True)
+    check_ms = measure_check_ms(2000)[0]
+    print(f"latency_median_s={statistics.median(delays):.4f} "
+          f"watchers_ratio={statistics.median(ratios):.3f} check_ms={check_ms:.4f}")
+
+
+if __name__ == "__main__":
+    main()
