@@ -11,6 +11,7 @@ then on_train_end and teardown. Writes a real results.csv and dummy weights file
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -91,6 +92,10 @@ class FakeYOLO:
         plateau_after: Epoch count after which mAP gets slightly worse (drives early stopping).
         gate: Called as ``gate(epoch, batch)`` at every batch start (tests block/cancel there).
         missing: Raise ConnectionError like Ultralytics offline for ``.pt`` names.
+        oom_above: Batches larger than this run out of memory in their first batch. As in
+            ``trainer._do_train``: during the first epoch the batch is halved (``args.batch``
+            and ``batch_size``), the loader rebuilt and the epoch restarted, up to 3 times;
+            later (or a 4th time) the RuntimeError propagates. Batches = ceil(images / batch).
     """
 
     instances: list["FakeYOLO"] = []
@@ -98,13 +103,15 @@ class FakeYOLO:
     def __init__(self, model: str, batches: int = 3, images: int = 20,
                  fail_at: tuple[int, int] | None = None, error: Exception | None = None,
                  nan_at: tuple[int, int] | None = None, plateau_after: int | None = None,
-                 gate: Callable[[int, int], None] | None = None, missing: bool = False) -> None:
+                 gate: Callable[[int, int], None] | None = None, missing: bool = False,
+                 oom_above: int | None = None) -> None:
         if missing and str(model).endswith(".pt") and not Path(model).is_file():
             raise ConnectionError(f"Download failure for {model}. Environment may be offline.")
         self.model = model
         self.batches, self.images = batches, images
         self.fail_at, self.error, self.nan_at = fail_at, error, nan_at
         self.plateau_after, self.gate = plateau_after, gate
+        self.oom_above = oom_above
         self.callbacks: dict[str, list] = {}
         self.train_kwargs: dict[str, Any] | None = None
         self.trainer: FakeTrainer | None = None
@@ -133,21 +140,29 @@ class FakeYOLO:
     def _do_train(self, t: FakeTrainer) -> None:
         t.train_time_start = time.time()
         t.run_callbacks("on_train_start")
-        epoch = 0
+        epoch, t.oom_retries = 0, 0
+        if self.oom_above is not None:
+            t.train_loader = FakeLoader(math.ceil(self.images / t.batch_size), self.images)
         while True:
             t.epoch = epoch
             t.run_callbacks("on_train_epoch_start")
             t.tloss = None
-            for i in range(self.batches):
+            for i in range(len(t.train_loader)):
                 t.run_callbacks("on_train_batch_start")
                 if self.gate:
                     self.gate(epoch, i)
                 if self.fail_at == (epoch, i):
                     raise self.error or RuntimeError("boom")
+                if self._out_of_memory(t, epoch):
+                    break  # restart the epoch with the halved batch
                 self._batch_loss(t, epoch, i)
                 t.run_callbacks("on_train_batch_end")
                 if t.stop:
                     break
+            else:
+                t.oom_retries = 0
+            if t.oom_retries and not t.stop:
+                continue
             t.lr = {"lr/pg0": 0.001 * (1 - epoch / t.epochs), "lr/pg1": 0.001, "lr/pg2": 0.001}
             t.run_callbacks("on_train_epoch_end")
             final_epoch = epoch + 1 >= t.epochs
@@ -169,6 +184,21 @@ class FakeYOLO:
             t.run_callbacks("on_fit_epoch_end")
             t.epoch -= 1
         t.run_callbacks("on_train_end")
+
+    def _out_of_memory(self, t: FakeTrainer, epoch: int) -> bool:
+        """True after halving the batch (first epoch); raises like torch when out of retries."""
+        if self.oom_above is None or t.batch_size <= self.oom_above:
+            return False
+        if epoch > 0 or t.oom_retries >= 3:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        t.oom_retries += 1
+        old = t.batch_size
+        t.args.batch = t.batch_size = max(old // 2, 1)
+        logging.getLogger("ultralytics").warning(
+            f"CUDA out of memory with batch={old}. Reducing to batch={t.batch_size} and "
+            f"retrying ({t.oom_retries}/3).")
+        t.train_loader = FakeLoader(math.ceil(self.images / t.batch_size), self.images)
+        return True
 
     def _batch_loss(self, t: FakeTrainer, epoch: int, i: int) -> None:
         nan = self.nan_at is not None and (epoch, i) >= self.nan_at

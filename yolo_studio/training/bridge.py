@@ -82,6 +82,11 @@ class CallbackBridge:
         self._apply_stop(trainer)
 
     def _epoch_start(self, trainer: Any) -> None:
+        size = int(trainer.batch_size)
+        if self.batch_used is not None and size != self.batch_used:  # OOM halving (epoch 1)
+            self.hooks.log(f"Batch size lowered from {self.batch_used} to {size} after running "
+                           "out of memory; the epoch starts again with it.")
+        self.batch_used = size
         self._epoch_open = True
         self._batch_i = 0
         self.hooks.on_epoch_start(int(trainer.epoch) + 1)

@@ -2,17 +2,15 @@
 
 One daemon worker thread takes queued jobs one at a time (FIFO, persisted in
 ``<root>/jobs/queue.json``), trains each through the backend into ``<root>/jobs/runs/<job_id>``,
-and registers the finished model. Viewers read immutable snapshots (``snapshot()``,
-``wait_for_change()``) and never touch the training thread.
+and registers the finished model (the worker's steps live in ``job_exec.JobExecutionMixin``).
+Viewers read immutable snapshots (``snapshot()``, ``wait_for_change()``) and never touch the
+training thread.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
-import traceback
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import filelock
@@ -21,17 +19,15 @@ from ..config import StudioSettings, TrainingConfig
 from ..errors import DatasetError, StudioError, TrainingError, ValidationError
 from ..persistence.dataset_store import DatasetStore
 from ..persistence.model_store import ModelStore
-from .progress import ProgressTracker, SnapshotBoard, begin_snapshot
-from .queue import JobQueue, JobRecord, utc_now
+from .job_exec import JobExecutionMixin
+from .progress import SnapshotBoard
+from .queue import JobQueue, JobRecord
 from .registry_ops import ModelService
-from .runner import StopRequest, choose_model_name, final_stop_reason, register, train_job
+from .runner import StopRequest, choose_model_name
 from .snapshot import JobState, TrainingSnapshot
 
-_LOG = logging.getLogger(__name__)
-_DONE = (JobState.COMPLETED, JobState.CANCELLED, JobState.ERROR)
 
-
-class TrainingManager:
+class TrainingManager(JobExecutionMixin):
     """Runs training jobs one at a time and keeps the model registry in step.
 
     Args:
@@ -124,55 +120,6 @@ class TrainingManager:
                 with self._lock:
                     self._running = None
                 self._publish_queue()
-
-    def _run(self, job: JobRecord) -> None:
-        config = TrainingConfig.from_dict(job.config)
-        begin_snapshot(self._board, job.job_id, config.dataset, job.model_name,
-                       config.base_model, config.epochs, self._queued_ids())
-        tracker = ProgressTracker(self._board, lambda: self._stop is not None)
-        tracker.log(f"Job {job.job_id}: {config.base_model} on {config.dataset}, "
-                    f"{config.epochs} epochs -> model {job.model_name}")
-        for note in config.notes:
-            tracker.log(f"Note: {note}")
-        try:
-            state, changes = self._train_and_register(job, config, tracker)
-        except StudioError as err:
-            state, changes = JobState.ERROR, {"error": str(err)}
-        except Exception as err:  # never let one job kill the worker
-            _LOG.exception("job %s crashed", job.job_id)
-            tracker.log(traceback.format_exc().strip().splitlines()[-1])
-            state, changes = JobState.ERROR, {"error": f"Unexpected error: "
-                                                       f"{type(err).__name__}: {err}"}
-        self._finish(job, state, changes)
-
-    def _train_and_register(self, job: JobRecord, config: TrainingConfig,
-                            tracker: ProgressTracker) -> tuple[JobState, dict[str, Any]]:
-        if self._stop is not None and self._stop.kind == "cancel":
-            return JobState.CANCELLED, {"stop_reason": self._stop.reason}
-        data_yaml = self.datasets.get_data_yaml_path(config.dataset)
-        run_dir = self.settings.jobs_dir / "runs" / job.job_id
-        outcome = train_job(self.backend, config, Path(data_yaml), run_dir, tracker, job.resume)
-        stop = self._stop
-        reason = final_stop_reason(outcome, stop)
-        if stop is not None and stop.kind == "cancel":
-            return JobState.CANCELLED, {"stop_reason": stop.reason}
-        record = register(self.models, self.datasets, config, job.model_name, outcome, reason,
-                          self.auto_promote, tracker.log)
-        tracker.log(f"Registered model {record.name} ({record.weights_path})"
-                    + (" and made it active" if record.active else ""))
-        return JobState.COMPLETED, {"stop_reason": reason}
-
-    def _finish(self, job: JobRecord, state: JobState, changes: dict[str, Any]) -> None:
-        try:
-            self.queue.update(job.job_id, state=state, finished=utc_now(), **changes)
-        except StudioError as err:
-            self._board.append_log(f"Could not update the job queue: {err}")
-        if changes.get("error"):
-            self._board.append_log(f"ERROR: {changes['error']}")
-        elif changes.get("stop_reason"):
-            self._board.append_log(f"Stopped: {changes['stop_reason']}")
-        self._board.publish(state=state, error=changes.get("error"),
-                            stop_reason=changes.get("stop_reason"), eta_s=None)
 
     def start_training(self, config: TrainingConfig) -> str:
         """Validate ``config`` and queue a job; returns its job id.

@@ -43,6 +43,8 @@ class JobRecord:
         model_name: Name the model registers under.
         stop_reason: Why training ended early, if it did.
         resume: True when the job resumes its run's last.pt instead of starting fresh.
+        batch_used: Batch size the run really used (after AutoBatch or Ultralytics' halving
+            on out-of-memory in the first epoch); None until a run reported it.
     """
 
     job_id: str
@@ -55,6 +57,7 @@ class JobRecord:
     model_name: str = ""
     stop_reason: str | None = None
     resume: bool = False
+    batch_used: int | None = None
 
     @property
     def dataset(self) -> str:

@@ -56,12 +56,14 @@ def best_map50(outcome: TrainOutcome, history: tuple[EpochMetrics, ...]) -> floa
 
 def register(models: Any, datasets: Any, config: TrainingConfig, name: str,
              outcome: TrainOutcome, stop_reason: str | None, auto_promote: bool = False,
-             log: Callable[[str], None] | None = None) -> Any:
+             log: Callable[[str], None] | None = None, dataset_info: Any = None) -> Any:
     """Register the run's best.pt as model ``name``; make it active if the dataset had none,
     or (``auto_promote``) if it beats the active model (see ``maybe_auto_promote``).
 
     Kept with the model: config.yaml, metrics.json (final, history, per-class metrics of best.pt
     on val), the run's results.csv and Ultralytics' validation plots (``plots/``).
+    ``dataset_info`` (a ``DatasetInfo`` read before training) gives the snapshot and hash of the
+    content trained on, and lets a model register after its dataset folder was moved away.
 
     Returns:
         The ModelRecord from ``ModelStore.save`` (or ``set_active``).
@@ -72,7 +74,7 @@ def register(models: Any, datasets: Any, config: TrainingConfig, name: str,
     if outcome.best_weights is None or not Path(outcome.best_weights).is_file():
         raise TrainingError(f"Training finished but wrote no best.pt in {outcome.save_dir}; "
                             "nothing was registered.")
-    info_ds = datasets.get(config.dataset)
+    info_ds = dataset_info if dataset_info is not None else datasets.get(config.dataset)
     had_active = models.get_active(config.dataset) is not None
     history = history_for(outcome)
     metrics = {

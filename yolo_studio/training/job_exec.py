@@ -1,0 +1,119 @@
+"""How ``TrainingManager``'s worker runs one claimed job: train, register, explain failures.
+
+``JobExecutionMixin`` holds the worker-side steps of ``TrainingManager`` (kept apart so the
+manager module stays small; same pattern as ``ModelArtifactsMixin``). A failure never escapes
+the worker: the job ends ERROR with a cause a user understands (``explain_failure``) and the
+registry untouched, and the jobs behind it still run.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from pathlib import Path
+from typing import Any
+
+from ..config import TrainingConfig
+from ..errors import RegistryError, StudioError
+from .progress import ProgressTracker, begin_snapshot
+from .queue import JobRecord, utc_now
+from .runner import final_stop_reason, register, train_job
+from .snapshot import JobState
+
+_LOG = logging.getLogger(__name__)
+
+
+def explain_failure(err: BaseException, dataset: Any, run_dir: Path) -> str:
+    """The user-facing cause of a failed job.
+
+    Args:
+        err: What ended the job (usually a ``StudioError`` from the backend or the stores).
+        dataset: The ``DatasetInfo`` read when the job began, or None if it was never read.
+        run_dir: The job's run folder (``<root>/jobs/runs/<job_id>``).
+
+    Returns:
+        One message: a dataset folder that vanished (removed or renamed) while training is said
+        in so many words; a failed registration says where the trained weights still are.
+    """
+    cause = str(err) if isinstance(err, StudioError) else f"{type(err).__name__}: {err}"
+    if dataset is not None and not Path(dataset.data_yaml).is_file():
+        return (f"The dataset folder {dataset.folder} was removed or renamed during training, "
+                f"so training could not go on ({cause}). Put the folder back (or import the "
+                "dataset again) and retry the job; nothing was registered.")
+    best = run_dir / "weights" / "best.pt"
+    if isinstance(err, RegistryError) and best.is_file():
+        return (f"{cause} The trained weights are still in {best}; free the space (or fix the "
+                "cause) and train again, or copy them out by hand.")
+    if isinstance(err, StudioError):
+        return cause
+    return f"Unexpected error: {cause}"
+
+
+class JobExecutionMixin:
+    """Worker steps of ``TrainingManager`` (uses its settings, backend, datasets, models,
+    queue, auto_promote, ``_board`` and ``_stop``)."""
+
+    settings: Any
+    backend: Any
+    datasets: Any
+    models: Any
+    queue: Any
+    auto_promote: bool
+    _board: Any
+    _stop: Any
+    _queued_ids: Any
+
+    def _run(self, job: JobRecord) -> None:
+        config = TrainingConfig.from_dict(job.config)
+        begin_snapshot(self._board, job.job_id, config.dataset, job.model_name,
+                       config.base_model, config.epochs, self._queued_ids())
+        tracker = ProgressTracker(self._board, lambda: self._stop is not None)
+        tracker.log(f"Job {job.job_id}: {config.base_model} on {config.dataset}, "
+                    f"{config.epochs} epochs -> model {job.model_name}")
+        for note in config.notes:
+            tracker.log(f"Note: {note}")
+        run_dir = self.settings.jobs_dir / "runs" / job.job_id
+        dataset = None
+        try:
+            if self._stop is not None and self._stop.kind == "cancel":
+                state, changes = JobState.CANCELLED, {"stop_reason": self._stop.reason}
+            else:
+                dataset = self.datasets.get(config.dataset)  # drops stale label caches first
+                state, changes = self._train_and_register(job, config, tracker, dataset, run_dir)
+        except Exception as err:  # never let one job kill the worker or the jobs behind it
+            if not isinstance(err, StudioError):
+                _LOG.exception("job %s crashed", job.job_id)
+                tracker.log(traceback.format_exc().strip().splitlines()[-1])
+            state, changes = JobState.ERROR, {"error": explain_failure(err, dataset, run_dir)}
+        self._finish(job, state, changes)
+
+    def _train_and_register(self, job: JobRecord, config: TrainingConfig,
+                            tracker: ProgressTracker, dataset: Any,
+                            run_dir: Path) -> tuple[JobState, dict[str, Any]]:
+        data_yaml = self.datasets.get_data_yaml_path(config.dataset)
+        outcome = train_job(self.backend, config, Path(data_yaml), run_dir, tracker, job.resume)
+        stop = self._stop
+        if stop is not None and stop.kind == "cancel":
+            return JobState.CANCELLED, {"stop_reason": stop.reason,
+                                        "batch_used": outcome.batch_used}
+        reason = final_stop_reason(outcome, stop)
+        if outcome.batch_used is not None and outcome.batch_used != config.batch:
+            tracker.log(f"Batch size really used: {outcome.batch_used} (configured "
+                        f"{config.batch}).")
+        record = register(self.models, self.datasets, config, job.model_name, outcome, reason,
+                          self.auto_promote, tracker.log, dataset_info=dataset)
+        tracker.log(f"Registered model {record.name} ({record.weights_path})"
+                    + (" and made it active" if record.active else ""))
+        return JobState.COMPLETED, {"stop_reason": reason, "batch_used": outcome.batch_used}
+
+    def _finish(self, job: JobRecord, state: JobState, changes: dict[str, Any]) -> None:
+        try:
+            self.queue.update(job.job_id, state=state, finished=utc_now(), **changes)
+        except StudioError as err:
+            self._board.append_log(f"Could not update the job queue: {err}")
+        if changes.get("error"):
+            self._board.append_log(f"ERROR: {changes['error']}")
+        elif changes.get("stop_reason"):
+            self._board.append_log(f"Stopped: {changes['stop_reason']}")
+        self._board.publish(state=state, error=changes.get("error"),
+                            stop_reason=changes.get("stop_reason"), eta_s=None)
