@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import RecordingHooks
+from training_helpers import RecordingHooks
 from fake_ultralytics import FakeYOLO, factory
 
 from yolo_studio.config import TrainingConfig

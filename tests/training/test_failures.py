@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import TINY
+from training_helpers import TINY
 from fake_ultralytics import FakeYOLO
 
 from yolo_studio.config import StudioSettings, TrainingConfig

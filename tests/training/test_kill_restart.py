@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TINY
+from training_helpers import TINY
 
 from yolo_studio.config import StudioSettings, TrainingConfig
 from yolo_studio.errors import TrainingError

@@ -7,7 +7,7 @@ import threading
 from types import SimpleNamespace
 
 import pytest
-from conftest import TINY
+from training_helpers import TINY
 from fake_ultralytics import FakeYOLO, Gate
 
 from yolo_studio.config import StudioSettings, TrainingConfig

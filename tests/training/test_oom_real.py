@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import TINY
+from training_helpers import TINY
 
 from yolo_studio.config import StudioSettings, TrainingConfig
 from yolo_studio.training.manager import TrainingManager

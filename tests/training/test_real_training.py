@@ -6,7 +6,7 @@ import shutil
 import time
 
 import pytest
-from conftest import TINY
+from training_helpers import TINY
 
 from yolo_studio.config import StudioSettings, TrainingConfig
 from yolo_studio.errors import TrainingError

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import TINY
+from training_helpers import TINY
 
 from yolo_studio.config import TrainingConfig
 from yolo_studio.errors import NotFoundError, RegistryError, StudioError, ValidationError

@@ -1,0 +1,41 @@
+"""Helpers shared by the training tests (a unique module name: import it, not conftest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+TINY = Path(__file__).resolve().parents[1] / "data" / "bccd-tiny"
+
+
+class RecordingHooks:
+    """TrainHooks that records every call; ``stop_when(fn)`` decides should_stop."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+        self.epochs: list = []
+        self.finals: list = []
+        self.lines: list[str] = []
+        self.stop = False
+
+    def on_start(self, **kw):
+        self.calls.append(("start", kw))
+
+    def on_epoch_start(self, epoch):
+        self.calls.append(("epoch_start", epoch))
+
+    def on_batch_end(self, epoch, batch_i, batches, batch_size):
+        self.calls.append(("batch", epoch, batch_i, batches, batch_size))
+
+    def on_epoch_end(self, metrics):
+        self.epochs.append(metrics)
+        self.calls.append(("epoch_end", metrics.epoch))
+
+    def on_final(self, metrics):
+        self.finals.append(metrics)
+        self.calls.append(("final", metrics.epoch))
+
+    def log(self, line):
+        self.lines.append(line)
+
+    def should_stop(self):
+        return self.stop
