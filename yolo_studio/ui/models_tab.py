@@ -1,29 +1,41 @@
-"""The Models tab: a dataset's model registry; select, set active, delete, chart a model."""
+"""The Models tab: a dataset's model registry and what a user does with its models.
+
+The top of the tab lists the models of the chosen dataset and holds the registry actions (set
+active, roll back, delete, auto-promote); below, sub-tabs inspect a model
+(``model_inspect``), compare models (``model_compare``), try models on an image
+(``model_try``) and rename / annotate / download / export a model (``model_manage``).
+Every action has a stable ``api_name`` (see the README's "Gradio API").
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import gradio as gr
 
 from ..errors import ValidationError
-from ..training.snapshot import EpochMetrics
+from ..training.model_details import epoch_metrics
 from . import charts
 from . import formatting as fmt
 from .errors import shows_errors
 
-_METRIC_FIELDS = set(EpochMetrics.__dataclass_fields__)
+#: Keyword arguments of every Models-tab event: never queued behind training or each other;
+#: show_progress="hidden" because after a gr.Error Gradio would otherwise cover the outputs
+#: (the dropdown, the checkbox) with its status overlay and block clicks on them.
+COMMON: dict[str, Any] = dict(concurrency_limit=None, show_progress="hidden")
+PRIVATE: dict[str, Any] = dict(COMMON, api_visibility="private")
 
 
 @dataclass
 class ModelsTab:
-    """The components the app wires to."""
+    """The components the app and the sub-tabs wire to."""
 
     dataset: gr.Dropdown
     table: gr.Dataframe
     model: gr.Dropdown
     refresh_outputs: list[Any]
+    parts: dict[str, Any] = field(default_factory=dict)
 
 
 def dataset_choices(manager: Any) -> list[str]:
@@ -32,8 +44,12 @@ def dataset_choices(manager: Any) -> list[str]:
     return sorted(names)
 
 
-def _epoch(data: dict[str, Any]) -> EpochMetrics:
-    return EpochMetrics(**{k: v for k, v in data.items() if k in _METRIC_FIELDS})
+def model_names(manager: Any, dataset: str | None) -> tuple[list[str], str | None]:
+    """(names of the dataset's models, newest first; the active model's name or None)."""
+    if not dataset:
+        return [], None
+    records = sorted(manager.list_models(dataset), key=lambda r: str(r.created), reverse=True)
+    return [r.name for r in records], next((r.name for r in records if r.active), None)
 
 
 def model_figure(manager: Any, dataset: str | None, name: str | None) -> Any:
@@ -41,8 +57,8 @@ def model_figure(manager: Any, dataset: str | None, name: str | None) -> Any:
     if not dataset or not name:
         return charts.metrics_figure(())
     metrics = manager.models.load_metrics(dataset, name)
-    history = [_epoch(m) for m in metrics.get("history") or []]
-    final = _epoch(metrics["final"]) if metrics.get("final") else None
+    history = [epoch_metrics(m) for m in metrics.get("history") or []]
+    final = epoch_metrics(metrics["final"]) if metrics.get("final") else None
     return charts.metrics_figure(history, final, metrics.get("stop_reason"))
 
 
@@ -60,29 +76,54 @@ def refresh(manager: Any, dataset: str | None, selected: str | None = None) -> l
     return [fmt.model_rows(records), gr.Dropdown(choices=names, value=value), summary]
 
 
+def require(dataset: str | None, name: str | None = "-") -> None:
+    """Raise a ValidationError asking for the dataset / model the user has not chosen."""
+    if not dataset:
+        raise ValidationError("Choose a dataset first.")
+    if not name:
+        raise ValidationError("Choose a model first.")
+
+
 def build(manager: Any) -> ModelsTab:
     """Lay out the Models tab inside the current ``gr.Tab`` and wire its own events."""
+    from . import model_compare, model_inspect, model_manage, model_try
+
     with gr.Row():
-        dataset = gr.Dropdown(label="Dataset", choices=[], elem_id="models-dataset-dd", scale=3)
+        dataset = gr.Dropdown(label="Dataset", choices=[], elem_id="models-dataset-dd", scale=3,
+                              allow_custom_value=True)
         refresh_btn = gr.Button("Refresh", elem_id="models-refresh-btn", scale=0, min_width=100)
     summary = gr.Markdown(elem_id="models-summary")
     table = gr.Dataframe(headers=fmt.MODEL_COLUMNS, value=[], interactive=False,
                          elem_id="models-table", wrap=True)
     with gr.Row():
-        model = gr.Dropdown(label="Model", choices=[], elem_id="model-dd", scale=3)
+        model = gr.Dropdown(label="Model", choices=[], elem_id="model-dd", scale=3,
+                            allow_custom_value=True)
         set_active = gr.Button("Set active", variant="primary", elem_id="set-active-btn")
+        rollback = gr.Button("Roll back to previous active", elem_id="rollback-btn")
         delete = gr.Button("Delete", variant="stop", elem_id="delete-btn")
-    also_active = gr.Checkbox(label="also delete the active model", value=False,
-                              elem_id="delete-active-checkbox")
-    plot = gr.Plot(label="Metrics of the selected model", elem_id="model-metrics-plot")
-    outputs = [table, model, summary]
-    tab = ModelsTab(dataset, table, model, outputs)
-    _wire(manager, tab, (refresh_btn, set_active, delete, also_active, plot))
+    with gr.Row():
+        also_active = gr.Checkbox(label="also delete the active model", value=False,
+                                  elem_id="delete-active-checkbox")
+        auto_promote = gr.Checkbox(
+            label="auto-promote: activate a new model that beats the active one's best mAP50 "
+                  "on the same dataset content", value=bool(manager.auto_promote),
+            elem_id="auto-promote-checkbox")
+    tab = ModelsTab(dataset, table, model, [table, model, summary])
+    with gr.Tabs(elem_id="models-subtabs"):
+        with gr.Tab("Inspect", id="inspect", elem_id="models-inspect-tab"):
+            model_inspect.build(manager, tab)
+        with gr.Tab("Compare", id="compare", elem_id="models-compare-tab"):
+            model_compare.build(manager, tab)
+        with gr.Tab("Try on an image", id="try", elem_id="models-try-tab"):
+            model_try.build(manager, tab)
+        with gr.Tab("Manage & export", id="manage", elem_id="models-manage-tab"):
+            model_manage.build(manager, tab)
+    _wire(manager, tab, (refresh_btn, set_active, rollback, delete, also_active, auto_promote))
     return tab
 
 
 def _wire(manager: Any, tab: ModelsTab, parts: tuple) -> None:
-    refresh_btn, set_active, delete, also_active, plot = parts
+    refresh_btn, set_active, rollback, delete, also_active, auto_promote = parts
 
     @shows_errors
     def on_refresh(dataset: str | None, selected: str | None) -> list[Any]:
@@ -90,42 +131,53 @@ def _wire(manager: Any, tab: ModelsTab, parts: tuple) -> None:
 
     @shows_errors
     def on_set_active(dataset: str | None, name: str | None) -> list[Any]:
-        _require(dataset, name)
+        require(dataset, name)
         manager.set_active_model(dataset, name)
         gr.Info(f"{name} is now the active model of {dataset}.")
         return refresh(manager, dataset, name)
 
     @shows_errors
+    def on_rollback(dataset: str | None) -> list[Any]:
+        require(dataset)
+        record = manager.registry.rollback_active(dataset)
+        gr.Info(f"Rolled back: {record.name} is the active model of {dataset} again.")
+        return refresh(manager, dataset, record.name)
+
+    @shows_errors
     def on_delete(dataset: str | None, name: str | None, allow_active: bool) -> list[Any]:
-        _require(dataset, name)
+        require(dataset, name)
         active = manager.models.get_active(dataset)
         if active is not None and active.name == name and not allow_active:
             raise ValidationError(f"{name!r} is the active model of {dataset!r}. Tick 'also "
                                   "delete the active model' to delete it anyway, or set another "
                                   "model active first.")
-        manager.delete_model(dataset, name, allow_active=bool(allow_active))
+        manager.registry.delete_model(dataset, name, allow_active=bool(allow_active))
         gr.Info(f"Deleted model {name} of {dataset}.")
         return [*refresh(manager, dataset), False]
 
-    @shows_errors
-    def on_model(dataset: str | None, name: str | None) -> Any:
-        return model_figure(manager, dataset, name)
-
     keys = [tab.dataset, tab.model]
-    # show_progress="hidden": after a gr.Error Gradio would otherwise cover the outputs
-    # (the dropdown, the checkbox) with its status overlay and block clicks on them.
-    common: dict[str, Any] = dict(concurrency_limit=None, show_progress="hidden")
-    tab.dataset.change(on_refresh, keys, tab.refresh_outputs, **common)
-    refresh_btn.click(on_refresh, keys, tab.refresh_outputs, api_name="list_models", **common)
+    tab.dataset.change(on_refresh, keys, tab.refresh_outputs, **PRIVATE)
+    refresh_btn.click(on_refresh, keys, tab.refresh_outputs, api_name="list_models", **COMMON)
     set_active.click(on_set_active, keys, tab.refresh_outputs, api_name="set_active_model",
-                     **common)
+                     **COMMON)
+    rollback.click(on_rollback, [tab.dataset], tab.refresh_outputs, api_name="rollback_active",
+                   **COMMON)
     delete.click(on_delete, [*keys, also_active], [*tab.refresh_outputs, also_active],
-                 api_name="delete_model", **common)
-    tab.model.change(on_model, keys, plot, **common)
+                 api_name="delete_model", **COMMON)
+    _wire_auto_promote(manager, tab, auto_promote)
 
 
-def _require(dataset: str | None, name: str | None) -> None:
-    if not dataset:
-        raise ValidationError("Choose a dataset first.")
-    if not name:
-        raise ValidationError("Choose a model first.")
+def _wire_auto_promote(manager: Any, tab: ModelsTab, checkbox: gr.Checkbox) -> None:
+    """The checkbox sets ``manager.auto_promote`` (shared by every browser tab) and shows its
+    current value whenever the dataset changes (on page load, too)."""
+    def on_auto_promote(enabled: bool) -> bool:
+        manager.auto_promote = bool(enabled)
+        gr.Info("Auto-promote is " + ("on: a better new model becomes active." if enabled
+                                      else "off: new models wait for 'Set active'."))
+        return manager.auto_promote
+
+    def auto_promote_value() -> bool:
+        return bool(manager.auto_promote)
+
+    checkbox.input(on_auto_promote, checkbox, checkbox, api_name="set_auto_promote", **COMMON)
+    tab.dataset.change(auto_promote_value, None, checkbox, **PRIVATE)

@@ -1,0 +1,131 @@
+"""The Models tab in Chromium on REAL trained models, and the Gradio API through gradio_client.
+
+The app starts on a root holding the session's trained model (tests/conftest.py:
+``trained_model_root``, dataset ``tiny``, model ``real``) plus ``second``, the same weights
+registered again with another config (epochs 5), so nothing trains here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import REPO, RunningApp, _free_port, _wait_for_port
+from .studio_page import choose, open_tab
+
+DATASET = "tiny"
+
+
+def _register_second(root: Path) -> None:
+    from yolo_studio.persistence.model_store import ModelStore
+
+    store = ModelStore(root / "models")
+    first = store.get(DATASET, "real")
+    config = dict(store.load_config(DATASET, "real"), epochs=5, model_name="second")
+    store.save(DATASET, "second", first.weights_path, config, store.load_metrics(DATASET, "real"),
+               {"base_model": first.base_model, "epochs_completed": first.epochs_completed,
+                "best_map50": first.best_map50, "dataset_snapshot": first.dataset_snapshot,
+                "dataset_hash": first.dataset_hash})
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory, chromium_path, trained_model_root) -> Iterator[RunningApp]:
+    """The app (``python app.py``) on a copy of the trained root with two registered models."""
+    root = tmp_path_factory.mktemp("models-root")
+    for part in ("datasets", "models"):
+        shutil.copytree(trained_model_root.root / part, root / part)
+    _register_second(root)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SPACE_ID", "YOLO_STUDIO_AUTH", "YOLO_STUDIO_ROOT")}
+    env.update(GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", YOLO_OFFLINE="1")
+    log_path = root / "app.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([sys.executable, "app.py", "--root", str(root), "--port",
+                                    str(port)], cwd=REPO, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
+    app = RunningApp(f"http://127.0.0.1:{port}/", root, log_path, process)
+    try:
+        _wait_for_port(app, port)
+        yield app
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _open_models(page, subtab: str) -> None:
+    open_tab(page, "Models")
+    choose(page, "models-dataset-dd", DATASET)
+    expect(page.locator("#models-table")).to_contain_text("second")
+    page.get_by_role("tab", name=subtab).click()
+
+
+def test_try_a_real_val_image_shows_boxes_and_detections(page) -> None:
+    _open_models(page, "Try on an image")
+    expect(page.locator("#try-model-dd input")).to_have_value("real")  # the active model
+    page.locator("#try-sample-dd input").click()
+    page.get_by_role("option").first.click()
+    expect(page.locator("#try-image img")).to_be_visible()
+    conf = page.locator("#try-conf input[type=number]")
+    conf.fill("0.001")
+    conf.press("Tab")
+    page.locator("#try-run-btn").click()
+    expect(page.locator("#try-result-a img")).to_be_visible(timeout=60_000)
+    expect(page.locator("#try-text-a")).to_contain_text(" ms")
+    expect(page.locator("#try-text-a")).to_contain_text("real")
+    expect(page.locator("#try-text-a")).to_contain_text(re.compile(r"[1-9]\d* detections? \("))
+    rows = page.locator("#try-detections-a .virtual-row")  # Gradio's body rows
+    expect(rows.first).to_contain_text(re.compile("RBC|WBC|Platelets"))
+    expect(page.locator("#try-text-b")).to_contain_text("No candidate")
+
+
+def test_compare_two_models_overlays_charts_and_highlights_config(page) -> None:
+    _open_models(page, "Compare")
+    chosen = page.locator("#compare-dd")
+    expect(chosen).to_contain_text("real")
+    expect(chosen).to_contain_text("second")
+    page.locator("#compare-btn").click()
+    legend = page.locator("#compare-map50-plot .legend")
+    expect(legend).to_contain_text("real", timeout=30_000)
+    expect(legend).to_contain_text("second")
+    table = page.locator("#compare-config-table")
+    expect(table).to_contain_text("epochs")
+    expect(table.locator("thead")).to_contain_text("second")
+    rows = table.locator(".virtual-row")  # Gradio's body rows (a hidden table sizes columns)
+    differing = rows.filter(has_text="≠")
+    expect(differing).to_have_count(1)
+    expect(differing).to_contain_text("epochs")
+    expect(differing.locator("> *").first).to_have_css("background-color", "rgb(255, 233, 168)")
+    same = rows.filter(has_text="imgsz")
+    expect(same.locator("> *").first).not_to_have_css("background-color", "rgb(255, 233, 168)")
+    expect(page.locator("#compare-summary")).to_contain_text("1 setting(s) differ: epochs")
+
+
+def test_gradio_client_lists_models_and_predicts(studio) -> None:
+    """The README's "Gradio API" example, run against the app."""
+    from gradio_client import Client, handle_file
+
+    client = Client(studio.url, verbose=False)
+    table, dropdown, summary = client.predict(DATASET, None, api_name="/list_models")
+    assert sorted(row[1] for row in table["data"]) == ["real", "second"]
+    assert "active: **real**" in summary
+    image = sorted((studio.root / "datasets" / DATASET / "images" / "val").glob("*.jpg"))[0]
+    drawn, text, detections, *_ = client.predict(  # model None: the active model
+        DATASET, None, None, handle_file(str(image)), 0.001, 0.7, api_name="/predict")
+    assert Path(drawn).is_file() and text.startswith("**real**") and " ms" in text
+    assert detections["headers"][:2] == ["class", "confidence"] and detections["data"]
+    with pytest.raises(Exception, match="No model 'nope' is registered"):
+        client.predict(DATASET, "nope", None, handle_file(str(image)), 0.25, 0.7,
+                       api_name="/predict")

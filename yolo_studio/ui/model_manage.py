@@ -1,0 +1,123 @@
+"""Models tab, "Manage & export": rename a model, edit its notes and tags, download its
+weights, export it to ONNX / TorchScript (kept beside best.pt and listed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from ..training.registry_ops import EXPORT_FORMATS
+from . import model_tables as tables
+from .errors import shows_errors
+from .models_tab import COMMON, PRIVATE, ModelsTab, refresh, require
+
+#: Formats the "Get file" action offers: the trained weights, then the exports.
+DOWNLOAD_FORMATS = ("pt", *EXPORT_FORMATS)
+
+
+def manage_values(manager: Any, dataset: str | None, name: str | None) -> list[Any]:
+    """[new-name box, notes, tags (comma-separated), download button, exports text] of a model;
+    empty values when none is chosen."""
+    if not dataset or not name:
+        return ["", "", "", gr.DownloadButton(value=None, interactive=False), ""]
+    record = manager.models.get(dataset, name)
+    exports = manager.models.exports(dataset, name)
+    weights = Path(record.weights_path)
+    button = (gr.DownloadButton(f"Download best.pt ({weights.stat().st_size / 1e6:.1f} MB)",
+                                value=str(weights), interactive=True)
+              if weights.is_file() else gr.DownloadButton(value=None, interactive=False))
+    return [record.name, record.notes or "", ", ".join(record.tags or ()), button,
+            f"Exports: {tables.exports_text(exports)}"]
+
+
+def export_values(manager: Any, dataset: str | None, name: str | None, fmt: str) -> list[Any]:
+    """[exported file path, exports text] after exporting ``name`` to ``fmt``.
+
+    Raises:
+        ValidationError: no dataset / model, unknown format. StudioError: the exporter's
+            package is missing (named) or the export failed.
+    """
+    require(dataset, name)
+    path = manager.registry.export_model(dataset, name, fmt)
+    gr.Info(f"Exported {name} to {fmt}: {path.name}")
+    return [str(path), f"Exports: {tables.exports_text(manager.models.exports(dataset, name))}"]
+
+
+def weights_file(manager: Any, dataset: str | None, name: str | None, fmt: str | None) -> str:
+    """Path of the model's best.pt (``fmt`` "pt") or of an existing export, to download.
+
+    Raises:
+        ValidationError: no dataset / model. NotFoundError: unknown model or not exported yet.
+    """
+    require(dataset, name)
+    return str(manager.registry.weights_path(dataset, name, fmt or "pt"))
+
+
+def build(manager: Any, tab: ModelsTab) -> None:
+    """Lay out the Manage & export sub-tab and wire it."""
+    with gr.Row():
+        new_name = gr.Textbox(label="Name", elem_id="model-new-name", scale=3)
+        rename = gr.Button("Rename", elem_id="rename-btn", scale=0, min_width=120)
+    with gr.Row():
+        notes = gr.Textbox(label="Notes", lines=3, elem_id="model-notes", scale=3)
+        with gr.Column(scale=2):
+            tags = gr.Textbox(label="Tags (comma-separated)", elem_id="model-tags")
+            save = gr.Button("Save notes and tags", elem_id="save-info-btn")
+    gr.Markdown("#### Take it away")
+    with gr.Row():
+        download = gr.DownloadButton("Download best.pt", elem_id="download-weights-btn",
+                                     interactive=False)
+        fmt = gr.Dropdown(list(EXPORT_FORMATS), value=EXPORT_FORMATS[0], label="Export format",
+                          elem_id="export-format-dd")
+        export = gr.Button("Export", variant="primary", elem_id="export-btn")
+    exports = gr.Markdown(elem_id="model-exports")
+    with gr.Row():
+        get_fmt = gr.Dropdown(list(DOWNLOAD_FORMATS), value="pt", label="File to get",
+                              elem_id="download-format-dd", scale=1)
+        get = gr.Button("Get file", elem_id="get-file-btn", scale=0, min_width=120)
+    file = gr.File(label="File", interactive=False, elem_id="model-file")
+    _wire(manager, tab, (new_name, rename, notes, tags, save, download, fmt, export, exports,
+                         get_fmt, get, file))
+
+
+def _wire(manager: Any, tab: ModelsTab, parts: tuple) -> None:
+    new_name, rename, notes, tags, save, download, fmt, export, exports, get_fmt, get, file = \
+        parts
+    keys = [tab.dataset, tab.model]
+
+    @shows_errors
+    def on_model(dataset: str | None, name: str | None) -> list[Any]:
+        return manage_values(manager, dataset, name)
+
+    @shows_errors
+    def on_rename(dataset: str | None, name: str | None, new: str) -> list[Any]:
+        require(dataset, name)
+        record = manager.registry.rename_model(dataset, name, (new or "").strip())
+        gr.Info(f"Renamed {name} to {record.name}.")
+        return refresh(manager, dataset, record.name)
+
+    @shows_errors
+    def on_save(dataset: str | None, name: str | None, text: str, labels: str) -> list[Any]:
+        require(dataset, name)
+        manager.registry.update_model_info(dataset, name, notes=text or "", tags=labels or "")
+        gr.Info(f"Saved the notes and tags of {name}.")
+        return manage_values(manager, dataset, name)
+
+    @shows_errors
+    def on_export(dataset: str | None, name: str | None, kind: str) -> list[Any]:
+        return export_values(manager, dataset, name, kind)
+
+    inspect_fn, inspect_outputs = tab.parts["inspect"]
+    manage_outputs = [new_name, notes, tags, download, exports]
+    tab.model.change(on_model, keys, manage_outputs, **PRIVATE)
+    rename.click(on_rename, [*keys, new_name], tab.refresh_outputs, api_name="rename_model",
+                 **COMMON)
+    save.click(on_save, [*keys, notes, tags], manage_outputs, api_name="update_model_info",
+               **COMMON).success(inspect_fn, keys, inspect_outputs, **PRIVATE)
+    export.click(on_export, [*keys, fmt], [file, exports], api_name="export_model",
+                 concurrency_limit=None, show_progress="minimal").success(
+        inspect_fn, keys, inspect_outputs, **PRIVATE)  # its summary lists the exports
+    get.click(shows_errors(lambda d, n, kind: weights_file(manager, d, n, kind)),
+              [*keys, get_fmt], file, api_name="download_weights", **COMMON)

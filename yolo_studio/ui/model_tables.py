@@ -1,0 +1,146 @@
+"""Pure table and text builders for the Models tab: model details, comparisons, predictions.
+
+No Gradio here, so the tests call these directly. Metric fractions (0-1) are shown with three
+decimals; missing values as "—".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from ..training.model_details import PER_CLASS_COLUMNS
+
+CONFIG_COLUMNS = ["field", "value"]
+PER_CLASS_HEADERS = ["class", "images", "instances", "precision", "recall", "mAP50",
+                     "mAP50-95"]
+DETECTION_COLUMNS = ["class", "confidence", "x1", "y1", "x2", "y2"]
+#: First and last column of the comparison table (model names cannot contain spaces).
+COMPARE_FIELD = "config field"
+COMPARE_DIFFERS = "≠ differs"
+#: Background of the comparison rows whose values differ.
+DIFF_STYLE = "background-color: #ffe9a8; font-weight: 600"
+_MISSING = "—"
+
+
+def show_value(value: Any) -> str:
+    """A config / metric value as table text: None -> "—", floats up to 6 significant digits,
+    lists joined by ", ", anything else ``str``."""
+    if value is None:
+        return _MISSING
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(show_value(v) for v in value) or "[]"
+    return str(value)
+
+
+def _fraction(value: Any) -> str:
+    return _MISSING if value is None else f"{float(value):.3f}"
+
+
+def config_rows(config: Mapping[str, Any]) -> list[list[str]]:
+    """``[[field, value], ...]`` of a ``TrainingConfig.to_dict()``, in its own order."""
+    return [[key, show_value(value)] for key, value in config.items()]
+
+
+def per_class_rows(per_class: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
+    """Rows of ``PER_CLASS_HEADERS`` from ``ModelDetails.per_class`` (fractions, 3 decimals)."""
+    rows = []
+    for row in per_class:
+        counts = [row.get(k) for k in PER_CLASS_COLUMNS[:3]]
+        rows.append([show_value(counts[0]), *[_MISSING if c is None else c for c in counts[1:]],
+                     *[_fraction(row.get(k)) for k in PER_CLASS_COLUMNS[3:]]])
+    return rows
+
+
+def details_markdown(details: Any) -> str:
+    """A model's summary: name (active?), created, base model, epochs, best mAP50, dataset
+    snapshot, notes, tags, exports and why training stopped early."""
+    rec = details.record
+    lines = [f"### {rec.name}{' ★ active' if rec.active else ''}",
+             f"- created: {str(rec.created)[:19]} · base model: `{rec.base_model}` · epochs "
+             f"completed: {rec.epochs_completed} · best mAP50: {_fraction(rec.best_map50)}",
+             f"- trained on: {rec.dataset} ({rec.dataset_snapshot or 'snapshot unknown'})"]
+    if details.stop_reason:
+        lines.append(f"- stopped early: {details.stop_reason}")
+    if rec.tags:
+        lines.append(f"- tags: {', '.join(rec.tags)}")
+    if rec.notes:
+        lines.append(f"- notes: {rec.notes}")
+    lines.append(f"- exports: {exports_text(details.exports)}")
+    return "\n".join(lines)
+
+
+def exports_text(exports: Mapping[str, Path]) -> str:
+    """E.g. ``"onnx (best.onnx, 10.3 MB), torchscript (...)"`` or ``"none yet"``; sizes in
+    megabytes (10^6 bytes)."""
+    parts = []
+    for fmt, path in exports.items():
+        try:
+            size = f", {Path(path).stat().st_size / 1e6:.1f} MB"
+        except OSError:
+            size = ""
+        parts.append(f"{fmt} ({Path(path).name}{size})")
+    return ", ".join(parts) or "none yet"
+
+
+def dataset_warning(details: Any) -> str:
+    """A warning line when the dataset changed since training, else ""."""
+    if not details.dataset_changed:
+        return ""
+    return f"⚠️ **Dataset changed.** {details.dataset_message}"
+
+
+def comparison_frame(comparison: Any) -> pd.DataFrame:
+    """The config table of a ``ModelComparison``: ``COMPARE_FIELD``, one column per model (in
+    ``comparison.names`` order) and ``COMPARE_DIFFERS`` ("≠" on rows whose values differ); a
+    field repeated in ``config_rows`` is shown once."""
+    rows, seen = [], set()
+    for row in comparison.config_rows:
+        if row.field not in seen:  # e.g. base_model is both a summary and a config field
+            seen.add(row.field)
+            rows.append([row.field, *[show_value(v) for v in row.values],
+                         "≠" if row.differs else ""])
+    return pd.DataFrame(rows, columns=[COMPARE_FIELD, *comparison.names, COMPARE_DIFFERS])
+
+
+def styled_comparison(comparison: Any) -> Styler:
+    """``comparison_frame`` with the differing rows highlighted (``DIFF_STYLE``)."""
+    frame = comparison_frame(comparison)
+
+    def highlight(row: pd.Series) -> list[str]:
+        style = DIFF_STYLE if row[COMPARE_DIFFERS] else ""
+        return [style] * len(row)
+
+    return frame.style.apply(highlight, axis=1)
+
+
+def comparison_summary(comparison: Any) -> str:
+    """Which models were compared, their final mAP50 / mAP50-95 and how many settings differ."""
+    differ = [row.field for row in comparison.config_rows if row.differs]
+    parts = []
+    for name in comparison.names:
+        final = comparison.finals.get(name)
+        scores = (f"mAP50 {_fraction(final.map50)}, mAP50-95 {_fraction(final.map50_95)}"
+                  if final is not None else "no final metrics")
+        parts.append(f"**{name}**: {scores}")
+    shown = ", ".join(differ[:12]) + (" …" if len(differ) > 12 else "")
+    return ("; ".join(parts) + f"  \n{len(differ)} setting(s) differ"
+            + (f": {shown}" if differ else "."))
+
+
+def detection_rows(result: Any) -> list[list[Any]]:
+    """``DETECTION_COLUMNS`` rows of a ``PredictionResult`` (confidence 0-1, box in pixels)."""
+    return [[row[c] for c in DETECTION_COLUMNS] for row in result.rows()]
+
+
+def prediction_text(result: Any) -> str:
+    """E.g. ``"**real**: 3 detections (2 RBC, 1 WBC) in 9.3 ms (total 40.2 ms)"``."""
+    return f"**{result.model or 'model'}**: {result.summary()} (total {result.total_ms:.1f} ms)"
