@@ -1,8 +1,10 @@
 """YOLO Studio entry point: ``python app.py [--root DIR] [--host H] [--port P] [--share]
-[--auth USER:PASS]``.
+[--auth USER:PASS] [--allow-weights-upload]``.
 
 Environment: ``YOLO_STUDIO_ROOT`` (storage root), ``YOLO_STUDIO_AUTH`` (``USER:PASS``),
-``SPACE_ID`` (set by Hugging Face Spaces: listen on 0.0.0.0, authentication required).
+``SPACE_ID`` (set by Hugging Face Spaces: listen on 0.0.0.0, authentication required),
+``YOLO_STUDIO_ALLOW_WEIGHTS_UPLOAD=1`` (same as ``--allow-weights-upload``: let a studio that is
+reachable beyond this machine accept uploaded .pt base weights; a local one always does).
 Nothing happens at import time; everything runs in ``main()``.
 """
 
@@ -33,6 +35,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "(needs --auth)")
     parser.add_argument("--auth", help="USER:PASS (several separated by commas); default "
                         "$YOLO_STUDIO_AUTH")
+    parser.add_argument("--allow-weights-upload", action="store_true",
+                        help="accept uploaded .pt base weights although the studio is reachable "
+                        "beyond this machine (a .pt is a pickle: it can run code); default "
+                        "$YOLO_STUDIO_ALLOW_WEIGHTS_UPLOAD; a local studio always accepts them")
     return parser.parse_args(argv)
 
 
@@ -41,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from yolo_studio.config import SAMPLES_DIR, StudioSettings
     from yolo_studio.errors import StudioError
-    from yolo_studio.ui.hosting import plan
+    from yolo_studio.ui.hosting import plan, server_access
 
     try:
         hosting = plan(args.host, args.port, args.share, args.auth, os.environ)
@@ -54,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"YOLO Studio: storage root {settings.root}", flush=True)
     try:
-        build_app(manager, monitor).queue().launch(
+        access = server_access(hosting, args.allow_weights_upload, os.environ)
+        build_app(manager, monitor, access).queue().launch(
             server_name=hosting.host, server_port=hosting.port, share=hosting.share,
             auth=list(hosting.auth) or None, allowed_paths=[str(settings.root)],
             show_error=True)

@@ -24,7 +24,11 @@ TINY = REPO / "tests" / "data" / "bccd-tiny"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
+                 "--disable-quic",
+                 # several pages at once (two tabs racing): keep background pages rendering and
+                 # their timers running, as a user's visible windows would
+                 "--disable-backgrounding-occluded-windows", "--disable-renderer-backgrounding",
+                 "--disable-background-timer-throttling"]
 START_TIMEOUT_S = 90.0
 
 
@@ -79,19 +83,28 @@ def chromium_path() -> Path:
 
 
 @pytest.fixture(scope="module")
-def studio(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Iterator[RunningApp]:
-    """Start ``python app.py --root <tmp> --port <free>`` and stop it after the module."""
+def studio_args() -> list[str]:
+    """Extra ``app.py`` arguments; a test module overrides this fixture to launch differently."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path,
+           studio_args: list[str]) -> Iterator[RunningApp]:
+    """Start ``python app.py --root <tmp> --port <free> [studio_args]``; stop it after the
+    module."""
     root = tmp_path_factory.mktemp("studio-root")
     shutil.copytree(TINY, root / "datasets" / "bccd-tiny")
     _broken_copy(root / "datasets" / "bccd-broken")
     port = _free_port()
     env = {k: v for k, v in os.environ.items()
-           if k not in ("SPACE_ID", "YOLO_STUDIO_AUTH", "YOLO_STUDIO_ROOT")}
+           if k not in ("SPACE_ID", "YOLO_STUDIO_AUTH", "YOLO_STUDIO_ROOT",
+                        "YOLO_STUDIO_ALLOW_WEIGHTS_UPLOAD")}
     env.update(GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", YOLO_OFFLINE="1")
     log_path = root / "app.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen([sys.executable, "app.py", "--root", str(root), "--port",
-                                    str(port)], cwd=REPO, env=env, stdout=log,
+                                    str(port), *studio_args], cwd=REPO, env=env, stdout=log,
                                    stderr=subprocess.STDOUT)
     app = RunningApp(f"http://127.0.0.1:{port}/", root, log_path, process)
     try:

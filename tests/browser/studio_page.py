@@ -81,5 +81,14 @@ def registry(root: Path, dataset: str) -> dict:
     return json.loads(path.read_text()) if path.exists() else {"models": {}}
 
 
+def table_rows(page: Page, elem_id: str, text: str = ""):  # noqa: ANN201 (a Locator)
+    """Data rows of the Gradio Dataframe ``#elem_id`` that contain ``text``.
+
+    Gradio 6 draws the rows as ``div[role=row]`` (its ``<tbody>`` holds one hidden row used to
+    measure column widths), so ``tbody tr`` would only ever find the first row.
+    """
+    return page.locator(f"#{elem_id} [role=row][data-index]", has_text=text)
+
+
 def model_row(page: Page, name: str):  # noqa: ANN201 (a Locator)
-    return page.locator("#models-table tbody tr", has_text=name)
+    return table_rows(page, "models-table", name)

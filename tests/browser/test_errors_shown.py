@@ -12,7 +12,10 @@ def test_health_report_blocks_a_broken_dataset(page) -> None:
     choose(page, "dataset-dd", "bccd-broken")
     info = page.locator("#dataset-info")
     expect(info).to_contain_text("BLOCKED")
-    expect(info).to_contain_text("class")
+    row = info.locator("tr.health-blocking", has_text="class_out_of_range")
+    expect(row).to_contain_text("labels/train/BloodImage_00001.txt: ")  # file: what is wrong
+    expect(row).to_contain_text("class")
+    expect(row).to_have_css("color", "rgb(153, 27, 27)")  # blocking in red
     choose(page, "base-model-dd", "yolo11n.yaml")
     page.locator("#start-btn").click()
     expect(toast(page, "cannot be trained on")).to_be_visible()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from yolo_studio.errors import ValidationError
-from yolo_studio.ui.hosting import is_loopback, parse_auth, plan
+from yolo_studio.ui.hosting import (ALLOW_UPLOAD_ENV, ServerAccess, is_loopback, parse_auth,
+                                     plan, server_access)
 
 
 def test_parse_auth() -> None:
@@ -52,3 +53,37 @@ def test_reachable_app_with_auth_from_flag_or_env() -> None:
 def test_bad_port() -> None:
     with pytest.raises(ValidationError, match="Port 0"):
         plan(None, 0, False, None, {})
+
+
+def test_local_studio_allows_uploads_and_folder_imports() -> None:
+    access = server_access(plan(None, 7860, False, None, {}))
+    assert access.weights_upload and access.folder_import
+
+
+@pytest.mark.parametrize("host, share, env", [
+    ("0.0.0.0", False, {}), (None, True, {}), (None, False, {"SPACE_ID": "me/studio"}),
+])
+def test_reachable_studio_turns_uploads_off_and_says_why(host, share, env) -> None:
+    hosting = plan(host, 7860, share, "u:p", env)
+    access = server_access(hosting, False, env)
+    assert not access.weights_upload and not access.folder_import
+    assert "pickle" in access.weights_note and "--allow-weights-upload" in access.weights_note
+    assert hosting.public_reason in access.weights_note
+    assert "Upload a .zip" in access.folder_note
+
+
+@pytest.mark.parametrize("flag, env_value, allowed", [
+    (True, None, True), (False, "1", True), (False, "yes", True), (False, "0", False),
+    (False, "", False),
+])
+def test_operator_can_turn_weights_upload_on(flag, env_value, allowed) -> None:
+    env = {ALLOW_UPLOAD_ENV: env_value} if env_value is not None else {}
+    access = server_access(plan("0.0.0.0", 7860, False, "u:p", env), flag, env)
+    assert access.weights_upload is allowed
+    assert not access.folder_import, "the weights flag does not open server folders"
+
+
+def test_unknown_hosting_default_is_off() -> None:
+    access = ServerAccess()
+    assert not access.weights_upload and not access.folder_import
+    assert "YOLO_STUDIO_ALLOW_WEIGHTS_UPLOAD" in access.weights_note

@@ -66,12 +66,14 @@ def test_config_from_form_rejects_bad_values(index, value, message) -> None:
 
 def test_dataset_choices_and_health_markdown(manager: TrainingManager) -> None:
     assert train_tab.dataset_choices(manager) == ["bccd-tiny", "broken"]
-    text = train_tab.dataset_markdown(manager, "bccd-tiny")
+    text = train_tab.dataset_info_html(manager, "bccd-tiny")
     assert "28 images, 3 classes" in text and "OK, ready to train" in text
     assert "RBC" in text
-    assert "BLOCKED" in train_tab.dataset_markdown(manager, "broken")
+    broken = train_tab.dataset_info_html(manager, "broken")
+    assert "BLOCKED" in broken and 'data-code="class_out_of_range"' in broken
+    assert "labels/train/" in broken
     with pytest.raises(NotFoundError):
-        train_tab.dataset_markdown(manager, "nope")
+        train_tab.dataset_info_html(manager, "nope")
 
 
 def test_models_refresh_marks_active_and_charts_saved_history(manager, tmp_path) -> None:

@@ -14,7 +14,7 @@ from . import models_tab, monitor_tab, train_tab
 TITLE = "YOLO Studio"
 
 
-def build_app(manager: Any, monitor: Any = None) -> gr.Blocks:
+def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Blocks:
     """Build the studio UI around a started TrainingManager and an optional ResourceMonitor.
 
     Every page load starts one monitor stream (a generator following the manager's snapshots)
@@ -24,6 +24,7 @@ def build_app(manager: Any, monitor: Any = None) -> gr.Blocks:
     Args:
         manager: ``TrainingManager`` (already started).
         monitor: ``ResourceMonitor`` (started) or None to hide resource figures.
+        access: ``hosting.ServerAccess`` (weights upload, server-folder import); None = off.
 
     Returns:
         The Blocks; call ``.launch()`` on it.
@@ -33,7 +34,7 @@ def build_app(manager: Any, monitor: Any = None) -> gr.Blocks:
         finished = gr.State("")  # "<job_id>:<dataset>" of the last COMPLETED job seen
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("Train", id="train", elem_id="tab-train"):
-                train = train_tab.build(manager)
+                train = train_tab.build(manager, access)
             with gr.Tab("Monitor", id="monitor", elem_id="tab-monitor"):
                 mon = monitor_tab.build()
             with gr.Tab("Models", id="models", elem_id="tab-models") as models_tab_block:
@@ -52,14 +53,15 @@ def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab
     def extra(snap: TrainingSnapshot, last: TrainingSnapshot | None) -> list[Any]:
         jobs_changed = last is None or (snap.state, snap.queue, snap.job_id) != (
             last.state, last.queue, last.job_id)
-        jobs = train_tab.jobs_value(manager) if jobs_changed else gr.skip()
-        return [jobs, _finished_key(snap)]
+        jobs = train_tab.stream_values(manager) if jobs_changed else [gr.skip(), gr.skip()]
+        return [*jobs, _finished_key(snap)]
 
     limiter = anyio.CapacityLimiter(monitor_tab.STREAM_THREADS)
+    figures = monitor_tab.FigureCache()  # shared by every open tab's stream
 
     async def follow() -> AsyncIterator[list[Any]]:
-        async for item in monitor_tab.follow(monitor_tab.stream(manager, monitor, extra, 2),
-                                             limiter):
+        async for item in monitor_tab.follow(
+                monitor_tab.stream(manager, monitor, extra, 3, cache=figures), limiter):
             yield item
 
     def on_load() -> list[Any]:
@@ -75,11 +77,14 @@ def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab
         return [gr.Dropdown(choices=names, value=dataset),
                 *models_tab.refresh(manager, dataset, selected)]
 
-    demo.load(on_load, None, [train.dataset, train.jobs_table, train.job_select, models.dataset],
+    demo.load(on_load, None, [*train.load_outputs, models.dataset],
               concurrency_limit=None, api_visibility="private")
-    demo.load(follow, None, [*mon.snapshot_outputs, *mon.resource_outputs, train.jobs_table,
+    demo.load(follow, None, [*mon.snapshot_outputs, *mon.resource_outputs, *train.stream_outputs,
                              finished], concurrency_limit=None, concurrency_id="monitor-stream",
               show_progress="hidden", api_visibility="private")
+    train.dataset_added.change(  # an imported dataset appears in the Models tab's list too
+        lambda _name: gr.Dropdown(choices=models_tab.dataset_choices(manager)),
+        train.dataset_added, models.dataset, concurrency_limit=None, api_visibility="private")
     finished.change(on_finished, [finished, models.model], [models.dataset,
                     *models.refresh_outputs], concurrency_limit=None, api_visibility="private")
     models_tab_block.select(lambda d, m: models_tab.refresh(manager, d, m),

@@ -1,4 +1,5 @@
-"""Launch options: where the app listens, and the rule that a reachable app needs a password.
+"""Launch options: where the app listens, the rule that a reachable app needs a password, and
+what a browser may do with the server's files (``ServerAccess``: .pt uploads, folder imports).
 
 Pure functions (no Gradio import), called by ``app.py`` and tested directly.
 """
@@ -82,3 +83,55 @@ def plan(host: str | None, port: int, share: bool, auth_text: str | None,
             f"this machine ({reason}). Set --auth USER:PASS or the environment variable "
             f"YOLO_STUDIO_AUTH=USER:PASS, or listen on 127.0.0.1 without --share.")
     return HostingPlan(host=host, port=port, share=share, auth=auth, public_reason=reason)
+
+
+#: Environment variable that turns base-weights uploads on for a reachable studio.
+ALLOW_UPLOAD_ENV = "YOLO_STUDIO_ALLOW_WEIGHTS_UPLOAD"
+_TRUE = {"1", "true", "yes", "on"}
+_PICKLE = ("loading a .pt file runs Python code (it is a pickle), so an uploaded file could "
+           "run anything on this machine")
+
+
+@dataclass(frozen=True)
+class ServerAccess:
+    """What the UI lets a browser do with the server's files.
+
+    Attributes:
+        weights_upload: Base weights (``.pt``) may be uploaded and trained from.
+        weights_note: Why uploads are off (shown in place of the upload), or a caution when on.
+        folder_import: A dataset may be imported from a folder path on the server.
+        folder_note: Why folder import is off ("" when on).
+    """
+
+    weights_upload: bool = False
+    weights_note: str = (f"Uploading base weights is off: {_PICKLE}. The operator can turn it "
+                         f"on with --allow-weights-upload or {ALLOW_UPLOAD_ENV}=1.")
+    folder_import: bool = False
+    folder_note: str = ("Importing a dataset from a server folder is off: the studio was not "
+                        "started as a local app. Upload a .zip instead.")
+
+
+def server_access(hosting: HostingPlan, allow_weights_upload: bool = False,
+                  env: Mapping[str, str] | None = None) -> ServerAccess:
+    """Decide what the UI may do with the server's files.
+
+    Local (``hosting.public_reason`` is None: loopback host, no share link, not on Spaces):
+    weights uploads and folder imports are on. Reachable: folder imports are off; weights
+    uploads are off unless ``allow_weights_upload`` (``--allow-weights-upload``) or
+    ``YOLO_STUDIO_ALLOW_WEIGHTS_UPLOAD`` is ``1``/``true``/``yes``/``on``.
+    """
+    env = env if env is not None else {}
+    local = hosting.public_reason is None
+    if local:
+        return ServerAccess(True, "Uploads are on because the studio runs on this machine only.",
+                            True, "")
+    operator = allow_weights_upload or env.get(ALLOW_UPLOAD_ENV, "").strip().lower() in _TRUE
+    reason = hosting.public_reason
+    weights_note = (f"Uploads are on by the operator's choice although the studio is reachable "
+                    f"({reason}): {_PICKLE}. Upload only files you trust." if operator else
+                    f"Uploading base weights is off because the studio is reachable beyond this "
+                    f"machine ({reason}) and {_PICKLE}. The operator can turn it on with "
+                    f"--allow-weights-upload or {ALLOW_UPLOAD_ENV}=1.")
+    folder_note = (f"Importing a dataset from a server folder is off because the studio is "
+                   f"reachable beyond this machine ({reason}). Upload a .zip instead.")
+    return ServerAccess(operator, weights_note, False, folder_note)

@@ -1,5 +1,11 @@
-"""The Train tab: dataset (with its health report), base model, TrainingConfig fields, Start,
-Cancel and the job queue."""
+"""The Train tab: dataset (health report, import: ``datasets_panel``), base model (upload:
+``weights_panel``), the TrainingConfig fields, Start, Cancel and the job queue (``jobs_panel``).
+
+Two tabs pressing Start together each queue a job: Start only calls
+``TrainingManager.start_training``, which queues under a lock; the manager's single worker runs
+one job at a time. A finished job (COMPLETED, CANCELLED, ERROR) needs no reset before the next
+Start.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +16,15 @@ import gradio as gr
 
 from ..config import BASE_MODELS, OPTIMIZERS, TrainingConfig
 from ..errors import ValidationError
-from . import formatting as fmt
+from . import datasets_panel, jobs_panel, weights_files, weights_panel
+from .datasets_panel import dataset_choices, dataset_info_html
 from .errors import show_infos, shows_errors
+from .hosting import ServerAccess
+from .jobs_panel import jobs_value
+
+__all__ = ["FORM_FIELDS", "TrainTab", "build", "cancel_handler", "check_base_model_allowed",
+           "config_from_form", "dataset_choices", "dataset_info_html", "jobs_value",
+           "load_values", "stream_values"]
 
 _DEFAULTS = TrainingConfig()
 #: Form fields in the order the Start handler receives them (names of TrainingConfig fields).
@@ -24,14 +37,28 @@ _FLOAT_FIELDS = {"lr0", "lrf", "max_gpu_memory_percent"}
 
 @dataclass
 class TrainTab:
-    """The components other tabs and the app wire to."""
+    """The components other tabs and the app wire to.
+
+    ``dataset_added`` (a ``gr.State``) changes to a dataset's name when one is imported;
+    ``load_outputs`` take ``load_values()``, ``stream_outputs`` take ``stream_values()``.
+    """
 
     dataset: gr.Dropdown
+    base_model: gr.Dropdown
     inputs: list[gr.components.Component]
     start_btn: gr.Button
     cancel_btn: gr.Button
     jobs_table: gr.Dataframe
     job_select: gr.Dropdown
+    dataset_added: gr.State
+
+    @property
+    def load_outputs(self) -> list[gr.components.Component]:
+        return [self.dataset, self.jobs_table, self.job_select, self.base_model]
+
+    @property
+    def stream_outputs(self) -> list[gr.components.Component]:
+        return [self.jobs_table, self.job_select]
 
 
 def _number(name: str, value: Any) -> int | float:
@@ -65,44 +92,19 @@ def config_from_form(*values: Any) -> TrainingConfig:
     return TrainingConfig(**data)
 
 
-def dataset_choices(manager: Any) -> list[str]:
-    """Names of the datasets in the manager's DatasetStore, sorted."""
-    return sorted(manager.datasets.list())
-
-
-def dataset_markdown(manager: Any, name: str | None) -> str:
-    """Markdown describing a dataset: images per split, classes and the health-check summary."""
-    if not name:
-        return "Choose a dataset to see its contents and health check."
-    info = manager.datasets.get(name)
-    splits = ", ".join(f"{split} {count}" for split, count in info.image_counts.items())
-    classes = ", ".join(info.class_names)
-    report = manager.datasets.check_health(name)
-    head = ("OK, ready to train" if report.ok else
-            "BLOCKED: fix the problems below before training")
-    text = (f"**{info.name}**: {info.snapshot} ({splits})  \nClasses: {classes}  \n"
-            f"Health check: {head}")
-    summary = report.summary()
-    return text + (f"\n\n```\n{summary}\n```" if summary else "")
-
-
-def jobs_value(manager: Any) -> list[list[Any]]:
-    """Rows of the job-queue table."""
-    return fmt.job_rows(manager.jobs())
-
-
-def _job_choices(manager: Any) -> gr.Dropdown:
-    ids = [job.job_id for job in manager.jobs() if fmt.job_state(job) == "QUEUED"]
-    return gr.Dropdown(choices=ids, value=ids[0] if ids else None)
-
-
-def _build_form() -> list[gr.components.Component]:
-    d = _DEFAULTS
+def _build_choices() -> tuple[gr.Dropdown, gr.Dropdown]:
     with gr.Row():
         dataset = gr.Dropdown(label="Dataset", choices=[], elem_id="dataset-dd", scale=2)
-        base = gr.Dropdown(label="Base model", choices=list(BASE_MODELS), value=d.base_model,
-                           allow_custom_value=True, elem_id="base-model-dd", scale=2,
-                           info=".pt = pretrained (download or local path), .yaml = from scratch")
+        base = gr.Dropdown(label="Base model", choices=list(BASE_MODELS),
+                           value=_DEFAULTS.base_model, allow_custom_value=True,
+                           elem_id="base-model-dd", scale=2,
+                           info=".pt = pretrained (download, upload or local path), "
+                                ".yaml = from scratch")
+    return dataset, base
+
+
+def _build_fields() -> list[gr.components.Component]:
+    d = _DEFAULTS
     with gr.Row():
         epochs = gr.Number(label="epochs", value=d.epochs, precision=0, minimum=1, elem_id="epochs")
         batch = gr.Number(label="batch", value=d.batch, elem_id="batch",
@@ -128,65 +130,70 @@ def _build_form() -> list[gr.components.Component]:
                                 placeholder="empty = automatic; cpu, 0, 0,1 ...")
             stop = gr.Checkbox(label="stop on resource alert", value=d.stop_on_resource_alert,
                                elem_id="stop-on-alert")
-    return [dataset, base, epochs, batch, imgsz, patience, freeze, lr0, lrf, name, gpu,
-            optimizer, workers, device, stop]
+    return [epochs, batch, imgsz, patience, freeze, lr0, lrf, name, gpu, optimizer, workers,
+            device, stop]
 
 
-def build(manager: Any) -> TrainTab:
-    """Lay out the Train tab inside the current ``gr.Tab`` and wire its own events."""
-    inputs = _build_form()
-    info = gr.Markdown(elem_id="dataset-info")
+
+def build(manager: Any, access: ServerAccess | None = None) -> TrainTab:
+    """Lay out the Train tab inside the current ``gr.Tab`` and wire its own events.
+
+    Args:
+        manager: The TrainingManager.
+        access: What the browser may do with server files (weights upload, folder import);
+            None = both off (the safe default when the hosting is unknown).
+    """
+    access = access if access is not None else ServerAccess()
+    dataset, base = _build_choices()
+    datasets = datasets_panel.build(manager, access, dataset)
+    with gr.Accordion("Base weights", open=False, elem_id="weights-accordion"):
+        weights_panel.build(manager, access, base)
+    inputs = [dataset, base, *_build_fields()]
     with gr.Row():
         start = gr.Button("Start", variant="primary", elem_id="start-btn")
         cancel = gr.Button("Cancel", variant="stop", elem_id="cancel-btn")
-    gr.Markdown("### Job queue")
-    jobs = gr.Dataframe(headers=fmt.JOB_COLUMNS, value=[], interactive=False,
-                        elem_id="jobs-table", wrap=True)
-    with gr.Row():
-        job_select = gr.Dropdown(label="Queued job", choices=[], elem_id="job-select", scale=2)
-        up = gr.Button("Move up", elem_id="job-up-btn", size="sm")
-        down = gr.Button("Move down", elem_id="job-down-btn", size="sm")
-        remove = gr.Button("Remove", elem_id="job-remove-btn", size="sm")
-    tab = TrainTab(inputs[0], inputs, start, cancel, jobs, job_select)
-    _wire(manager, tab, info, (up, down, remove))
+    jobs = jobs_panel.build(manager)
+    tab = TrainTab(dataset, base, inputs, start, cancel, jobs.table, jobs.select, datasets.added)
+    _wire(manager, tab, access)
     return tab
 
 
-def _wire(manager: Any, tab: TrainTab, info: gr.Markdown, queue_btns: tuple) -> None:
-    @shows_errors
-    def on_dataset(name: str | None) -> str:
-        return dataset_markdown(manager, name)
+def check_base_model_allowed(manager: Any, base_model: str, access: ServerAccess) -> None:
+    """Refuse a ``.pt`` outside ``<root>/weights`` on a studio that refuses uploads: a path
+    typed into the form could point at a pickle that arrived some other way (e.g. in a zip).
 
+    Raises:
+        ValidationError: naming the allowed choices.
+    """
+    if access.weights_upload:
+        return
+    folder = weights_files.weights_dir(manager.settings.root)
+    if not weights_files.is_offered_base_model(base_model, folder):
+        raise ValidationError(
+            f"Base model {base_model!r} is not offered here: this studio only trains from the "
+            f"listed models, a .yaml architecture, or .pt files the operator put in {folder}, "
+            "because loading a .pt runs code (pickle).")
+
+
+def _wire(manager: Any, tab: TrainTab, access: ServerAccess) -> None:
     @shows_errors
     def on_start(*values: Any) -> tuple[list[list[Any]], gr.Dropdown]:
         config = config_from_form(*values)
+        check_base_model_allowed(manager, config.base_model, access)
         show_infos(config.notes)
         job_id = manager.start_training(config)
         gr.Info(f"Job {job_id} queued: {config.dataset} / {config.base_model}, "
                 f"{config.epochs} epochs.")
-        return jobs_value(manager), _job_choices(manager)
+        return jobs_value(manager), jobs_panel.job_dropdown(manager, job_id)
 
-    def queue_action(action: Any) -> Any:
-        @shows_errors
-        def handler(job_id: str | None) -> tuple[list[list[Any]], gr.Dropdown]:
-            if not job_id:
-                raise ValidationError("Choose a queued job first.")
-            action(job_id)
-            return jobs_value(manager), _job_choices(manager)
-        return handler
-
-    tab.dataset.change(on_dataset, tab.dataset, info, concurrency_limit=None,
-                       api_name="dataset_info")
-    tab.start_btn.click(on_start, tab.inputs, [tab.jobs_table, tab.job_select],
-                        concurrency_limit=None, api_name="start_training", show_progress="hidden")
-    tab.cancel_btn.click(cancel_handler(manager), None, tab.jobs_table, concurrency_limit=None,
-                         api_name="cancel_training", show_progress="hidden")
-    up, down, remove = queue_btns
-    for btn, action, api in ((up, lambda j: manager.move_job(j, -1), "move_job_up"),
-                             (down, lambda j: manager.move_job(j, 1), "move_job_down"),
-                             (remove, manager.remove_job, "remove_job")):
-        btn.click(queue_action(action), tab.job_select, [tab.jobs_table, tab.job_select],
-                  concurrency_limit=None, api_name=api, show_progress="hidden")
+    for event in (
+            tab.start_btn.click(on_start, tab.inputs, [tab.jobs_table, tab.job_select],
+                                concurrency_limit=None, api_name="start_training",
+                                show_progress="hidden"),
+            tab.cancel_btn.click(cancel_handler(manager), None, tab.jobs_table,
+                                 concurrency_limit=None, api_name="cancel_training",
+                                 show_progress="hidden")):
+        jobs_panel.refresh_after(event, manager, tab.jobs_table)
 
 
 def cancel_handler(manager: Any) -> Any:
@@ -199,8 +206,15 @@ def cancel_handler(manager: Any) -> Any:
     return on_cancel
 
 
-def load_values(manager: Any) -> tuple[gr.Dropdown, list[list[Any]], gr.Dropdown]:
-    """Fresh values for a page load: dataset choices (first one picked), jobs, queued ids."""
+def load_values(manager: Any) -> tuple[gr.Dropdown, list[list[Any]], gr.Dropdown, gr.Dropdown]:
+    """Fresh values for a page load (``TrainTab.load_outputs``): dataset choices (first one
+    picked), job rows, the job selector, base-model choices (with uploaded weights)."""
     names = dataset_choices(manager)
     return (gr.Dropdown(choices=names, value=names[0] if names else None), jobs_value(manager),
-            _job_choices(manager))
+            jobs_panel.job_dropdown(manager), weights_panel.base_model_dropdown(manager))
+
+
+def stream_values(manager: Any) -> list[Any]:
+    """Values for ``TrainTab.stream_outputs`` when the queue changed: job rows and the job
+    selector's choices (its value is left as the user set it)."""
+    return [jobs_value(manager), gr.Dropdown(choices=jobs_panel.job_choices(manager.jobs()))]

@@ -1,0 +1,135 @@
+"""The job queue panel of the Train tab: the table of jobs and the buttons that act on one job
+(move up/down, remove, retry, resume from last.pt)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from ..errors import ValidationError
+from . import formatting as fmt
+from .errors import shows_errors
+
+#: States a user can act on from the panel (TRAINING: use Cancel; COMPLETED: nothing to do).
+ACTIONABLE = ("QUEUED", "INTERRUPTED", "ERROR", "CANCELLED")
+RETRYABLE = ("INTERRUPTED", "ERROR", "CANCELLED")
+#: Completed jobs kept in the table (the newest); their models are in the Models tab.
+COMPLETED_SHOWN = 3
+
+
+@dataclass
+class JobsPanel:
+    """The panel's components."""
+
+    table: gr.Dataframe
+    select: gr.Dropdown
+    buttons: dict[str, gr.Button]
+
+
+def visible_jobs(jobs: Sequence[Any], completed_shown: int = COMPLETED_SHOWN) -> list[Any]:
+    """The jobs the table shows, in queue order: every job that is not COMPLETED (queued,
+    training, interrupted, failed, cancelled) and the ``completed_shown`` newest COMPLETED."""
+    completed = [j for j in jobs if fmt.job_state(j) == "COMPLETED"]
+    recent = {j.job_id for j in completed[-completed_shown:]} if completed_shown > 0 else set()
+    return [j for j in jobs if fmt.job_state(j) != "COMPLETED" or j.job_id in recent]
+
+
+def job_choices(jobs: Sequence[Any]) -> list[tuple[str, str]]:
+    """Dropdown choices (label, job id) of the jobs a user can act on (``ACTIONABLE``)."""
+    return [(f"{j.job_id} · {fmt.job_state(j)} · {j.model_name}", j.job_id) for j in jobs
+            if fmt.job_state(j) in ACTIONABLE]
+
+
+def jobs_value(manager: Any) -> list[list[Any]]:
+    """Rows of the job-queue table (see ``formatting.JOB_COLUMNS``)."""
+    return fmt.job_rows(visible_jobs(manager.jobs()))
+
+
+def job_dropdown(manager: Any, selected: str | None = None) -> gr.Dropdown:
+    """The job selector's update: actionable jobs, keeping ``selected`` when still there."""
+    choices = job_choices(manager.jobs())
+    ids = [value for _, value in choices]
+    value = selected if selected in ids else (ids[0] if ids else None)
+    return gr.Dropdown(choices=choices, value=value)
+
+
+def last_checkpoint(manager: Any, job_id: str) -> Path:
+    """``<root>/jobs/runs/<job_id>/weights/last.pt``: what Resume continues from."""
+    return manager.settings.jobs_dir / "runs" / job_id / "weights" / "last.pt"
+
+
+def resume_job(manager: Any, job_id: str) -> Any:
+    """Queue ``job_id`` again to continue from its last.pt.
+
+    Raises:
+        ValidationError: the job has no last.pt (it stopped before an epoch was saved); or it
+            is not INTERRUPTED / ERROR / CANCELLED.
+        NotFoundError: no such job.
+    """
+    if not last_checkpoint(manager, job_id).is_file():
+        raise ValidationError(f"Job {job_id} cannot be resumed: it has no last.pt (it stopped "
+                              "before its first epoch was saved). Use Retry to start it over.")
+    return manager.retry_job(job_id, resume=True)
+
+
+def actions(manager: Any) -> dict[str, tuple[str, Callable[[str], Any], str]]:
+    """Button key -> (label, action on a job id, done message with {job})."""
+    return {
+        "up": ("Move up", lambda j: manager.move_job(j, -1), "Job {job} moved up."),
+        "down": ("Move down", lambda j: manager.move_job(j, 1), "Job {job} moved down."),
+        "remove": ("Remove", manager.remove_job, "Job {job} removed."),
+        "retry": ("Retry", lambda j: manager.retry_job(j, resume=False),
+                  "Job {job} queued again (starts over)."),
+        "resume": ("Resume", lambda j: resume_job(manager, j),
+                   "Job {job} queued to resume from its last.pt."),
+    }
+
+
+def build(manager: Any) -> JobsPanel:
+    """Lay out the panel (inside the current Blocks context) and wire its buttons."""
+    gr.Markdown("### Job queue\nQueued, running, interrupted and failed jobs. Pick one to move, "
+                "remove, retry (start over) or resume (continue from its last.pt).")
+    table = gr.Dataframe(headers=fmt.JOB_COLUMNS, value=[], interactive=False,
+                         elem_id="jobs-table", wrap=True)
+    acts = actions(manager)
+    with gr.Row():
+        select = gr.Dropdown(label="Job", choices=[], elem_id="job-select", scale=3)
+        buttons = {key: gr.Button(label, elem_id=f"job-{key}-btn", size="sm")
+                   for key, (label, _, _) in acts.items()}
+    panel = JobsPanel(table, select, buttons)
+    for key, (_, action, done) in acts.items():
+        event = panel.buttons[key].click(_handler(manager, action, done), select,
+                                         [table, select], concurrency_limit=None,
+                                         api_name=_API_NAMES[key], show_progress="hidden")
+        refresh_after(event, manager, table)
+    return panel
+
+
+def refresh_after(event: Any, manager: Any, table: gr.Dataframe) -> None:
+    """Re-read the job table once ``event`` is done (``.success``).
+
+    Another tab's Start may queue a job between this handler reading the queue and its result
+    reaching the page, after the live stream already drew the newer table: the handler's older
+    rows would then stay on screen. The re-read's rows are at least as new as the stream's.
+    """
+    event.success(lambda: jobs_value(manager), None, table, concurrency_limit=None,
+                  api_visibility="private", show_progress="hidden")
+
+
+_API_NAMES = {"up": "move_job_up", "down": "move_job_down", "remove": "remove_job",
+              "retry": "retry_job", "resume": "resume_job"}
+
+
+def _handler(manager: Any, action: Callable[[str], Any], done: str) -> Callable[..., Any]:
+    @shows_errors
+    def handler(job_id: str | None) -> tuple[list[list[Any]], gr.Dropdown]:
+        if not job_id:
+            raise ValidationError("Choose a job first.")
+        action(job_id)
+        gr.Info(done.format(job=job_id))
+        return jobs_value(manager), job_dropdown(manager, job_id)
+    return handler
