@@ -23,7 +23,16 @@ class NotFoundError(StudioError, KeyError):
 
 
 class DatasetError(StudioError):
-    """A dataset cannot be imported or trained on (bad data.yaml, missing split, bad labels)."""
+    """A dataset cannot be imported or trained on (bad data.yaml, missing split, bad labels).
+
+    Attributes:
+        report: The ``HealthReport`` behind the refusal, when a health check was run (the UI
+            shows its per-file table), else None.
+    """
+
+    def __init__(self, message: str, report: object | None = None) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 class RegistryError(StudioError):

@@ -66,6 +66,8 @@ def test_import_of_a_blocking_dataset_is_refused_with_reasons(tmp_path, tiny):
     message = str(err.value)
     assert "was not imported" in message and "BloodImage_00001.txt" in message
     assert "images/val" in message
+    codes = {issue.code for issue in err.value.report.blocking}  # the full report for the UI
+    assert "class_out_of_range" in codes and len(codes) >= 2
     assert _left_in(tmp_path / "datasets") == []
 
 

@@ -277,7 +277,7 @@ class DatasetStore:
         report = check_dataset(tmp)
         if not report.ok:
             raise DatasetError(f"Dataset {name!r} was not imported because training could not "
-                               f"work on it:\n{report.summary()}")
+                               f"work on it:\n{report.summary()}", report=report)
         self._require_new(name)
         try:
             os.rename(tmp, self.datasets_dir / name)
