@@ -106,11 +106,7 @@ def _train(manager: TrainingManager, monitor, config: TrainingConfig, watchers: 
     for t in threads:
         t.start()
     t0 = time.perf_counter()
-    job_id = manager.start_training(config)
-    snap = manager.snapshot()
-    while not (snap.job_id == job_id and snap.state not in (JobState.TRAINING, JobState.IDLE,
-                                                             JobState.QUEUED)):
-        snap = manager.wait_for_change(snap.version, 5.0)
+    snap = manager.wait_for_job(manager.start_training(config))
     seconds = time.perf_counter() - t0
     stop.set()
     for t in threads:

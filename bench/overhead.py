@@ -32,10 +32,7 @@ TINY = REPO / "tests" / "data" / "bccd-tiny"
 def studio_run(manager: TrainingManager, config: TrainingConfig) -> float:
     """Seconds from start_training to the job's finished snapshot."""
     t0 = time.perf_counter()
-    job_id = manager.start_training(config)
-    snap = manager.snapshot()
-    while not (snap.job_id == job_id and snap.state not in (JobState.TRAINING, JobState.IDLE)):
-        snap = manager.wait_for_change(snap.version, 5.0)
+    snap = manager.wait_for_job(manager.start_training(config))
     seconds = time.perf_counter() - t0
     if snap.state != JobState.COMPLETED:
         raise SystemExit(f"studio run ended {snap.state.value}: {snap.error}")

@@ -46,11 +46,7 @@ def _train(root: Path) -> None:
         config = TrainingConfig(dataset=REAL_DATASET, base_model="yolo11n.yaml", epochs=2,
                                 imgsz=64, batch=8, workers=0, device="cpu",
                                 model_name=REAL_MODEL)
-        job_id = manager.start_training(config)
-        snap = manager.snapshot()
-        while not (snap.job_id == job_id and snap.state not in (JobState.TRAINING,
-                                                                  JobState.IDLE)):
-            snap = manager.wait_for_change(snap.version, 5)
+        snap = manager.wait_for_job(manager.start_training(config))
     finally:
         manager.close()
     if snap.state != JobState.COMPLETED:

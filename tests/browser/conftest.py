@@ -7,13 +7,14 @@ skip, except under CI (env ``CI`` set), where they fail.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +97,14 @@ def studio(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path,
     root = tmp_path_factory.mktemp("studio-root")
     shutil.copytree(TINY, root / "datasets" / "bccd-tiny")
     _broken_copy(root / "datasets" / "bccd-broken")
+    with launch_studio(root, studio_args) as app:
+        yield app
+
+
+@contextlib.contextmanager
+def launch_studio(root: Path, args: Sequence[str] = ()) -> Iterator[RunningApp]:
+    """Run ``python app.py --root ROOT --port <free> ARGS`` until the block ends; its output goes
+    to ``ROOT/app.log``. Auth, Spaces and upload settings of this environment are not passed on."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items()
            if k not in ("SPACE_ID", "YOLO_STUDIO_AUTH", "YOLO_STUDIO_ROOT",
@@ -104,7 +113,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path,
     log_path = root / "app.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen([sys.executable, "app.py", "--root", str(root), "--port",
-                                    str(port), *studio_args], cwd=REPO, env=env, stdout=log,
+                                    str(port), *args], cwd=REPO, env=env, stdout=log,
                                    stderr=subprocess.STDOUT)
     app = RunningApp(f"http://127.0.0.1:{port}/", root, log_path, process)
     try:

@@ -7,18 +7,15 @@ registered again with another config (epochs 5), so nothing trains here.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import REPO, RunningApp, _free_port, _wait_for_port
+from .conftest import RunningApp, launch_studio
 from .studio_page import choose, open_tab
 
 DATASET = "tiny"
@@ -43,26 +40,8 @@ def studio(tmp_path_factory, chromium_path, trained_model_root) -> Iterator[Runn
     for part in ("datasets", "models"):
         shutil.copytree(trained_model_root.root / part, root / part)
     _register_second(root)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("SPACE_ID", "YOLO_STUDIO_AUTH", "YOLO_STUDIO_ROOT")}
-    env.update(GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", YOLO_OFFLINE="1")
-    log_path = root / "app.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, "app.py", "--root", str(root), "--port",
-                                    str(port)], cwd=REPO, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)
-    app = RunningApp(f"http://127.0.0.1:{port}/", root, log_path, process)
-    try:
-        _wait_for_port(app, port)
+    with launch_studio(root) as app:
         yield app
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _open_models(page, subtab: str) -> None:

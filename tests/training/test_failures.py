@@ -24,7 +24,6 @@ from yolo_studio.training.manager import TrainingManager
 from yolo_studio.training.snapshot import JobState
 from yolo_studio.training.ultralytics_backend import UltralyticsBackend
 
-DONE = (JobState.COMPLETED, JobState.CANCELLED, JobState.ERROR)
 
 
 class Factory:
@@ -74,12 +73,7 @@ def _config(**kw) -> TrainingConfig:
 def _wait_done(manager: TrainingManager, job_id: str):
     """The final snapshot of job ``job_id``'s current run (a retried job's old result is not
     taken: the queue record must be finished too)."""
-    snap = manager.snapshot()
-    for _ in range(600):
-        if snap.job_id == job_id and snap.state == manager.queue.get(job_id).state in DONE:
-            return snap
-        snap = manager.wait_for_change(snap.version, 0.05)
-    raise AssertionError(f"job {job_id} did not finish: {snap.state}")
+    return manager.wait_for_job(job_id, 30.0)
 
 
 def _models_state(settings: StudioSettings) -> tuple[bytes, list[str]]:

@@ -11,7 +11,7 @@ from training_helpers import TINY
 from fake_ultralytics import FakeYOLO, Gate
 
 from yolo_studio.config import StudioSettings, TrainingConfig
-from yolo_studio.errors import DatasetError, NotFoundError, ValidationError
+from yolo_studio.errors import DatasetError, NotFoundError, TrainingError, ValidationError
 from yolo_studio.training.manager import TrainingManager
 from yolo_studio.training.queue import JobQueue
 from yolo_studio.training.snapshot import JobState
@@ -54,12 +54,7 @@ def _config(**kw) -> TrainingConfig:
 
 def _wait_done(manager, job_id, timeout_s=30.0):
     """Wait until job ``job_id`` has finished; return the final snapshot."""
-    snap = manager.snapshot()
-    for _ in range(400):
-        if snap.job_id == job_id and snap.state in DONE:
-            return snap
-        snap = manager.wait_for_change(snap.version, timeout_s / 400)
-    raise AssertionError(f"job {job_id} did not finish: {snap.state}")
+    return manager.wait_for_job(job_id, timeout_s)
 
 
 @pytest.fixture
@@ -280,3 +275,30 @@ def test_resume_without_last_pt_fails_clearly_and_registers_nothing(settings, st
     snap = _wait_done(manager, job_id)
     assert snap.state == JobState.ERROR and "last.pt" in snap.error and "Retry" in snap.error
     assert manager.list_models("tiny") == []
+
+
+def test_wait_for_job_follows_a_queued_job_to_its_end(settings, started):
+    gate = Gate(0, 0)
+    manager = started(_manager(settings, {"gate": gate}, {}))
+    first = manager.start_training(_config(epochs=1))
+    second = manager.start_training(_config(epochs=2, model_name="second"))
+    assert gate.reached.wait(10)
+    with pytest.raises(TrainingError, match="did not finish within 0.2 s"):
+        manager.wait_for_job(first, timeout_s=0.2)
+    gate.release()
+    snap = manager.wait_for_job(second, timeout_s=30)
+    assert (snap.job_id, snap.state, len(snap.history)) == (second, JobState.COMPLETED, 2)
+    with pytest.raises(TrainingError, match="ended COMPLETED before it could be followed"):
+        manager.wait_for_job(first, timeout_s=5)  # its snapshot was replaced by the second's
+
+
+def test_wait_for_job_refuses_a_job_removed_before_it_ran(settings, started):
+    gate = Gate(0, 0)
+    manager = started(_manager(settings, {"gate": gate}, {}))
+    manager.start_training(_config(epochs=1))
+    queued = manager.start_training(_config(epochs=1, model_name="queued"))
+    assert gate.reached.wait(10)
+    manager.remove_job(queued)
+    with pytest.raises(TrainingError, match="removed"):
+        manager.wait_for_job(queued, timeout_s=5)
+    gate.release()

@@ -46,10 +46,7 @@ def test_real_cpu_training_registers_a_model(settings):
         config = TrainingConfig(dataset="tiny", base_model="yolo11n.yaml", epochs=2, imgsz=64,
                                 batch=8, workers=0, device="cpu", model_name="real")
         job_id = manager.start_training(config)
-        snap = manager.snapshot()
-        while not (snap.job_id == job_id and snap.state not in (JobState.TRAINING,
-                                                                  JobState.IDLE)):
-            snap = manager.wait_for_change(snap.version, 5)
+        snap = manager.wait_for_job(job_id)
     finally:
         manager.close()
     assert snap.state == JobState.COMPLETED, snap.error

@@ -10,13 +10,14 @@ training thread.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from typing import Any
 
 import filelock
 
 from ..config import StudioSettings, TrainingConfig
-from ..errors import DatasetError, StudioError, TrainingError, ValidationError
+from ..errors import DatasetError, NotFoundError, StudioError, TrainingError, ValidationError
 from ..persistence.dataset_store import DatasetStore
 from ..persistence.model_store import ModelStore
 from .job_exec import JobExecutionMixin
@@ -25,6 +26,8 @@ from .queue import JobQueue, JobRecord
 from .registry_ops import ModelService
 from .runner import StopRequest, choose_model_name
 from .snapshot import JobState, TrainingSnapshot
+
+_ENDED = (JobState.COMPLETED, JobState.CANCELLED, JobState.ERROR, JobState.INTERRUPTED)
 
 
 class TrainingManager(JobExecutionMixin):
@@ -189,6 +192,43 @@ class TrainingManager(JobExecutionMixin):
         """Block until the snapshot's version exceeds ``version`` or ``timeout_s`` seconds pass;
         return the current snapshot. Any number of threads may wait."""
         return self._board.wait_for_change(version, timeout_s)
+
+    def wait_for_job(self, job_id: str, timeout_s: float | None = None) -> TrainingSnapshot:
+        """Block until job ``job_id`` has run and ended; return its last snapshot.
+
+        A retried job keeps its id: its earlier run's snapshot is not taken for the new one.
+
+        Args:
+            job_id: From ``start_training`` (or ``retry_job``); the job may still be queued.
+            timeout_s: Seconds to wait at most; None waits as long as it takes.
+
+        Returns:
+            The snapshot whose ``state`` is COMPLETED, CANCELLED, ERROR or INTERRUPTED.
+
+        Raises:
+            TrainingError: ``timeout_s`` passed first, or the job left the queue without
+                being followed (removed, or cancelled while queued).
+        """
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        snap = self.snapshot()
+        while True:
+            followed = snap.job_id == job_id
+            if followed and snap.state in _ENDED and self._job_state(job_id) is snap.state:
+                return snap
+            if not followed and self._job_state(job_id) not in (JobState.QUEUED,
+                                                                JobState.TRAINING):
+                raise TrainingError(f"Job {job_id} ended {self._job_state(job_id).value} "
+                                    "before it could be followed.")
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise TrainingError(f"Job {job_id} did not finish within {timeout_s} s.")
+            snap = self.wait_for_change(snap.version, 1.0 if left is None else min(left, 1.0))
+
+    def _job_state(self, job_id: str) -> JobState:
+        try:
+            return self.queue.get(job_id).state
+        except NotFoundError:
+            raise TrainingError(f"Job {job_id} was removed from the queue.") from None
 
     def reset(self) -> TrainingSnapshot:
         """COMPLETED / CANCELLED / ERROR -> IDLE (a no-op when already IDLE).
