@@ -16,7 +16,7 @@ def _report() -> HealthReport:
     files = tuple(f"labels/train/img<{i}>.txt" for i in range(5))
     blocking = HealthIssue("blocking", "class_out_of_range", "5 label file(s) use a class id "
                            "that data.yaml's names do not define.", files, 7,
-                           tuple(f"line 1: class 7 & up" for _ in files))
+                           tuple("line 1: class 7 & up" for _ in files))
     warning = HealthIssue("warning", "background_image", "1 image(s) have no label file.",
                           ("images/val/a.jpg",), 1, ("",))
     return HealthReport((blocking, warning), dict(COUNTS))

@@ -10,7 +10,6 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from yolo_studio.config import TrainingConfig
 from yolo_studio.training.manager import TrainingManager
 from yolo_studio.ui import model_compare, model_inspect, model_manage, model_try, models_tab
 from yolo_studio.ui.app import build_app
