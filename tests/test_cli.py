@@ -6,6 +6,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import filelock
 import pytest
 
 from yolo_studio.cli import main
@@ -59,6 +60,19 @@ def test_train_errors_exit_non_zero_with_message(root, capsys):
     assert "No dataset 'nope'" in capsys.readouterr().err
     assert main(["--root", str(root), "train", "--dataset", "tiny", "--epochs", "0"]) == 2
     assert "epochs" in capsys.readouterr().err
+
+
+def test_train_while_another_studio_runs_on_the_root_queues_nothing(root, capsys):
+    """The worker lock is checked before the job is queued: otherwise the other studio would
+    train the job the CLI reported as failed."""
+    (root / "jobs").mkdir(parents=True, exist_ok=True)
+    other = filelock.FileLock(root / "jobs" / "worker.lock", thread_local=False)
+    with other.acquire(timeout=0):
+        assert main(["--root", str(root), "train", "--dataset", "tiny", "--epochs", "1",
+                     "--base-model", "yolo11n.yaml", "--model-name", "locked"]) == 2
+    assert "Another YOLO Studio process" in capsys.readouterr().err
+    queue = root / "jobs" / "queue.json"
+    assert not queue.exists() or "locked" not in queue.read_text()
 
 
 def test_datasets_list_and_import(root, tmp_path, capsys):

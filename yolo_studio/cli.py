@@ -225,28 +225,37 @@ def cmd_train(args: argparse.Namespace, settings: StudioSettings) -> int:
     manager = TrainingManager(settings, datasets=datasets, models=models,
                               auto_promote=args.auto_promote)
     ahead = len(manager.queue.queued())
-    job_id = manager.start_training(config)
-    if ahead:
-        print(f"{ahead} job(s) queued earlier in {settings.jobs_dir} run first.")
-    manager.start()
-    print(f"Job {job_id}: training {config.base_model} on {config.dataset} ...", flush=True)
-    snap, printed = manager.snapshot(), 0
+    manager.start()  # takes the root's worker lock first: if another studio holds it, queue nothing
+    job_id = None
     try:
-        while not (snap.job_id == job_id and snap.state not in (JobState.TRAINING,
-                                                                  JobState.IDLE)):
-            snap = manager.wait_for_change(snap.version, 1.0)
-            if snap.job_id == job_id:
-                for metrics in snap.history[printed:]:
-                    print(format_epoch(metrics, snap.epochs), flush=True)
-                printed = max(printed, len(snap.history))
+        job_id = manager.start_training(config)
+        if ahead:
+            print(f"{ahead} job(s) queued earlier in {settings.jobs_dir} run first.")
+        print(f"Job {job_id}: training {config.base_model} on {config.dataset} ...", flush=True)
+        snap = _follow(manager, job_id, format_epoch)
     except KeyboardInterrupt:
         print("Cancelling ...", file=sys.stderr)
         with contextlib.suppress(StudioError):
-            manager.cancel(job_id)
+            if job_id:
+                manager.cancel(job_id)
         return 130
     finally:
         manager.close()
     return _report(snap, manager, config, JobState, format_metrics)
+
+
+def _follow(manager: Any, job_id: str, format_epoch: Any) -> Any:
+    """Print each epoch of job ``job_id`` as it ends; return the job's last snapshot."""
+    from .training.snapshot import JobState
+
+    snap, printed = manager.snapshot(), 0
+    while not (snap.job_id == job_id and snap.state not in (JobState.TRAINING, JobState.IDLE)):
+        snap = manager.wait_for_change(snap.version, 1.0)
+        if snap.job_id == job_id:
+            for metrics in snap.history[printed:]:
+                print(format_epoch(metrics, snap.epochs), flush=True)
+            printed = max(printed, len(snap.history))
+    return snap
 
 
 def _report(snap: Any, manager: Any, config: TrainingConfig, states: Any, fmt: Any) -> int:

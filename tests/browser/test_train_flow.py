@@ -43,6 +43,23 @@ def test_train_two_epochs_monitor_and_register(page, studio) -> None:
     assert registry(studio.root, "bccd-tiny")["models"] == {}
 
 
+def test_history_drawn_when_monitor_opened_after_the_stream_started(page, studio) -> None:
+    """The stream's first update carries the whole history; it must reach the charts even when
+    the Monitor tab is opened later (Gradio mounts an inactive tab's children lazily). After a
+    finished run nothing new arrives, so a lost first update would leave the charts empty."""
+    start_training(page, "browser-late", epochs=2)
+    open_tab(page, "Monitor")
+    expect(status(page)).to_contain_text("COMPLETED — bccd-tiny / browser-late",
+                                         timeout=TRAIN_TIMEOUT_MS)
+    page.reload()
+    page.wait_for_selector("#start-btn")
+    expect(page.locator("#dataset-info")).to_contain_text("bccd", timeout=30_000)
+    page.wait_for_timeout(3_000)  # the first update arrives while the Train tab is shown
+    open_tab(page, "Monitor")
+    assert wait_for_points(page, 2, timeout_ms=15_000) == 2
+    assert metric_epochs(page) == [1, 2]
+
+
 def test_reload_mid_run_redraws_history_then_cancel(page, studio) -> None:
     start_training(page, "browser-cancel", epochs=30)
     open_tab(page, "Monitor")

@@ -120,7 +120,7 @@ def test_not_a_zip_and_zip_without_dataset(tmp_path):
     empty = tmp_path / "empty.zip"
     with zipfile.ZipFile(empty, "w") as zf:
         zf.writestr("readme.txt", "hello")
-    with pytest.raises(DatasetError, match="No data.yaml"):
+    with pytest.raises(DatasetError, match="No data.yaml found in empty.zip"):
         store.import_zip(empty)
     assert _left_in(tmp_path / "datasets") == []
 

@@ -80,6 +80,16 @@ def test_final_result_and_stop_reason_shown_apart() -> None:
     assert [len(t.x) for t in first[METRICS].data[:4]] == [2, 2, 2, 2]
 
 
+def test_cancelled_job_shows_no_final_result() -> None:
+    board = SnapshotBoard()
+    final = EpochMetrics(epoch=3, precision=0.5, recall=0.4, map50=0.45, map50_95=0.2)
+    board.publish(state=JobState.CANCELLED, epochs=5, epoch=2, history=_epochs(2), final=final,
+                  stop_reason="stop requested")
+    first = next(_stream(board))
+    assert first[FINAL] == "Cancelled: no model was registered."
+    assert "best.pt on val" not in [t.name for t in first[METRICS].data]
+
+
 def test_error_state_names_the_cause() -> None:
     board = SnapshotBoard()
     board.publish(state=JobState.ERROR, error="CUDA out of memory; lower batch")

@@ -75,7 +75,7 @@ def _check_space(needed: int, dest: Path) -> None:
                            f"{free / 1e6:.1f} MB are free on the disk; free some space first.")
 
 
-def find_dataset_root(folder: Path) -> Path:
+def find_dataset_root(folder: Path, label: str | None = None) -> Path:
     """The folder holding the data.yaml: ``folder`` itself, or its one top folder (an archive
     made by zipping a dataset folder), ignoring ``__MACOSX`` and hidden entries.
 
@@ -88,7 +88,7 @@ def find_dataset_root(folder: Path) -> Path:
                if not p.name.startswith(".") and p.name != "__MACOSX"]
     if len(entries) == 1 and entries[0].is_dir() and find_data_yaml(entries[0]):
         return entries[0]
-    raise DatasetError(f"No data.yaml found in {folder.name or folder} (nor in a single top "
+    raise DatasetError(f"No data.yaml found in {label or folder.name or folder} (nor in a single top "
                        "folder). A YOLO dataset needs a data.yaml next to its images/ and labels/.")
 
 

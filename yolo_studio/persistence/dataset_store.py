@@ -261,7 +261,7 @@ class DatasetStore:
         extracted, tmp = self._tmp_dir(), self._tmp_dir()
         try:
             safe_extract(zip_path, extracted)
-            os.rename(find_dataset_root(extracted), tmp)  # same depth as the final folder
+            os.rename(find_dataset_root(extracted, zip_path.name), tmp)  # same depth as the final folder
             return self._finish_import(tmp, name)
         finally:
             shutil.rmtree(extracted, ignore_errors=True)

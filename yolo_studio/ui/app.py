@@ -35,11 +35,12 @@ def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Block
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("Train", id="train", elem_id="tab-train"):
                 train = train_tab.build(manager, access)
-            with gr.Tab("Monitor", id="monitor", elem_id="tab-monitor"):
+            with gr.Tab("Monitor", id="monitor", elem_id="tab-monitor") as monitor_tab_block:
                 mon = monitor_tab.build()
             with gr.Tab("Models", id="models", elem_id="tab-models") as models_tab_block:
                 models = models_tab.build(manager)
-        _wire(demo, manager, monitor, train, mon, models, finished, models_tab_block)
+        _wire(demo, manager, monitor, train, mon, models, finished,
+              {"monitor": monitor_tab_block, "models": models_tab_block})
     return demo
 
 
@@ -49,7 +50,7 @@ def _finished_key(snap: TrainingSnapshot) -> str:
 
 def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab,
           mon: monitor_tab.MonitorTab, models: models_tab.ModelsTab, finished: gr.State,
-          models_tab_block: gr.Tab) -> None:
+          tab_blocks: dict[str, gr.Tab]) -> None:
     def extra(snap: TrainingSnapshot, last: TrainingSnapshot | None) -> list[Any]:
         jobs_changed = last is None or (snap.state, snap.queue, snap.job_id) != (
             last.state, last.queue, last.job_id)
@@ -87,7 +88,14 @@ def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab
         train.dataset_added, models.dataset, concurrency_limit=None, api_visibility="private")
     finished.change(on_finished, [finished, models.model], [models.dataset,
                     *models.refresh_outputs], concurrency_limit=None, api_visibility="private")
-    models_tab_block.select(lambda d, m: models_tab.refresh(manager, d, m),
+    # Gradio mounts an inactive tab's children lazily and drops updates sent to them before,
+    # so the stream's first update (the whole history) is lost when the page opens on another
+    # tab; the charts are redrawn from the shared cache when the Monitor tab is shown.
+    tab_blocks["monitor"].select(
+        lambda: [*figures.charts(manager.snapshot()), *figures.resources(monitor)], None,
+        [mon.loss_plot, mon.metrics_plot, mon.lr_plot, *mon.resource_outputs],
+        concurrency_limit=None, api_visibility="private", show_progress="hidden")
+    tab_blocks["models"].select(lambda d, m: models_tab.refresh(manager, d, m),
                             [models.dataset, models.model], models.refresh_outputs,
                             concurrency_limit=None, api_visibility="private")
     mon.cancel_btn.click(train_tab.cancel_handler(manager), None, train.jobs_table,

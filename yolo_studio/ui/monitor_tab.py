@@ -114,11 +114,12 @@ class FigureCache:
 
     def charts(self, snap: TrainingSnapshot) -> list[Any]:
         """[loss, metrics, lr] figures of ``snap`` (built on the first request per change)."""
-        key = (snap.job_id, snap.history, snap.final, snap.stop_reason)
+        final = _kept_final(snap)
+        key = (snap.job_id, snap.history, final, snap.stop_reason)
         with self._lock:
             if key != self._charts_key:
                 self._charts = [charts.loss_figure(snap.history),
-                                charts.metrics_figure(snap.history, snap.final, snap.stop_reason),
+                                charts.metrics_figure(snap.history, final, snap.stop_reason),
                                 charts.lr_figure(snap.history)]
                 self._charts_key = key
             return list(self._charts)
@@ -139,9 +140,15 @@ class FigureCache:
             return list(self._resource)
 
 
+def _kept_final(snap: TrainingSnapshot) -> Any:
+    """The final result to show: none for a cancelled job (Ultralytics still validated best.pt
+    after the stop, but the studio registers nothing)."""
+    return None if snap.state is JobState.CANCELLED else snap.final
+
+
 def _charts_changed(snap: TrainingSnapshot, last: TrainingSnapshot | None) -> bool:
-    return last is None or (snap.job_id, snap.history, snap.final, snap.stop_reason) != (
-        last.job_id, last.history, last.final, last.stop_reason)
+    return last is None or (snap.job_id, snap.history, _kept_final(snap), snap.stop_reason) != (
+        last.job_id, last.history, _kept_final(last), last.stop_reason)
 
 
 def _significant(snap: TrainingSnapshot, last: TrainingSnapshot | None) -> bool:
@@ -154,8 +161,10 @@ def snapshot_values(snap: TrainingSnapshot, last: TrainingSnapshot | None,
                     cache: FigureCache | None = None) -> list[Any]:
     """Values for ``MonitorTab.snapshot_outputs``; charts and log only when they changed."""
     status = f"**{html.escape(fmt.status_line(snap))}**"
-    final = charts.final_summary(snap.final)
-    if snap.stop_reason and snap.state is not JobState.TRAINING:
+    final = charts.final_summary(_kept_final(snap))
+    if snap.state is JobState.CANCELLED:
+        final = "Cancelled: no model was registered."
+    elif snap.stop_reason and snap.state is not JobState.TRAINING:
         final = (final + "  \n" if final else "") + f"Stopped early: {snap.stop_reason}"
     changed = _charts_changed(snap, last)
     figures = (cache or FigureCache()).charts(snap) if changed else [gr.skip()] * 3
