@@ -6,7 +6,8 @@
    stream does) notes when the new point reaches it. Reports the median delay in seconds.
 2. Watchers: the same training with 20 simulated watchers (threads that each run the Monitor tab's
    own stream generator with the app's shared figure cache, as an open browser tab does, and
-   serialise every figure it yields to JSON as Gradio does before sending) against none,
+   pass every plot value it yields through ``gr.Plot.postprocess``, as Gradio does before
+   sending) against none,
    alternated, ``--pairs`` pairs. Reports the median wall-time ratio watched/unwatched.
 3. ``ResourceMonitor.check()`` cost with a warm NVML handle (bench/monitoring_check.py).
 
@@ -37,7 +38,8 @@ from yolo_studio.training.manager import TrainingManager  # noqa: E402
 from yolo_studio.training.snapshot import JobState  # noqa: E402
 from yolo_studio.training.ultralytics_backend import UltralyticsBackend  # noqa: E402
 import plotly.graph_objects as go  # noqa: E402
-import plotly.io as pio  # noqa: E402
+import gradio as gr  # noqa: E402
+from gradio.components.plot import PlotData  # noqa: E402
 
 from yolo_studio.resources import ResourceMonitor  # noqa: E402
 from yolo_studio.ui import monitor_tab  # noqa: E402
@@ -86,10 +88,11 @@ def _watch(manager: TrainingManager, monitor, stop: threading.Event,
                 seen = len(snap.history)
         return
     steps = monitor_tab.stream(manager, monitor, cache=figures)
+    plot = gr.Plot()  # Gradio turns each yielded plot value into its JSON payload like this
     for values in steps:
         for value in values:
-            if isinstance(value, go.Figure):
-                pio.to_json(value)
+            if isinstance(value, (go.Figure, PlotData)):
+                plot.postprocess(value)
         if stop.is_set():
             steps.close()
             return

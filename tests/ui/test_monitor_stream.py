@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import plotly.graph_objects as go
 
 from yolo_studio.resources.status import ResourceStatus
@@ -28,6 +30,12 @@ class FakeMonitor:
         return self.statuses
 
 
+def _fig(value) -> go.Figure:
+    """The figure inside a streamed ``gr.Plot`` value (serialised once, shared by all tabs)."""
+    assert value.type == "plotly"
+    return go.Figure(json.loads(value.plot))
+
+
 def _epochs(n: int) -> tuple[EpochMetrics, ...]:
     return tuple(EpochMetrics(epoch=i, map50=0.1 * i, precision=0.2, train_box_loss=1.0 / i)
                  for i in range(1, n + 1))
@@ -43,12 +51,12 @@ def test_viewer_joining_mid_run_gets_the_whole_history() -> None:
                   epochs=5, epoch=3, history=_epochs(3), log=("a", "b"))
     first = next(_stream(board))
     assert "TRAINING" in first[STATUS] and "bccd / m" in first[STATUS]
-    assert isinstance(first[METRICS], go.Figure)
-    assert [list(t.x) for t in first[METRICS].data] == [[1, 2, 3]] * 4
-    assert isinstance(first[LOSS], go.Figure) and isinstance(first[LR], go.Figure)
+    assert isinstance(_fig(first[METRICS]), go.Figure)
+    assert [list(t.x) for t in _fig(first[METRICS]).data] == [[1, 2, 3]] * 4
+    assert _fig(first[LOSS]).data and _fig(first[LR]).data
     assert first[LOG] == "a\nb"
     assert "epoch 4/5" in first[PROGRESS]
-    assert isinstance(first[RESOURCE], go.Figure) and first[ALERT] == ""
+    assert _fig(first[RESOURCE]).layout and first[ALERT] == ""
 
 
 def test_only_changed_parts_are_sent() -> None:
@@ -63,7 +71,7 @@ def test_only_changed_parts_are_sent() -> None:
     assert update[LOG] == SKIP and update[RESOURCE] == SKIP and update[ALERT] == SKIP
     board.publish(history=_epochs(2), epoch=2, log=("start", "epoch 2 done"))
     update = next(stream)
-    assert [len(t.x) for t in update[METRICS].data] == [2, 2, 2, 2]
+    assert [len(t.x) for t in _fig(update[METRICS]).data] == [2, 2, 2, 2]
     assert update[LOG].endswith("epoch 2 done")
 
 
@@ -75,9 +83,9 @@ def test_final_result_and_stop_reason_shown_apart() -> None:
     first = next(_stream(board))
     assert "best.pt on val" in first[FINAL] and "mAP50 0.450" in first[FINAL]
     assert "Stopped early: early stopping" in first[FINAL]
-    names = [t.name for t in first[METRICS].data]
+    names = [t.name for t in _fig(first[METRICS]).data]
     assert names[-1] == "best.pt on val"
-    assert [len(t.x) for t in first[METRICS].data[:4]] == [2, 2, 2, 2]
+    assert [len(t.x) for t in _fig(first[METRICS]).data[:4]] == [2, 2, 2, 2]
 
 
 def test_cancelled_job_shows_no_final_result() -> None:
@@ -87,7 +95,7 @@ def test_cancelled_job_shows_no_final_result() -> None:
                   stop_reason="stop requested")
     first = next(_stream(board))
     assert first[FINAL] == "Cancelled: no model was registered."
-    assert "best.pt on val" not in [t.name for t in first[METRICS].data]
+    assert "best.pt on val" not in [t.name for t in _fig(first[METRICS]).data]
 
 
 def test_error_state_names_the_cause() -> None:
@@ -103,7 +111,7 @@ def test_resources_refresh_without_snapshot_changes_and_alert_is_visible() -> No
     assert "RAM 90% &gt;= 85% threshold" in first[ALERT]
     update = next(stream)  # nothing published: only the resource outputs
     assert update[STATUS] == SKIP and update[METRICS] == SKIP
-    assert isinstance(update[RESOURCE], go.Figure) and "Resource alert" in update[ALERT]
+    assert _fig(update[RESOURCE]).layout and "Resource alert" in update[ALERT]
 
 
 def test_extra_outputs_follow_snapshot_changes() -> None:
@@ -147,6 +155,6 @@ def test_follow_runs_the_stream_off_the_event_loop_and_in_its_own_pool() -> None
         return out
 
     first, second = anyio.run(collect)
-    assert [len(t.x) for t in first[METRICS].data] == [2, 2, 2, 2]
+    assert [len(t.x) for t in _fig(first[METRICS]).data] == [2, 2, 2, 2]
     assert second[METRICS] == SKIP and "epoch" in second[PROGRESS]
     assert threads and all(t is not threading.main_thread() for t in threads)

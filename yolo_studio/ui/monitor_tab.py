@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio
 import gradio as gr
+from gradio.components.plot import PlotData
 
 from ..training.snapshot import JobState, TrainingSnapshot
 from . import charts
@@ -97,12 +98,18 @@ def alert_html(statuses: Any) -> str:
             f'{html.escape(text)}</div>')
 
 
-class FigureCache:
-    """Figures built once per change and shared by the streams of every open tab.
+def _serialised(fig: Any) -> PlotData:
+    """The figure as Gradio sends it (``gr.Plot`` passes a ``PlotData`` through as it is)."""
+    return PlotData(type="plotly", plot=fig.to_json())
 
-    Building a Plotly figure costs 20-40 ms (measured: bench/monitoring.py); without sharing,
-    20 open tabs would build 20 copies of each chart per epoch and of the resource chart every
-    refresh, taking CPU from training. Thread-safe; holds only the latest figures.
+
+class FigureCache:
+    """Figures built and serialised once per change and shared by every open tab's stream.
+
+    Building a Plotly figure costs 20-40 ms and serialising it a few more (``to_json`` deep-copies
+    it); without sharing, 20 open tabs would do both 20 times per epoch for each chart and every
+    resource refresh, taking CPU from training (measured: bench/monitoring.py). The values are
+    ``gr.Plot``-ready ``PlotData``. Thread-safe; holds only the latest figures.
     """
 
     def __init__(self) -> None:
@@ -118,16 +125,17 @@ class FigureCache:
         key = (snap.job_id, snap.history, final, snap.stop_reason)
         with self._lock:
             if key != self._charts_key:
-                self._charts = [charts.loss_figure(snap.history),
-                                charts.metrics_figure(snap.history, final, snap.stop_reason),
-                                charts.lr_figure(snap.history)]
+                self._charts = [_serialised(fig) for fig in (
+                    charts.loss_figure(snap.history),
+                    charts.metrics_figure(snap.history, final, snap.stop_reason),
+                    charts.lr_figure(snap.history))]
                 self._charts_key = key
             return list(self._charts)
 
     def resources(self, monitor: Any) -> list[Any]:
         """[resource figure, alert HTML] from the monitor's history (rebuilt per new sample)."""
         if monitor is None:
-            return [charts.resource_figure(()), ""]
+            return [_serialised(charts.resource_figure(())), ""]
         latest = monitor.latest() if hasattr(monitor, "latest") else None
         key = (id(monitor), getattr(latest, "timestamp", None))
         with self._lock:
@@ -135,7 +143,7 @@ class FigureCache:
                 statuses = monitor.history()
                 fig = charts.resource_figure(statuses, getattr(monitor, "gpu_threshold", None),
                                              getattr(monitor, "ram_threshold", None))
-                self._resource = [fig, alert_html(statuses)]
+                self._resource = [_serialised(fig), alert_html(statuses)]
                 self._resource_key = key
             return list(self._resource)
 
