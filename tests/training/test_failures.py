@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from training_helpers import TINY
+from training_helpers import Factory
 from fake_ultralytics import FakeYOLO
 
 from yolo_studio.config import StudioSettings, TrainingConfig
@@ -24,28 +24,6 @@ from yolo_studio.training.manager import TrainingManager
 from yolo_studio.training.snapshot import JobState
 from yolo_studio.training.ultralytics_backend import UltralyticsBackend
 
-
-
-class Factory:
-    """model_factory: the n-th model built gets behaviours[n] (the last one repeats)."""
-
-    def __init__(self, *behaviours: dict) -> None:
-        self.behaviours = list(behaviours) or [{}]
-        self.made: list[FakeYOLO] = []
-        self.calls = 0
-
-    def __call__(self, model: str) -> FakeYOLO:
-        spec = self.behaviours[min(self.calls, len(self.behaviours) - 1)]
-        self.calls += 1  # counted even when building fails (offline weights)
-        self.made.append(FakeYOLO(model, **spec))
-        return self.made[-1]
-
-
-@pytest.fixture
-def settings(tmp_path) -> StudioSettings:
-    settings = StudioSettings(root=tmp_path / "root")
-    shutil.copytree(TINY, settings.datasets_dir / "tiny")
-    return settings
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import threading
 from types import SimpleNamespace
 
 import pytest
-from training_helpers import TINY
-from fake_ultralytics import FakeYOLO, Gate
+from training_helpers import Factory
+from fake_ultralytics import Gate
 
-from yolo_studio.config import StudioSettings, TrainingConfig
+from yolo_studio.config import TrainingConfig
 from yolo_studio.errors import DatasetError, NotFoundError, TrainingError, ValidationError
 from yolo_studio.training.manager import TrainingManager
 from yolo_studio.training.queue import JobQueue
@@ -18,26 +18,6 @@ from yolo_studio.training.snapshot import JobState
 from yolo_studio.training.ultralytics_backend import UltralyticsBackend
 
 DONE = (JobState.COMPLETED, JobState.CANCELLED, JobState.ERROR)
-
-
-class Factory:
-    """model_factory giving each successive model its own behaviour (last one repeats)."""
-
-    def __init__(self, *behaviours: dict) -> None:
-        self.behaviours = list(behaviours) or [{}]
-        self.made: list[FakeYOLO] = []
-
-    def __call__(self, model: str) -> FakeYOLO:
-        spec = self.behaviours[min(len(self.made), len(self.behaviours) - 1)]
-        self.made.append(FakeYOLO(model, **spec))
-        return self.made[-1]
-
-
-@pytest.fixture
-def settings(tmp_path) -> StudioSettings:
-    settings = StudioSettings(root=tmp_path / "root")
-    shutil.copytree(TINY, settings.datasets_dir / "tiny")
-    return settings
 
 
 def _manager(settings, *behaviours, monitor=None) -> TrainingManager:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fake_ultralytics import FakeYOLO
+
 TINY = Path(__file__).resolve().parents[1] / "data" / "bccd-tiny"
 
 
@@ -39,3 +41,18 @@ class RecordingHooks:
 
     def should_stop(self):
         return self.stop
+
+
+class Factory:
+    """model_factory: the n-th model built gets behaviours[n] (the last one repeats)."""
+
+    def __init__(self, *behaviours: dict) -> None:
+        self.behaviours = list(behaviours) or [{}]
+        self.made: list[FakeYOLO] = []
+        self.calls = 0
+
+    def __call__(self, model: str) -> FakeYOLO:
+        spec = self.behaviours[min(self.calls, len(self.behaviours) - 1)]
+        self.calls += 1  # counted even when building fails (offline weights)
+        self.made.append(FakeYOLO(model, **spec))
+        return self.made[-1]
