@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from yolo_studio.training.progress import LOG_LINES, ProgressTracker, SnapshotBoard
-from yolo_studio.training.snapshot import EpochMetrics
+from yolo_studio.training.snapshot import EpochMetrics, JobState
 
 
 class Clock:
@@ -95,3 +95,16 @@ def test_wait_for_change_wakes_many_watchers_and_times_out():
         t.join(10)
     assert seen == [1] * 5
     assert board.wait_for_change(0, timeout_s=10).version == 1  # already newer: no wait
+
+
+def test_major_only_waiters_sleep_through_batch_progress() -> None:
+    board = SnapshotBoard()
+    start = board.publish(state=JobState.TRAINING, epochs=2)
+    board.publish(batch_i=1, batches=4, elapsed_s=0.5)
+    board.append_log("batch line")
+    snap = board.wait_for_change(start.version, timeout_s=0.05, major_only=True)
+    assert snap.version == start.version + 2  # returned on the timeout, not on progress
+    board.publish(history=(EpochMetrics(epoch=1, map50=0.1),), epoch=1)
+    snap = board.wait_for_change(start.version, timeout_s=5, major_only=True)
+    assert len(snap.history) == 1
+    assert board.wait_for_change(snap.version, timeout_s=0.05).version == snap.version

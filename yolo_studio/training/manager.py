@@ -188,10 +188,13 @@ class TrainingManager(JobExecutionMixin):
 
     status = snapshot
 
-    def wait_for_change(self, version: int, timeout_s: float) -> TrainingSnapshot:
+    def wait_for_change(self, version: int, timeout_s: float,
+                        major_only: bool = False) -> TrainingSnapshot:
         """Block until the snapshot's version exceeds ``version`` or ``timeout_s`` seconds pass;
-        return the current snapshot. Any number of threads may wait."""
-        return self._board.wait_for_change(version, timeout_s)
+        return the current snapshot. Any number of threads may wait. With ``major_only``, batch
+        progress and log lines do not end the wait: only a new state, epoch, final result,
+        error or queue change newer than ``version`` does."""
+        return self._board.wait_for_change(version, timeout_s, major_only)
 
     def wait_for_job(self, job_id: str, timeout_s: float | None = None) -> TrainingSnapshot:
         """Block until job ``job_id`` has run and ended; return its last snapshot.

@@ -19,11 +19,23 @@ from .snapshot import EpochMetrics, JobState, TrainingSnapshot
 LOG_LINES = 200
 
 
+#: Snapshot fields whose change is routine progress; a change of any other field (state, a new
+#: epoch, the final result, an error, the queue) is a major change.
+PROGRESS_FIELDS = frozenset({"batch_i", "batches", "elapsed_s", "eta_s", "images_per_s", "log"})
+
+
 class SnapshotBoard:
-    """The one current TrainingSnapshot, replaced (never mutated) under a Condition."""
+    """The one current TrainingSnapshot, replaced (never mutated) under a Condition.
+
+    Waiters for any change and waiters for major changes only (see ``PROGRESS_FIELDS``) wait
+    on separate conditions, so per-batch progress does not wake the latter.
+    """
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        self._lock = threading.RLock()
+        self._cond = threading.Condition(self._lock)
+        self._major_cond = threading.Condition(self._lock)
+        self._major_version = 0  # version of the last major change
         self._snapshot = TrainingSnapshot()
 
     @property
@@ -34,10 +46,13 @@ class SnapshotBoard:
     def publish(self, **changes: Any) -> TrainingSnapshot:
         """Replace the snapshot with ``changes`` applied and version + 1; wake all waiters."""
         with self._cond:
-            new = dataclasses.replace(self._snapshot, **changes,
-                                      version=self._snapshot.version + 1)
+            old = self._snapshot
+            new = dataclasses.replace(old, **changes, version=old.version + 1)
             self._snapshot = new
             self._cond.notify_all()
+            if any(k not in PROGRESS_FIELDS and getattr(old, k) != v for k, v in changes.items()):
+                self._major_version = new.version
+                self._major_cond.notify_all()
         return new
 
     def replace(self, snapshot: TrainingSnapshot) -> TrainingSnapshot:
@@ -51,11 +66,18 @@ class SnapshotBoard:
         with self._cond:
             return self.publish(log=(*self._snapshot.log, line)[-LOG_LINES:])
 
-    def wait_for_change(self, version: int, timeout_s: float) -> TrainingSnapshot:
-        """Block until the snapshot version exceeds ``version`` or ``timeout_s`` seconds pass.
+    def wait_for_change(self, version: int, timeout_s: float,
+                        major_only: bool = False) -> TrainingSnapshot:
+        """Block until the snapshot version exceeds ``version`` (with ``major_only``: until a
+        major change newer than ``version``) or ``timeout_s`` seconds pass.
 
         Returns the current snapshot either way (compare its version to tell which).
         """
+        if major_only:
+            with self._major_cond:
+                self._major_cond.wait_for(lambda: self._major_version > version,
+                                          timeout=timeout_s)
+                return self._snapshot
         with self._cond:
             self._cond.wait_for(lambda: self._snapshot.version > version, timeout=timeout_s)
             return self._snapshot

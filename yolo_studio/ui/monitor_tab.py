@@ -199,10 +199,9 @@ def _next_change(manager: Any, last: TrainingSnapshot | None, timeout_s: float,
         hold = progress_every_s - (time.monotonic() - last_yield)
         if hold <= 0:
             break
-        newer = manager.wait_for_change(snap.version, timeout_s=hold)
-        if newer.version == snap.version:
-            break
-        snap = newer
+        # only a major change (new epoch, state, error) ends the hold early; the wait on it does
+        # not wake for every batch, so many open tabs cost training next to nothing
+        snap = manager.wait_for_change(snap.version, timeout_s=hold, major_only=True)
     return snap
 
 
