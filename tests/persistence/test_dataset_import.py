@@ -140,3 +140,20 @@ def test_zip_with_blocking_problem_is_refused_and_cleaned_up(tmp_path, tiny):
     with pytest.raises(DatasetError, match="'val'"):
         DatasetStore(tmp_path / "datasets").import_zip(archive)
     assert _left_in(tmp_path / "datasets") == []
+
+
+def test_zip_whose_data_yaml_points_outside_the_dataset_is_refused(tmp_path, tiny):
+    """An uploaded data.yaml must not make the studio read other folders of the server."""
+    elsewhere = shutil.copytree(tiny, tmp_path / "elsewhere")
+    (tiny / "data.yaml").write_text(f"path: {elsewhere}\ntrain: images/train\nval: images/val\n"
+                                    "names: [RBC, WBC, Platelets]\n")
+    archive = _zip_folder(tiny, tmp_path / "escape.zip", "top")
+    store = DatasetStore(tmp_path / "datasets")
+    with pytest.raises(DatasetError, match="outside the dataset folder") as err:
+        store.import_zip(archive)
+    assert {i.code for i in err.value.report.blocking} == {"outside_dataset"}
+    assert _left_in(tmp_path / "datasets") == []
+    (tiny / "data.yaml").write_text(f"train: images/train\nval: {elsewhere}/images/val\n"
+                                    "names: [RBC, WBC, Platelets]\n")
+    with pytest.raises(DatasetError, match="outside the dataset folder"):
+        store.import_folder(tiny, name="escape2")

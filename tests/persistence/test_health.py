@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -189,4 +188,4 @@ def test_summary_lists_blocking_before_warnings(tiny):
     lines = report.summary().splitlines()
     assert lines[0].startswith("Not trainable: 1 blocking problem(s), 1 warning(s)")
     assert lines[1].startswith("✗") and lines[2].startswith("⚠")
-    assert isinstance(Path(report.blocking[0].files[0]), Path)
+    assert report.blocking[0].files[0] == "labels/train/BloodImage_00001.txt"

@@ -100,3 +100,18 @@ def test_check_base_model_accepts_yaml_and_local_file(tmp_path):
     backend = UltralyticsBackend(model_factory=factory())
     backend.check_base_model("yolo11n.yaml")
     backend.check_base_model(str(weights))
+
+
+def test_gpu_memory_cap_is_set_for_every_cuda_job_and_lifted_by_one(monkeypatch):
+    """torch's per-process cap outlives a job: a later job without a cap must reset it."""
+    import torch
+
+    calls = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "set_per_process_memory_fraction",
+                        lambda fraction, device: calls.append((fraction, device)))
+    for percent, device in ((0.5, "0"), (1.0, ""), (0.0, "0,1"), (0.7, "cpu")):
+        UltralyticsBackend._cap_gpu_memory(TrainingConfig(max_gpu_memory_percent=percent,
+                                                          device=device))
+    assert calls == [(0.5, 0), (1.0, 0), (1.0, 0), (1.0, 1)]

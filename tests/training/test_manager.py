@@ -246,6 +246,21 @@ def test_resource_alert_is_logged_and_can_stop_gracefully(settings, started, sto
         assert len(snap.history) == 4 and snap.stop_reason is None
 
 
+def test_job_started_while_already_constrained_is_stopped_when_configured(settings, started):
+    """The alert began before the job (no transition during it): the monitor's reminder while
+    still constrained must still log the alert for this job and stop it."""
+    gate, monitor = Gate(1, 0), FakeMonitor()
+    manager = started(_manager(settings, {"gate": gate}, monitor=monitor))
+    monitor.fire(True)  # constrained while idle
+    job_id = manager.start_training(_config(epochs=4, stop_on_resource_alert=True))
+    assert gate.reached.wait(10)
+    monitor.fire(True)  # the monitor's periodic reminder: still constrained
+    gate.release()
+    snap = _wait_done(manager, job_id)
+    assert any("Resource alert: RAM 90%" in line for line in snap.log)
+    assert len(snap.history) == 2 and "resource alert" in snap.stop_reason
+
+
 def test_resume_without_last_pt_fails_clearly_and_registers_nothing(settings, started):
     first = TrainingManager(settings, backend=UltralyticsBackend(model_factory=Factory()))
     job_id = first.start_training(_config(model_name="m", epochs=1))

@@ -51,9 +51,7 @@ def test_real_out_of_memory_halving_is_followed_and_recorded(tmp_path, monkeypat
         job_id = manager.start_training(TrainingConfig(
             dataset="tiny", base_model="yolo11n.yaml", epochs=2, imgsz=64, batch=16, workers=0,
             device="cpu", model_name="halved"))
-        snap = manager.snapshot()
-        while not (snap.job_id == job_id and snap.state in (JobState.COMPLETED, JobState.ERROR)):
-            snap = manager.wait_for_change(snap.version, 5)
+        snap = manager.wait_for_job(job_id, timeout_s=600)
     finally:
         manager.close()
     assert snap.state == JobState.COMPLETED, snap.error

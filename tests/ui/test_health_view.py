@@ -22,15 +22,6 @@ def _report() -> HealthReport:
     return HealthReport((blocking, warning), dict(COUNTS))
 
 
-def test_issue_rows_list_level_code_count_and_examples_with_details() -> None:
-    rows = hv.issue_rows(_report())
-    assert [r[:2] for r in rows] == [["blocking", "class_out_of_range"],
-                                     ["warning", "background_image"]]
-    assert rows[0][3] == 7
-    assert rows[0][4].splitlines()[0] == "labels/train/img<0>.txt: line 1: class 7 & up"
-    assert rows[1][4] == "images/val/a.jpg"
-
-
 def test_table_colours_levels_escapes_and_folds_examples() -> None:
     html = hv.health_table_html(_report())
     rows = re.findall(r"<tr class=\"health-issue health-(\w+)\"[^>]*style=\"([^\"]+)\"", html)

@@ -274,7 +274,7 @@ class DatasetStore:
 
     def _finish_import(self, tmp: Path, name: str) -> DatasetInfo:
         normalise_yaml_name(tmp)
-        report = check_dataset(tmp)
+        report = check_dataset(tmp, confined=True)
         if not report.ok:
             raise DatasetError(f"Dataset {name!r} was not imported because training could not "
                                f"work on it:\n{report.summary()}", report=report)

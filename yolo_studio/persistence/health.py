@@ -139,11 +139,16 @@ class _Collector:
         return HealthReport(tuple(issues), dict(counts))
 
 
-def check_dataset(folder_or_yaml: str | os.PathLike[str]) -> HealthReport:
+def check_dataset(folder_or_yaml: str | os.PathLike[str], confined: bool = False) -> HealthReport:
     """Check a dataset folder (its data.yaml) or a data.yaml file.
 
     Reads every image (Pillow, decoded at reduced scale, in threads: about a second for 400
     images) and every label file. Never raises for a bad dataset: everything is in the report.
+
+    Args:
+        folder_or_yaml: The dataset folder or its data.yaml.
+        confined: Also block images outside the dataset folder (for imports: an uploaded
+            data.yaml must not make the studio read other folders of the server).
     """
     target = Path(folder_or_yaml)
     yaml_path = target if target.is_file() else find_data_yaml(target)
@@ -160,6 +165,8 @@ def check_dataset(folder_or_yaml: str | os.PathLike[str]) -> HealthReport:
     names = _check_names(data, issues)
     root = _check_root(data, yaml_path, issues)
     images, label_dirs = _check_splits(data, root, issues)
+    if confined:
+        _check_confined(images, yaml_path.resolve().parent, issues)
     nc = len(names.filled()) if names.names else 0
     counts = _check_files(images, nc or _NO_CLASS_LIMIT, issues)
     _check_orphans(images, label_dirs, issues)
@@ -217,6 +224,15 @@ def _check_splits(data: dict, root: Path,
             issues.add(f"{split}_empty", level, f"The {split} split has no images (jpg, png, "
                        "bmp, tif, webp ...).")
     return found, label_dirs
+
+
+def _check_confined(images: dict[str, list[Path]], folder: Path, issues: _Collector) -> None:
+    for split, paths in images.items():
+        for path in paths:
+            if not path.resolve().is_relative_to(folder):
+                issues.add("outside_dataset", BLOCKING, f"The {split} split reaches files outside "
+                           "the dataset folder; an imported dataset must keep its images and "
+                           "labels inside it (fix path:/train:/val: in data.yaml).", path)
 
 
 def _check_files(images: dict[str, list[Path]], nc: int,

@@ -66,6 +66,7 @@ class TrainingManager(JobExecutionMixin):
         self._running: JobRecord | None = None
         self._stop: StopRequest | None = None
         self._alerting = False
+        self._alert_job: str | None = None  # the job whose log has the current alert
         for warning in self.queue.warnings:
             self._board.append_log(warning)
         if monitor is not None:
@@ -292,20 +293,22 @@ class TrainingManager(JobExecutionMixin):
             self._board.publish(queue=ids)
 
     def _on_resource_status(self, status: Any) -> None:
-        """ResourceMonitor callback: log alert transitions; stop gracefully when configured."""
+        """ResourceMonitor callback: log alerts into the running job's log (once per job and
+        per transition); while constrained, stop the job gracefully when it asks for that."""
         constrained = bool(getattr(status, "constrained", False))
         with self._lock:
-            if constrained == self._alerting:
-                return
-            self._alerting = constrained
+            changed, self._alerting = constrained != self._alerting, constrained
             running = self._running
             if running is None:
                 return
-            alerts = "; ".join(getattr(status, "alerts", ()) or ()) or "resource threshold exceeded"
             if not constrained:
-                self._board.append_log("Resource alert cleared.")
+                if changed:
+                    self._board.append_log("Resource alert cleared.")
                 return
-            self._board.append_log(f"Resource alert: {alerts}")
+            alerts = "; ".join(getattr(status, "alerts", ()) or ()) or "resource threshold exceeded"
+            if changed or self._alert_job != running.job_id:
+                self._alert_job = running.job_id
+                self._board.append_log(f"Resource alert: {alerts}")
             if running.config.get("stop_on_resource_alert") and self._stop is None:
                 self._stop = StopRequest("resource", f"stopped on resource alert: {alerts}")
                 self._board.append_log("Stopping gracefully after the current batch "

@@ -110,9 +110,15 @@ class UltralyticsBackend:
 
     @staticmethod
     def _cap_gpu_memory(config: TrainingConfig) -> None:
-        """Apply ``max_gpu_memory_percent`` (fraction 0-1) as the CUDA per-process memory cap."""
+        """Apply ``max_gpu_memory_percent`` (fraction 0-1) as the CUDA per-process memory cap.
+
+        The cap is process-wide and outlives the job, so every CUDA job sets it: 0 or 1 means
+        no cap (1.0), which also lifts an earlier job's cap.
+        """
         fraction = config.max_gpu_memory_percent
-        if config.device.lower() in ("cpu", "mps") or not 0 < fraction < 1:
+        if not 0 < fraction < 1:
+            fraction = 1.0
+        if config.device.lower() in ("cpu", "mps"):
             return
         import torch
 

@@ -54,9 +54,3 @@ def show_infos(messages: Iterable[str]) -> None:
     """Show each message as a ``gr.Info`` toast (e.g. ``TrainingConfig.notes``)."""
     for message in messages:
         gr.Info(message)
-
-
-def show_warnings(messages: Iterable[str]) -> None:
-    """Show each message as a ``gr.Warning`` toast (non-blocking problems)."""
-    for message in messages:
-        gr.Warning(message)

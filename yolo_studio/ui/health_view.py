@@ -36,12 +36,6 @@ def example_lines(issue: Any) -> list[str]:
     return lines
 
 
-def issue_rows(report: Any) -> list[list[Any]]:
-    """Plain rows (see ``HEALTH_COLUMNS``) of a ``HealthReport``, blocking issues first."""
-    return [[i.level, i.code, i.message, i.count, "\n".join(example_lines(i))]
-            for i in report.issues]
-
-
 def _examples_html(issue: Any) -> str:
     lines = [_e(line) for line in example_lines(issue)]
     if not lines:

@@ -15,8 +15,6 @@ from typing import Any
 import gradio as gr
 
 from ..errors import ValidationError
-from ..training.model_details import epoch_metrics
-from . import charts
 from . import formatting as fmt
 from .errors import shows_errors
 
@@ -50,16 +48,6 @@ def model_names(manager: Any, dataset: str | None) -> tuple[list[str], str | Non
         return [], None
     records = sorted(manager.list_models(dataset), key=lambda r: str(r.created), reverse=True)
     return [r.name for r in records], next((r.name for r in records if r.active), None)
-
-
-def model_figure(manager: Any, dataset: str | None, name: str | None) -> Any:
-    """The saved per-epoch metrics of one model (from its metrics.json) as a metrics figure."""
-    if not dataset or not name:
-        return charts.metrics_figure(())
-    metrics = manager.models.load_metrics(dataset, name)
-    history = [epoch_metrics(m) for m in metrics.get("history") or []]
-    final = epoch_metrics(metrics["final"]) if metrics.get("final") else None
-    return charts.metrics_figure(history, final, metrics.get("stop_reason"))
 
 
 def refresh(manager: Any, dataset: str | None, selected: str | None = None) -> list[Any]:

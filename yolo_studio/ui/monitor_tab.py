@@ -133,11 +133,14 @@ class FigureCache:
             return list(self._charts)
 
     def resources(self, monitor: Any) -> list[Any]:
-        """[resource figure, alert HTML] from the monitor's history (rebuilt per new sample)."""
+        """[resource figure, alert HTML] from the monitor's history (rebuilt when the newest
+        sample is in a later ``RESOURCE_EVERY_S`` window than the cached one)."""
         if monitor is None:
             return [_serialised(charts.resource_figure(())), ""]
         latest = monitor.latest() if hasattr(monitor, "latest") else None
-        key = (id(monitor), getattr(latest, "timestamp", None))
+        # rebuilt at most once per RESOURCE_EVERY_S of samples, however many tabs ask
+        stamp = getattr(latest, "timestamp", None)
+        key = (id(monitor), None if stamp is None else int(stamp // RESOURCE_EVERY_S))
         with self._lock:
             if key != self._resource_key or latest is None:
                 statuses = monitor.history()
