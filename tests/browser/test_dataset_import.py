@@ -6,18 +6,11 @@ import shutil
 import zipfile
 from pathlib import Path
 
+from dataset_files import zip_folder
 from playwright.sync_api import expect
 
 from .conftest import TINY
 from .studio_page import open_tab, toast
-
-
-def _zip(folder: Path, dest: Path, top: str = "") -> Path:
-    with zipfile.ZipFile(dest, "w") as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                archive.write(path, f"{top}{path.relative_to(folder).as_posix()}")
-    return dest
 
 
 def _import(page, archive: Path, name: str = "") -> None:
@@ -31,7 +24,7 @@ def _import(page, archive: Path, name: str = "") -> None:
 
 
 def test_zip_import_selects_the_dataset_and_shows_its_health(page, studio, tmp_path) -> None:
-    archive = _zip(TINY, tmp_path / "cells.zip", top="cells/")
+    archive = zip_folder(TINY, tmp_path / "cells.zip", top="cells")
     _import(page, archive, "uploaded-cells")
     report = page.locator("#import-report")
     expect(report).to_contain_text("Imported uploaded-cells", timeout=60_000)
@@ -48,7 +41,7 @@ def test_broken_zip_is_refused_with_a_per_file_report(page, studio, tmp_path) ->
     src = shutil.copytree(TINY, tmp_path / "bad-src")
     label = src / "labels" / "train" / "BloodImage_00001.txt"
     label.write_text("7 0.5 0.5 0.1 0.1\n" + label.read_text())
-    _import(page, _zip(src, tmp_path / "bad-cells.zip"))
+    _import(page, zip_folder(src, tmp_path / "bad-cells.zip"))
     expect(toast(page, "was not imported")).to_be_visible(timeout=60_000)
     report = page.locator("#import-report")
     expect(report).to_contain_text("Not imported")

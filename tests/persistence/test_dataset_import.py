@@ -9,19 +9,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from dataset_files import zip_folder
 
 from yolo_studio.errors import DatasetError, ValidationError
 from yolo_studio.persistence.dataset_store import DatasetStore
-
-
-def _zip_folder(folder: Path, archive: Path, top: str | None) -> Path:
-    """Zip ``folder``'s files, under ``top/`` when given."""
-    with zipfile.ZipFile(archive, "w") as zf:
-        for path in sorted(folder.rglob("*")):
-            rel = path.relative_to(folder).as_posix()
-            if path.is_file():
-                zf.write(path, f"{top}/{rel}" if top else rel)
-    return archive
 
 
 def _left_in(datasets_dir: Path) -> list[str]:
@@ -80,7 +71,7 @@ def test_import_folder_without_data_yaml(tmp_path):
 
 @pytest.mark.parametrize("top", [None, "bccd-tiny"])
 def test_import_zip_flat_or_in_one_top_folder(tmp_path, tiny, top):
-    archive = _zip_folder(tiny, tmp_path / "my data (2).zip", top)
+    archive = zip_folder(tiny, tmp_path / "my data (2).zip", top)
     store = DatasetStore(tmp_path / "datasets")
     info = store.import_zip(archive)
     assert info.name == "my_data_2" and info.snapshot == "28 images, 3 classes"
@@ -88,7 +79,7 @@ def test_import_zip_flat_or_in_one_top_folder(tmp_path, tiny, top):
 
 
 def test_import_zip_ignores_macos_litter(tmp_path, tiny):
-    archive = _zip_folder(tiny, tmp_path / "mac.zip", "bccd-tiny")
+    archive = zip_folder(tiny, tmp_path / "mac.zip", "bccd-tiny")
     with zipfile.ZipFile(archive, "a") as zf:
         zf.writestr("__MACOSX/bccd-tiny/._data.yaml", "junk")
     assert DatasetStore(tmp_path / "datasets").import_zip(archive).name == "mac"
@@ -98,7 +89,7 @@ def test_import_zip_ignores_macos_litter(tmp_path, tiny):
                                             ("a/../../evil.txt", "outside"),
                                             ("C:/win.txt", "absolute"), ("link", "symbolic")])
 def test_zip_with_unsafe_member_is_refused_before_extraction(tmp_path, tiny, member, reason):
-    archive = _zip_folder(tiny, tmp_path / "evil.zip", None)
+    archive = zip_folder(tiny, tmp_path / "evil.zip", None)
     with zipfile.ZipFile(archive, "a") as zf:
         info = zipfile.ZipInfo(member)
         if member == "link":
@@ -126,7 +117,7 @@ def test_not_a_zip_and_zip_without_dataset(tmp_path):
 
 
 def test_zip_bigger_than_free_space_is_refused(tmp_path, tiny, monkeypatch):
-    archive = _zip_folder(tiny, tmp_path / "big.zip", None)
+    archive = zip_folder(tiny, tmp_path / "big.zip", None)
     usage = shutil.disk_usage(tmp_path)
     monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage._replace(free=1000))
     with pytest.raises(DatasetError, match="free"):
@@ -136,7 +127,7 @@ def test_zip_bigger_than_free_space_is_refused(tmp_path, tiny, monkeypatch):
 
 def test_zip_with_blocking_problem_is_refused_and_cleaned_up(tmp_path, tiny):
     (tiny / "data.yaml").write_text("train: images/train\nnames: [a, b, c]\n")
-    archive = _zip_folder(tiny, tmp_path / "noval.zip", "top")
+    archive = zip_folder(tiny, tmp_path / "noval.zip", "top")
     with pytest.raises(DatasetError, match="'val'"):
         DatasetStore(tmp_path / "datasets").import_zip(archive)
     assert _left_in(tmp_path / "datasets") == []
@@ -147,7 +138,7 @@ def test_zip_whose_data_yaml_points_outside_the_dataset_is_refused(tmp_path, tin
     elsewhere = shutil.copytree(tiny, tmp_path / "elsewhere")
     (tiny / "data.yaml").write_text(f"path: {elsewhere}\ntrain: images/train\nval: images/val\n"
                                     "names: [RBC, WBC, Platelets]\n")
-    archive = _zip_folder(tiny, tmp_path / "escape.zip", "top")
+    archive = zip_folder(tiny, tmp_path / "escape.zip", "top")
     store = DatasetStore(tmp_path / "datasets")
     with pytest.raises(DatasetError, match="outside the dataset folder") as err:
         store.import_zip(archive)

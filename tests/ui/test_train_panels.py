@@ -4,11 +4,11 @@ folder), the job-queue actions (retry, resume, remove), and Start after a failed
 from __future__ import annotations
 
 import shutil
-import zipfile
 from pathlib import Path
 
 import gradio as gr
 import pytest
+from dataset_files import zip_folder
 
 from yolo_studio.config import StudioSettings
 from yolo_studio.errors import DatasetError, TrainingError, ValidationError
@@ -45,14 +45,6 @@ def manager(tmp_path: Path) -> TrainingManager:
     return TrainingManager(settings, backend=FailingBackend())
 
 
-def _zip(folder: Path, dest: Path, top: str = "") -> Path:
-    with zipfile.ZipFile(dest, "w") as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                archive.write(path, f"{top}{path.relative_to(folder).as_posix()}")
-    return dest
-
-
 def _broken(tmp_path: Path) -> Path:
     broken = shutil.copytree(TINY, tmp_path / "broken-src")
     label = sorted((broken / "labels" / "train").glob("*.txt"))[0]
@@ -61,7 +53,7 @@ def _broken(tmp_path: Path) -> Path:
 
 
 def test_zip_import_selects_the_new_dataset(manager, tmp_path) -> None:
-    archive = _zip(TINY, tmp_path / "cells.zip", top="cells/")
+    archive = zip_folder(TINY, tmp_path / "cells.zip", top="cells")
     html, dropdown, added, error = datasets_panel.import_outputs(manager, str(archive), None,
                                                                  "", LOCAL)
     assert error == "" and added == "cells"
@@ -73,7 +65,7 @@ def test_zip_import_selects_the_new_dataset(manager, tmp_path) -> None:
 
 
 def test_broken_zip_is_refused_with_the_reasons(manager, tmp_path) -> None:
-    archive = _zip(_broken(tmp_path), tmp_path / "bad.zip")
+    archive = zip_folder(_broken(tmp_path), tmp_path / "bad.zip")
     html, dropdown, added, error = datasets_panel.import_outputs(manager, str(archive), None,
                                                                  "", LOCAL)
     assert "Not imported" in html and "BloodImage_00001.txt" in html
