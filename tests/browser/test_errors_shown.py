@@ -41,3 +41,16 @@ def test_invalid_field_is_explained(page) -> None:
     page.locator("#lrf input").press("Tab")
     page.locator("#start-btn").click()
     expect(toast(page, "lrf must be between 0 and 1")).to_be_visible()
+
+
+def test_epochs_below_one_names_the_field(page) -> None:
+    """Gradio's own minimum check said only "Value 0 is less than minimum value 1."."""
+    open_tab(page, "Train")
+    page.locator("#lrf input").fill("0.01")
+    page.locator("#lrf input").press("Tab")
+    page.locator("#epochs input").fill("0")
+    page.locator("#epochs input").press("Tab")
+    page.locator("#start-btn").click()
+    expect(toast(page, "epochs must be an integer >= 1")).to_be_visible()
+    page.locator("#epochs input").fill("2")
+    page.locator("#epochs input").press("Tab")

@@ -106,7 +106,7 @@ def _build_choices() -> tuple[gr.Dropdown, gr.Dropdown]:
 def _build_fields() -> list[gr.components.Component]:
     d = _DEFAULTS
     with gr.Row():
-        epochs = gr.Number(label="epochs", value=d.epochs, precision=0, minimum=1, elem_id="epochs")
+        epochs = gr.Number(label="epochs", value=d.epochs, precision=0, elem_id="epochs")
         batch = gr.Number(label="batch", value=d.batch, elem_id="batch",
                           info="images per batch; -1 = AutoBatch; 0-1 = GPU memory fraction")
         imgsz = gr.Number(label="imgsz (pixels)", value=d.imgsz, precision=0, elem_id="imgsz")
