@@ -11,7 +11,7 @@
    alternated, ``--pairs`` pairs. Reports the median wall-time ratio watched/unwatched.
 3. ``ResourceMonitor.check()`` cost with a warm NVML handle (bench/monitoring_check.py).
 
-    python bench/monitoring.py [--pairs 3] [--epochs 3] [--watchers 20]
+    python bench/monitoring.py [--pairs 5] [--epochs 3] [--watchers 20]
 
 Last line: ``latency_median_s=<x> watchers_ratio=<y> check_ms=<z>``.
 """
@@ -121,7 +121,7 @@ def _train(manager: TrainingManager, monitor, config: TrainingConfig, watchers: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--watchers", type=int, default=20)
     args = parser.parse_args()

@@ -9,6 +9,8 @@ from yolo_studio.resources.status import ResourceStatus
 from yolo_studio.training.snapshot import EpochMetrics
 from yolo_studio.ui import charts
 
+from plot_figures import figure
+
 
 def _epoch(i: int, **extra: float) -> EpochMetrics:
     values = dict(train_box_loss=3.0 - i * 0.1, train_cls_loss=4.0 - i * 0.2,
@@ -29,7 +31,7 @@ def _traces(fig: go.Figure) -> dict[str, go.Scatter]:
 
 
 def test_loss_figure_has_train_and_val_losses_with_one_point_per_epoch() -> None:
-    fig = charts.loss_figure(HISTORY)
+    fig = figure(charts.loss_figure(HISTORY))
     traces = _traces(fig)
     assert set(traces) == {"train box", "train cls", "train dfl", "val box", "val cls", "val dfl"}
     for trace in traces.values():
@@ -39,7 +41,7 @@ def test_loss_figure_has_train_and_val_losses_with_one_point_per_epoch() -> None
 
 
 def test_metrics_figure_three_epochs_three_points_and_final_apart() -> None:
-    fig = charts.metrics_figure(HISTORY, FINAL)
+    fig = figure(charts.metrics_figure(HISTORY, FINAL))
     traces = _traces(fig)
     for name in ("precision", "recall", "mAP50", "mAP50-95"):
         assert list(traces[name].x) == [1, 2, 3], name
@@ -53,14 +55,14 @@ def test_metrics_figure_three_epochs_three_points_and_final_apart() -> None:
 
 
 def test_metrics_figure_without_final_has_only_epoch_traces() -> None:
-    fig = charts.metrics_figure(HISTORY[:2])
+    fig = figure(charts.metrics_figure(HISTORY[:2]))
     assert [t.name for t in fig.data] == ["precision", "recall", "mAP50", "mAP50-95"]
     assert all(len(t.x) == 2 for t in fig.data)
     assert not fig.layout.annotations
 
 
 def test_metrics_figure_marks_early_stop() -> None:
-    fig = charts.metrics_figure(HISTORY, FINAL, stop_reason="early stopping (patience 2)")
+    fig = figure(charts.metrics_figure(HISTORY, FINAL, stop_reason="early stopping (patience 2)"))
     texts = [a.text for a in fig.layout.annotations]
     assert "stopped: early stopping (patience 2)" in texts
     assert any(shape.x0 == 3 for shape in fig.layout.shapes)
@@ -68,19 +70,19 @@ def test_metrics_figure_marks_early_stop() -> None:
 
 def test_missing_values_are_gaps_not_zeros() -> None:
     history = (_epoch(1), EpochMetrics(epoch=2, train_box_loss=2.5))
-    traces = _traces(charts.loss_figure(history))
+    traces = _traces(figure(charts.loss_figure(history)))
     assert traces["val box"].y[0] == pytest.approx(3.0)
     assert traces["val box"].y[1] is None
     assert list(traces["train box"].y) == pytest.approx([2.9, 2.5])
 
 
 def test_empty_history_gives_empty_traces() -> None:
-    for fig in (charts.loss_figure(()), charts.metrics_figure(()), charts.lr_figure(())):
+    for fig in (figure(charts.loss_figure(())), figure(charts.metrics_figure(())), figure(charts.lr_figure(()))):
         assert all(len(t.x) == 0 for t in fig.data)
 
 
 def test_lr_figure_one_point_per_epoch() -> None:
-    trace = charts.lr_figure(HISTORY).data[0]
+    trace = figure(charts.lr_figure(HISTORY)).data[0]
     assert list(trace.x) == [1, 2, 3]
     assert list(trace.y) == pytest.approx([0.001, 0.0005, 0.001 / 3])
 
@@ -101,7 +103,7 @@ def _status(t: float, ram: float, gpu: float | None = None, cpu: float | None = 
 def test_resource_figure_percent_scale_and_alert_markers() -> None:
     statuses = (_status(1000.0, 0.5, 0.2), _status(1001.0, 0.9, 0.3, alerts=("RAM 90% >= 85%",)),
                 _status(1002.0, 0.6, None, cpu=None))
-    fig = charts.resource_figure(statuses, gpu_threshold=0.9, ram_threshold=0.85)
+    fig = figure(charts.resource_figure(statuses, gpu_threshold=0.9, ram_threshold=0.85))
     traces = _traces(fig)
     assert list(traces["RAM"].y) == pytest.approx([50.0, 90.0, 60.0])
     assert list(traces["GPU memory"].y)[:2] == pytest.approx([20.0, 30.0])
@@ -113,6 +115,6 @@ def test_resource_figure_percent_scale_and_alert_markers() -> None:
 
 
 def test_resource_figure_without_gpu_has_no_gpu_trace_or_limit() -> None:
-    fig = charts.resource_figure((_status(1.0, 0.4), _status(2.0, 0.41)), 0.9, 0.85)
+    fig = figure(charts.resource_figure((_status(1.0, 0.4), _status(2.0, 0.41)), 0.9, 0.85))
     assert {t.name for t in fig.data} == {"RAM", "CPU"}
     assert [shape.y0 for shape in fig.layout.shapes] == pytest.approx([85.0])

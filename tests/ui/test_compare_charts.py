@@ -7,6 +7,8 @@ import pytest
 from yolo_studio.training.snapshot import EpochMetrics
 from yolo_studio.ui import charts
 
+from plot_figures import figure
+
 
 def _history(n: int, scale: float) -> tuple[EpochMetrics, ...]:
     return tuple(EpochMetrics(epoch=i, map50=scale * i, map50_95=scale * i / 2,
@@ -19,7 +21,7 @@ HISTORIES = {"small": _history(3, 0.1), "big": _history(5, 0.15)}
 
 
 def test_compare_figure_overlays_one_trace_per_model() -> None:
-    fig = charts.compare_figure(HISTORIES, "map50")
+    fig = figure(charts.compare_figure(HISTORIES, "map50"))
     assert [t.name for t in fig.data] == ["small", "big"]
     assert list(fig.data[0].x) == [1, 2, 3] and list(fig.data[1].x) == [1, 2, 3, 4, 5]
     assert list(fig.data[1].y) == pytest.approx([0.15, 0.3, 0.45, 0.6, 0.75])
@@ -30,27 +32,27 @@ def test_compare_figure_overlays_one_trace_per_model() -> None:
 
 
 def test_compare_figure_of_a_loss_is_not_clamped_to_fractions() -> None:
-    fig = charts.compare_figure(HISTORIES, "val_box_loss")
+    fig = figure(charts.compare_figure(HISTORIES, "val_box_loss"))
     assert fig.layout.yaxis.range is None and fig.layout.yaxis.title.text == "loss"
     assert list(fig.data[0].y) == pytest.approx([2.9, 2.8, 2.7])
 
 
 def test_compare_figure_rejects_unknown_metric_and_handles_empty_history() -> None:
     with pytest.raises(ValueError, match="unknown metric"):
-        charts.compare_figure(HISTORIES, "accuracy")
-    fig = charts.compare_figure({"a": (), "b": _history(2, 0.1)}, "map50_95")
+        figure(charts.compare_figure(HISTORIES, "accuracy"))
+    fig = figure(charts.compare_figure({"a": (), "b": _history(2, 0.1)}, "map50_95"))
     assert [len(t.x) for t in fig.data] == [0, 2]
 
 
 def test_compare_losses_figure_three_dashed_traces_per_model() -> None:
-    fig = charts.compare_losses_figure(HISTORIES)
+    fig = figure(charts.compare_losses_figure(HISTORIES))
     names = [t.name for t in fig.data]
     assert names == ["small val box", "small val cls", "small val dfl",
                      "big val box", "big val cls", "big val dfl"]
     assert {t.line.color for t in fig.data[:3]} != {t.line.color for t in fig.data[3:]}
     assert [t.line.dash for t in fig.data[:3]] == ["solid", "dash", "dot"]
     assert list(fig.data[2].y) == [None, None, None]  # missing values stay gaps
-    train = charts.compare_losses_figure(HISTORIES, split="train")
+    train = figure(charts.compare_losses_figure(HISTORIES, split="train"))
     assert list(train.data[0].y) == pytest.approx([3.0, 2.0, 1.0])
     with pytest.raises(ValueError):
-        charts.compare_losses_figure(HISTORIES, split="test")
+        figure(charts.compare_losses_figure(HISTORIES, split="test"))

@@ -15,6 +15,8 @@ from yolo_studio.ui import model_compare, model_inspect, model_manage, model_try
 from yolo_studio.ui.app import build_app
 from yolo_studio.ui.errors import shows_errors
 
+from plot_figures import figure
+
 pytestmark = pytest.mark.slow
 
 API_NAMES = {"list_models", "model_details", "compare_models", "predict", "export_model",
@@ -49,6 +51,7 @@ def test_every_action_has_its_stable_api_name(manager) -> None:
 def test_inspect_shows_config_charts_per_class_plots(real_model, manager) -> None:
     info, warning, loss, metrics, config, per_class, gallery = model_inspect.inspect_values(
         manager, real_model.dataset, real_model.name)
+    loss, metrics = figure(loss), figure(metrics)
     assert "### real ★ active" in info and "28 images, 3 classes" in info
     assert warning.visible is False
     assert [len(t.x) for t in loss.data] == [2] * 6
@@ -77,6 +80,7 @@ def test_compare_overlays_both_models_and_highlights_config_differences(real_mod
     assert sorted(choices.value) == ["real", "second"]
     summary, map50, map50_95, losses, styled = model_compare.compare_values(
         manager, real_model.dataset, ["real", "second"])
+    map50, map50_95, losses = figure(map50), figure(map50_95), figure(losses)
     assert [t.name for t in map50.data] == ["real", "second"]
     assert [len(t.x) for t in map50_95.data] == [2, 2]
     assert {t.legendgroup for t in losses.data} == {"real", "second"}

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import plotly.graph_objects as go
 
 from yolo_studio.resources.status import ResourceStatus
 from yolo_studio.training.progress import SnapshotBoard
 from yolo_studio.training.snapshot import EpochMetrics, JobState
 from yolo_studio.ui import monitor_tab
+
+from plot_figures import figure
 
 SKIP = {"__type__": "update"}  # what gr.skip() returns
 # Positions in a yield: 7 snapshot outputs, 2 resource outputs, then the extras.
@@ -30,12 +30,6 @@ class FakeMonitor:
         return self.statuses
 
 
-def _fig(value) -> go.Figure:
-    """The figure inside a streamed ``gr.Plot`` value (serialised once, shared by all tabs)."""
-    assert value.type == "plotly"
-    return go.Figure(json.loads(value.plot))
-
-
 def _epochs(n: int) -> tuple[EpochMetrics, ...]:
     return tuple(EpochMetrics(epoch=i, map50=0.1 * i, precision=0.2, train_box_loss=1.0 / i)
                  for i in range(1, n + 1))
@@ -51,12 +45,12 @@ def test_viewer_joining_mid_run_gets_the_whole_history() -> None:
                   epochs=5, epoch=3, history=_epochs(3), log=("a", "b"))
     first = next(_stream(board))
     assert "TRAINING" in first[STATUS] and "bccd / m" in first[STATUS]
-    assert isinstance(_fig(first[METRICS]), go.Figure)
-    assert [list(t.x) for t in _fig(first[METRICS]).data] == [[1, 2, 3]] * 4
-    assert _fig(first[LOSS]).data and _fig(first[LR]).data
+    assert isinstance(figure(first[METRICS]), go.Figure)
+    assert [list(t.x) for t in figure(first[METRICS]).data] == [[1, 2, 3]] * 4
+    assert figure(first[LOSS]).data and figure(first[LR]).data
     assert first[LOG] == "a\nb"
     assert "epoch 4/5" in first[PROGRESS]
-    assert _fig(first[RESOURCE]).layout and first[ALERT] == ""
+    assert figure(first[RESOURCE]).layout and first[ALERT] == ""
 
 
 def test_only_changed_parts_are_sent() -> None:
@@ -71,7 +65,7 @@ def test_only_changed_parts_are_sent() -> None:
     assert update[LOG] == SKIP and update[RESOURCE] == SKIP and update[ALERT] == SKIP
     board.publish(history=_epochs(2), epoch=2, log=("start", "epoch 2 done"))
     update = next(stream)
-    assert [len(t.x) for t in _fig(update[METRICS]).data] == [2, 2, 2, 2]
+    assert [len(t.x) for t in figure(update[METRICS]).data] == [2, 2, 2, 2]
     assert update[LOG].endswith("epoch 2 done")
 
 
@@ -83,9 +77,9 @@ def test_final_result_and_stop_reason_shown_apart() -> None:
     first = next(_stream(board))
     assert "best.pt on val" in first[FINAL] and "mAP50 0.450" in first[FINAL]
     assert "Stopped early: early stopping" in first[FINAL]
-    names = [t.name for t in _fig(first[METRICS]).data]
+    names = [t.name for t in figure(first[METRICS]).data]
     assert names[-1] == "best.pt on val"
-    assert [len(t.x) for t in _fig(first[METRICS]).data[:4]] == [2, 2, 2, 2]
+    assert [len(t.x) for t in figure(first[METRICS]).data[:4]] == [2, 2, 2, 2]
 
 
 def test_cancelled_job_shows_no_final_result() -> None:
@@ -95,7 +89,7 @@ def test_cancelled_job_shows_no_final_result() -> None:
                   stop_reason="stop requested")
     first = next(_stream(board))
     assert first[FINAL] == "Cancelled: no model was registered."
-    assert "best.pt on val" not in [t.name for t in _fig(first[METRICS]).data]
+    assert "best.pt on val" not in [t.name for t in figure(first[METRICS]).data]
 
 
 def test_error_state_names_the_cause() -> None:
@@ -111,7 +105,7 @@ def test_resources_refresh_without_snapshot_changes_and_alert_is_visible() -> No
     assert "RAM 90% &gt;= 85% threshold" in first[ALERT]
     update = next(stream)  # nothing published: only the resource outputs
     assert update[STATUS] == SKIP and update[METRICS] == SKIP
-    assert _fig(update[RESOURCE]).layout and "Resource alert" in update[ALERT]
+    assert figure(update[RESOURCE]).layout and "Resource alert" in update[ALERT]
 
 
 def test_extra_outputs_follow_snapshot_changes() -> None:
@@ -155,6 +149,6 @@ def test_follow_runs_the_stream_off_the_event_loop_and_in_its_own_pool() -> None
         return out
 
     first, second = anyio.run(collect)
-    assert [len(t.x) for t in _fig(first[METRICS]).data] == [2, 2, 2, 2]
+    assert [len(t.x) for t in figure(first[METRICS]).data] == [2, 2, 2, 2]
     assert second[METRICS] == SKIP and "epoch" in second[PROGRESS]
     assert threads and all(t is not threading.main_thread() for t in threads)

@@ -1,20 +1,29 @@
 """Pure chart builders: immutable training / resource records in, Plotly figures out.
 
-Nothing here touches Gradio, the manager or the disk, so the tests call these directly. Each trained
-epoch is exactly one point per trace (x = 1-based epoch); the final validation of ``best.pt`` is a
-separate, differently drawn trace, never an extra epoch.
+A figure is a plain dict in Plotly's figure schema (``{"data": [...], "layout": {...}}``, what
+``go.Figure(spec)`` accepts and ``fig.to_plotly_json()`` returns): building one costs about
+0.1 ms, where assembling it through ``go.Figure`` and ``update_layout`` costs 10-40 ms, which the
+live Monitor pays on every epoch (bench/monitoring.py). ``plot_value`` turns one into what
+``gr.Plot`` sends; tests validate them with ``go.Figure(spec)``.
+
+Nothing here touches the manager or the disk. Each trained epoch is exactly one point per trace
+(x = 1-based epoch); the final validation of ``best.pt`` is a separate, differently drawn trace,
+never an extra epoch.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-import plotly.graph_objects as go
+import plotly.io as pio
 
 from ..resources.status import ResourceStatus
 from ..training.snapshot import EpochMetrics
 
+Figure = dict[str, Any]
 #: (EpochMetrics attribute, legend label, colour) of the loss traces; val is dashed.
 LOSS_SERIES = (
     ("train_box_loss", "train box", "#1f77b4"), ("train_cls_loss", "train cls", "#ff7f0e"),
@@ -30,27 +39,47 @@ FINAL_TRACE_NAME = "best.pt on val"
 _MARGIN = dict(l=50, r=20, t=50, b=40)
 
 
-def _layout(fig: go.Figure, title: str, y_title: str, *, x_title: str = "epoch") -> go.Figure:
-    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, margin=_MARGIN,
-                      height=340, template="plotly_white", legend=dict(orientation="h", y=-0.2),
-                      uirevision="keep")  # keep the user's zoom across live updates
-    return fig
+@functools.lru_cache(maxsize=1)
+def _template() -> dict[str, Any]:
+    """Plotly's "plotly_white" template as plain JSON (plotly.js takes no template names)."""
+    return pio.templates["plotly_white"].to_plotly_json()
 
 
-def _epoch_axis(fig: go.Figure, history: Sequence[EpochMetrics]) -> None:
-    if history:
-        fig.update_xaxes(range=[0.5, history[-1].epoch + 0.5],
-                         dtick=1 if len(history) <= 20 else None)
+def plot_value(fig: Figure) -> Any:
+    """``fig`` serialised as ``gr.Plot`` sends it (a ``PlotData``; Gradio passes one through)."""
+    from gradio.components.plot import PlotData
+
+    return PlotData(type="plotly", plot=pio.to_json(fig, validate=False))
+
+
+def _figure(data: list[dict[str, Any]], title: str, y_title: str, *, x_title: str = "epoch",
+            xaxis: dict[str, Any] | None = None, yaxis: dict[str, Any] | None = None,
+            **layout: Any) -> Figure:
+    return {"data": data, "layout": {
+        "title": {"text": title}, "xaxis": {"title": {"text": x_title}, **(xaxis or {})},
+        "yaxis": {"title": {"text": y_title}, **(yaxis or {})}, "margin": dict(_MARGIN),
+        "height": 340, "template": _template(), "legend": {"orientation": "h", "y": -0.2},
+        "uirevision": "keep", **layout}}  # uirevision: keep the user's zoom across updates
+
+
+def _epoch_axis(last_epoch: int) -> dict[str, Any]:
+    if not last_epoch:
+        return {}
+    return {"range": [0.5, last_epoch + 0.5], **({"dtick": 1} if last_epoch <= 20 else {})}
 
 
 def _series_trace(history: Sequence[EpochMetrics], attr: str, name: str, color: str,
-                  dash: str = "solid") -> go.Scatter:
-    return go.Scatter(x=[m.epoch for m in history], y=[getattr(m, attr) for m in history],
-                      name=name, mode="lines+markers", line=dict(color=color, dash=dash),
-                      connectgaps=False)
+                  dash: str = "solid") -> dict[str, Any]:
+    return {"type": "scatter", "x": [m.epoch for m in history],
+            "y": [getattr(m, attr) for m in history], "name": name, "mode": "lines+markers",
+            "line": {"color": color, "dash": dash}, "connectgaps": False}
 
 
-def loss_figure(history: Sequence[EpochMetrics]) -> go.Figure:
+def _last_epoch(history: Sequence[EpochMetrics]) -> int:
+    return history[-1].epoch if history else 0
+
+
+def loss_figure(history: Sequence[EpochMetrics]) -> Figure:
     """Train and val box/cls/dfl losses per epoch (six traces; val dashed).
 
     Args:
@@ -58,14 +87,12 @@ def loss_figure(history: Sequence[EpochMetrics]) -> go.Figure:
             averages (unitless); a None value is drawn as a gap.
 
     Returns:
-        A Figure with six traces, each with one point per epoch of ``history``.
+        A figure dict with six traces, each with one point per epoch of ``history``.
     """
-    fig = go.Figure()
-    for attr, name, color in LOSS_SERIES:
-        fig.add_trace(_series_trace(history, attr, name, color,
-                                    "dash" if attr.startswith("val") else "solid"))
-    _epoch_axis(fig, history)
-    return _layout(fig, "Losses", "loss")
+    data = [_series_trace(history, attr, name, color,
+                          "dash" if attr.startswith("val") else "solid")
+            for attr, name, color in LOSS_SERIES]
+    return _figure(data, "Losses", "loss", xaxis=_epoch_axis(_last_epoch(history)))
 
 
 def final_summary(final: EpochMetrics | None) -> str:
@@ -80,18 +107,18 @@ def final_summary(final: EpochMetrics | None) -> str:
     return f"{FINAL_TRACE_NAME}: " + (", ".join(parts) if parts else "no metrics reported")
 
 
-def _final_trace(final: EpochMetrics, x: float) -> go.Scatter:
+def _final_trace(final: EpochMetrics, x: float) -> dict[str, Any]:
     labels = [label for attr, label, _ in METRIC_SERIES]
     values = [getattr(final, attr) for attr, _, _ in METRIC_SERIES]
-    return go.Scatter(x=[x] * len(METRIC_SERIES), y=values,
-                      name=FINAL_TRACE_NAME, mode="markers", text=labels,
-                      marker=dict(symbol="star", size=14, color=[c for _, _, c in METRIC_SERIES],
-                                  line=dict(color="black", width=1)),
-                      hovertemplate="best.pt %{text}: %{y:.3f}<extra></extra>")
+    return {"type": "scatter", "x": [x] * len(METRIC_SERIES), "y": values,
+            "name": FINAL_TRACE_NAME, "mode": "markers", "text": labels,
+            "marker": {"symbol": "star", "size": 14, "color": [c for _, _, c in METRIC_SERIES],
+                       "line": {"color": "black", "width": 1}},
+            "hovertemplate": "best.pt %{text}: %{y:.3f}<extra></extra>"}
 
 
 def metrics_figure(history: Sequence[EpochMetrics], final: EpochMetrics | None = None,
-                   stop_reason: str | None = None) -> go.Figure:
+                   stop_reason: str | None = None) -> Figure:
     """Precision, recall, mAP50 and mAP50-95 on the val split per epoch, final result apart.
 
     Args:
@@ -102,41 +129,59 @@ def metrics_figure(history: Sequence[EpochMetrics], final: EpochMetrics | None =
             vertical line at the last trained epoch.
 
     Returns:
-        A Figure with four metric traces (one point per epoch each) plus, when ``final`` is given,
-        one final trace of four points.
+        A figure dict with four metric traces (one point per epoch each) plus, when ``final`` is
+        given, one final trace of four points.
     """
-    fig = go.Figure()
-    for attr, name, color in METRIC_SERIES:
-        fig.add_trace(_series_trace(history, attr, name, color))
-    last = history[-1].epoch if history else 0
-    _epoch_axis(fig, history)
+    data = [_series_trace(history, attr, name, color) for attr, name, color in METRIC_SERIES]
+    last = _last_epoch(history)
+    xaxis, annotations, shapes = _epoch_axis(last), [], []
     if final is not None:
-        x = last + 0.35
-        fig.add_trace(_final_trace(final, x))
-        fig.update_xaxes(range=[0.5, last + 0.8])
-        fig.add_annotation(text=final_summary(final), xref="paper", yref="paper", x=1, y=1.08,
-                           showarrow=False, xanchor="right", font=dict(size=11))
+        data.append(_final_trace(final, last + 0.35))
+        xaxis["range"] = [0.5, last + 0.8]
+        annotations.append({"text": final_summary(final), "xref": "paper", "yref": "paper",
+                            "x": 1, "y": 1.08, "showarrow": False, "xanchor": "right",
+                            "font": {"size": 11}})
     if stop_reason and history:
-        fig.add_vline(x=last, line=dict(color="gray", dash="dot"))
-        fig.add_annotation(text=f"stopped: {stop_reason}", x=last, y=0.02, yref="paper",
-                           showarrow=False, xanchor="right", font=dict(size=10, color="gray"))
-    fig.update_yaxes(range=[0, 1.05])
-    return _layout(fig, "Validation metrics", "fraction (0-1)")
+        shapes.append({"type": "line", "x0": last, "x1": last, "xref": "x", "y0": 0, "y1": 1,
+                       "yref": "y domain", "line": {"color": "gray", "dash": "dot"}})
+        annotations.append({"text": f"stopped: {stop_reason}", "x": last, "y": 0.02,
+                            "yref": "paper", "showarrow": False, "xanchor": "right",
+                            "font": {"size": 10, "color": "gray"}})
+    return _figure(data, "Validation metrics", "fraction (0-1)", xaxis=xaxis,
+                   yaxis={"range": [0, 1.05]}, annotations=annotations, shapes=shapes)
 
 
-def lr_figure(history: Sequence[EpochMetrics]) -> go.Figure:
+def lr_figure(history: Sequence[EpochMetrics]) -> Figure:
     """Learning rate of parameter group 0 at the end of each epoch (one point per epoch)."""
-    fig = go.Figure(_series_trace(history, "lr", "lr", "#9467bd"))
-    _epoch_axis(fig, history)
-    return _layout(fig, "Learning rate", "lr")
+    return _figure([_series_trace(history, "lr", "lr", "#9467bd")], "Learning rate", "lr",
+                   xaxis=_epoch_axis(_last_epoch(history)))
 
 
 def _percent(values: Sequence[float | None]) -> list[float | None]:
     return [None if v is None else 100.0 * v for v in values]
 
 
+def _line(times: list[Any], values: list[Any], name: str, color: str, **line: Any) -> dict:
+    return {"type": "scatter", "x": times, "y": values, "name": name, "mode": "lines",
+            "line": {"color": color, **line}}
+
+
+def _limit_lines(limits: Sequence[tuple[float | None, str]]) -> tuple[list, list]:
+    """(shapes, annotations) of dotted horizontal threshold lines (fractions 0-1 -> percent)."""
+    shapes, annotations = [], []
+    for value, label in limits:
+        if value is not None:
+            shapes.append({"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y",
+                           "y0": 100.0 * value, "y1": 100.0 * value,
+                           "line": {"color": "red", "dash": "dot", "width": 1}})
+            annotations.append({"text": f"{label} {value:.0%}", "showarrow": False,
+                                "xref": "x domain", "x": 0, "xanchor": "left", "yref": "y",
+                                "y": 100.0 * value, "yanchor": "bottom"})
+    return shapes, annotations
+
+
 def resource_figure(statuses: Sequence[ResourceStatus], gpu_threshold: float | None = None,
-                    ram_threshold: float | None = None) -> go.Figure:
+                    ram_threshold: float | None = None) -> Figure:
     """GPU memory, RAM and CPU use over time, in percent 0-100, with threshold lines.
 
     Args:
@@ -145,34 +190,30 @@ def resource_figure(statuses: Sequence[ResourceStatus], gpu_threshold: float | N
         gpu_threshold / ram_threshold: Alert thresholds as fractions 0-1, drawn as dotted lines.
 
     Returns:
-        A Figure with traces "GPU memory", "RAM" and "CPU" (one point per status; GPU only when
-        some status has a GPU reading) and an "alert" marker trace on the checks that were
+        A figure dict with traces "GPU memory", "RAM" and "CPU" (one point per status; GPU only
+        when some status has a GPU reading) and an "alert" marker trace on the checks that were
         constrained.
     """
     times = [_dt.datetime.fromtimestamp(s.timestamp) for s in statuses]
-    fig = go.Figure()
-    if any(s.gpu_percent is not None for s in statuses):  # no GPU: no GPU trace or limit line
-        fig.add_trace(go.Scatter(x=times, y=_percent([s.gpu_percent for s in statuses]),
-                                 name="GPU memory", mode="lines", line=dict(color="#2ca02c")))
-    fig.add_trace(go.Scatter(x=times, y=_percent([s.ram_percent for s in statuses]),
-                             name="RAM", mode="lines", line=dict(color="#1f77b4")))
-    fig.add_trace(go.Scatter(x=times, y=[s.cpu_percent for s in statuses], name="CPU",
-                             mode="lines", line=dict(color="#ff7f0e", width=1)))
+    has_gpu = any(s.gpu_percent is not None for s in statuses)
+    data = []
+    if has_gpu:  # no GPU: no GPU trace or limit line
+        data.append(_line(times, _percent([s.gpu_percent for s in statuses]), "GPU memory",
+                          "#2ca02c"))
+    data.append(_line(times, _percent([s.ram_percent for s in statuses]), "RAM", "#1f77b4"))
+    data.append(_line(times, [s.cpu_percent for s in statuses], "CPU", "#ff7f0e", width=1))
     alerts = [(t, s) for t, s in zip(times, statuses) if s.constrained]
     if alerts:
-        fig.add_trace(go.Scatter(
-            x=[t for t, _ in alerts], y=[100.0 * max(s.ram_percent, s.gpu_percent or 0.0)
-                                         for _, s in alerts],
-            name="alert", mode="markers", marker=dict(color="red", symbol="x", size=9),
-            text=["; ".join(s.alerts) for _, s in alerts], hovertemplate="%{text}<extra></extra>"))
-    has_gpu = any(s.gpu_percent is not None for s in statuses)
-    for value, label in ((gpu_threshold if has_gpu else None, "GPU limit"),
-                         (ram_threshold, "RAM limit")):
-        if value is not None:
-            fig.add_hline(y=100.0 * value, line=dict(color="red", dash="dot", width=1),
-                          annotation_text=f"{label} {value:.0%}", annotation_position="top left")
-    fig.update_yaxes(range=[0, 105])
-    return _layout(fig, "Resources", "percent (0-100)", x_title="time")
+        data.append({"type": "scatter", "x": [t for t, _ in alerts],
+                     "y": [100.0 * max(s.ram_percent, s.gpu_percent or 0.0) for _, s in alerts],
+                     "name": "alert", "mode": "markers",
+                     "marker": {"color": "red", "symbol": "x", "size": 9},
+                     "text": ["; ".join(s.alerts) for _, s in alerts],
+                     "hovertemplate": "%{text}<extra></extra>"})
+    shapes, annotations = _limit_lines(((gpu_threshold if has_gpu else None, "GPU limit"),
+                                        (ram_threshold, "RAM limit")))
+    return _figure(data, "Resources", "percent (0-100)", x_title="time",
+                   yaxis={"range": [0, 105]}, shapes=shapes, annotations=annotations)
 
 
 def resource_alert(statuses: Sequence[ResourceStatus]) -> str:
@@ -195,13 +236,11 @@ MODEL_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"
 _LOSS_DASH = {"box": "solid", "cls": "dash", "dfl": "dot"}
 
 
-def _compare_axis(fig: go.Figure, histories: Mapping[str, Sequence[EpochMetrics]]) -> None:
-    last = max((h[-1].epoch for h in histories.values() if h), default=0)
-    if last:
-        fig.update_xaxes(range=[0.5, last + 0.5], dtick=1 if last <= 20 else None)
+def _compare_axis(histories: Mapping[str, Sequence[EpochMetrics]]) -> dict[str, Any]:
+    return _epoch_axis(max((h[-1].epoch for h in histories.values() if h), default=0))
 
 
-def compare_figure(histories: Mapping[str, Sequence[EpochMetrics]], metric: str) -> go.Figure:
+def compare_figure(histories: Mapping[str, Sequence[EpochMetrics]], metric: str) -> Figure:
     """One metric per epoch of several models overlaid: one trace per model, named after it.
 
     Args:
@@ -211,7 +250,7 @@ def compare_figure(histories: Mapping[str, Sequence[EpochMetrics]], metric: str)
             0-1, or ``"val_box_loss"``, unitless).
 
     Returns:
-        A Figure with one trace per model (one point per trained epoch).
+        A figure dict with one trace per model (one point per trained epoch).
 
     Raises:
         ValueError: ``metric`` is not in ``COMPARE_METRICS``.
@@ -219,17 +258,15 @@ def compare_figure(histories: Mapping[str, Sequence[EpochMetrics]], metric: str)
     if metric not in COMPARE_METRICS:
         raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(COMPARE_METRICS)}")
     title, y_title = COMPARE_METRICS[metric]
-    fig = go.Figure()
-    for i, (name, history) in enumerate(histories.items()):
-        fig.add_trace(_series_trace(history, metric, name, MODEL_COLORS[i % len(MODEL_COLORS)]))
-    _compare_axis(fig, histories)
-    if y_title.startswith("fraction"):
-        fig.update_yaxes(range=[0, 1.05])
-    return _layout(fig, f"{title} per epoch", y_title)
+    data = [_series_trace(history, metric, name, MODEL_COLORS[i % len(MODEL_COLORS)])
+            for i, (name, history) in enumerate(histories.items())]
+    yaxis = {"range": [0, 1.05]} if y_title.startswith("fraction") else {}
+    return _figure(data, f"{title} per epoch", y_title, xaxis=_compare_axis(histories),
+                   yaxis=yaxis)
 
 
 def compare_losses_figure(histories: Mapping[str, Sequence[EpochMetrics]],
-                          split: str = "val") -> go.Figure:
+                          split: str = "val") -> Figure:
     """The box/cls/dfl losses of one split of several models overlaid.
 
     Args:
@@ -237,7 +274,7 @@ def compare_losses_figure(histories: Mapping[str, Sequence[EpochMetrics]],
         split: ``"val"`` or ``"train"``.
 
     Returns:
-        A Figure with three traces per model, named ``"<model> <split> box|cls|dfl"``: the
+        A figure dict with three traces per model, named ``"<model> <split> box|cls|dfl"``: the
         model's colour, one dash style per loss (box solid, cls dashed, dfl dotted).
 
     Raises:
@@ -245,13 +282,11 @@ def compare_losses_figure(histories: Mapping[str, Sequence[EpochMetrics]],
     """
     if split not in ("val", "train"):
         raise ValueError(f"split must be 'val' or 'train', not {split!r}")
-    fig = go.Figure()
+    data = []
     for i, (name, history) in enumerate(histories.items()):
         color = MODEL_COLORS[i % len(MODEL_COLORS)]
         for kind, dash in _LOSS_DASH.items():
             trace = _series_trace(history, f"{split}_{kind}_loss", f"{name} {split} {kind}",
                                   color, dash)
-            trace.legendgroup = name
-            fig.add_trace(trace)
-    _compare_axis(fig, histories)
-    return _layout(fig, f"{split.capitalize()} losses", "loss")
+            data.append({**trace, "legendgroup": name})
+    return _figure(data, f"{split.capitalize()} losses", "loss", xaxis=_compare_axis(histories))

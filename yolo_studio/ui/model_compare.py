@@ -26,8 +26,9 @@ def compare_values(manager: Any, dataset: str | None, names: list[str] | None) -
     """
     require(dataset)
     comparison = manager.registry.compare_models(dataset, list(names or []))
-    figures = [charts.compare_losses_figure(comparison.histories) if metric == "losses"
-               else charts.compare_figure(comparison.histories, metric)
+    figures = [charts.plot_value(charts.compare_losses_figure(comparison.histories)
+                                 if metric == "losses"
+                                 else charts.compare_figure(comparison.histories, metric))
                for _, metric in COMPARE_CHARTS]
     return [tables.comparison_summary(comparison), *figures,
             tables.styled_comparison(comparison)]

@@ -16,7 +16,8 @@ from .models_tab import COMMON, ModelsTab
 def empty_values() -> list[Any]:
     """Outputs of ``inspect_values`` when no model is chosen."""
     return ["Choose a model to inspect it.", gr.Markdown(value="", visible=False),
-            charts.loss_figure(()), charts.metrics_figure(()), [], [], []]
+            charts.plot_value(charts.loss_figure(())),
+            charts.plot_value(charts.metrics_figure(())), [], [], []]
 
 
 def inspect_values(manager: Any, dataset: str | None, name: str | None) -> list[Any]:
@@ -32,8 +33,9 @@ def inspect_values(manager: Any, dataset: str | None, name: str | None) -> list[
     warning = tables.dataset_warning(details)
     gallery = [(str(path), path.stem.replace("_", " ")) for path in details.plots]
     return [tables.details_markdown(details), gr.Markdown(value=warning, visible=bool(warning)),
-            charts.loss_figure(details.history),
-            charts.metrics_figure(details.history, details.final, details.stop_reason),
+            charts.plot_value(charts.loss_figure(details.history)),
+            charts.plot_value(charts.metrics_figure(details.history, details.final,
+                                                    details.stop_reason)),
             tables.config_rows(details.config), tables.per_class_rows(details.per_class),
             gallery]
 

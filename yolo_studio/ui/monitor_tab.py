@@ -16,7 +16,6 @@ from typing import Any
 
 import anyio
 import gradio as gr
-from gradio.components.plot import PlotData
 
 from ..training.snapshot import JobState, TrainingSnapshot
 from . import charts
@@ -98,11 +97,6 @@ def alert_html(statuses: Any) -> str:
             f'{html.escape(text)}</div>')
 
 
-def _serialised(fig: Any) -> PlotData:
-    """The figure as Gradio sends it (``gr.Plot`` passes a ``PlotData`` through as it is)."""
-    return PlotData(type="plotly", plot=fig.to_json())
-
-
 class FigureCache:
     """Figures built and serialised once per change and shared by every open tab's stream.
 
@@ -125,7 +119,7 @@ class FigureCache:
         key = (snap.job_id, snap.history, final, snap.stop_reason)
         with self._lock:
             if key != self._charts_key:
-                self._charts = [_serialised(fig) for fig in (
+                self._charts = [charts.plot_value(fig) for fig in (
                     charts.loss_figure(snap.history),
                     charts.metrics_figure(snap.history, final, snap.stop_reason),
                     charts.lr_figure(snap.history))]
@@ -136,7 +130,7 @@ class FigureCache:
         """[resource figure, alert HTML] from the monitor's history (rebuilt when the newest
         sample is in a later ``RESOURCE_EVERY_S`` window than the cached one)."""
         if monitor is None:
-            return [_serialised(charts.resource_figure(())), ""]
+            return [charts.plot_value(charts.resource_figure(())), ""]
         latest = monitor.latest() if hasattr(monitor, "latest") else None
         # rebuilt at most once per RESOURCE_EVERY_S of samples, however many tabs ask
         stamp = getattr(latest, "timestamp", None)
@@ -146,7 +140,7 @@ class FigureCache:
                 statuses = monitor.history()
                 fig = charts.resource_figure(statuses, getattr(monitor, "gpu_threshold", None),
                                              getattr(monitor, "ram_threshold", None))
-                self._resource = [_serialised(fig), alert_html(statuses)]
+                self._resource = [charts.plot_value(fig), alert_html(statuses)]
                 self._resource_key = key
             return list(self._resource)
 
