@@ -46,9 +46,13 @@ class FakeLoader:
     def __init__(self, batches: int, images: int) -> None:
         self.dataset = [None] * images
         self._batches = batches
+        self.closed = False
 
     def __len__(self) -> int:
         return self._batches
+
+    def close(self) -> None:  # InfiniteDataLoader.close: shuts down the worker processes
+        self.closed = True
 
 
 class FakeTrainer:

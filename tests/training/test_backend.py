@@ -54,6 +54,29 @@ def test_stop_before_first_batch_is_reapplied_after_setup_reset(tmp_path, hooks)
     assert outcome.epochs_completed == 1
 
 
+class _AbortAt(RecordingHooks):
+    """Asks to abort (a user cancel) after batch ``at`` = (epoch, batch), both 1-based."""
+
+    def __init__(self, at: tuple[int, int]) -> None:
+        super().__init__()
+        self.at = at
+
+    def on_batch_end(self, epoch, batch_i, batches, batch_size):
+        super().on_batch_end(epoch, batch_i, batches, batch_size)
+        self.abort = self.abort or (epoch, batch_i) == self.at
+
+
+def test_abort_ends_at_once_without_validating(tmp_path):
+    hooks = _AbortAt((2, 2))
+    outcome = _train(tmp_path, hooks, epochs=3)
+    assert [c for c in hooks.calls if c[0] == "batch"][-1] == ("batch", 2, 2, 3, 4)
+    assert [m.epoch for m in hooks.epochs] == [1]  # epoch 2 is neither validated nor saved
+    assert hooks.finals == [] and outcome.final is None  # nor is best.pt
+    assert outcome.stopped and outcome.stop_reason == STOP_REQUESTED
+    assert outcome.epochs_completed == 1 and outcome.best_weights is not None
+    assert FakeYOLO.instances[-1].trainer.train_loader.closed  # loader workers shut down
+
+
 def test_early_stopping_reports_reason(tmp_path, hooks):
     outcome = _train(tmp_path, hooks, epochs=10, plateau_after=2)
     assert outcome.epochs_completed == 4  # best at 2, patience 2

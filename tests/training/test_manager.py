@@ -93,9 +93,32 @@ def test_cancel_mid_run_registers_nothing(settings, started):
     snap = _wait_done(manager, job_id)
     assert snap.state == JobState.CANCELLED and "user" in snap.stop_reason
     assert manager.list_models("tiny") == []
-    assert len(snap.history) == 2  # epoch 2 stopped after its second batch
+    # the run ends after epoch 2's second batch, without validating that epoch or best.pt
+    assert [m.epoch for m in snap.history] == [1] and snap.final is None
     trainer = manager.backend._factory.made[0].trainer
-    assert trainer.best.is_file()  # Ultralytics wrote best.pt anyway; it was not registered
+    assert trainer.best.is_file()  # epoch 1 wrote best.pt; it was not registered
+    assert not any("best.pt on val" in line for line in snap.log)
+
+
+def test_cuda_memory_is_released_before_a_cancelled_job_is_reported(settings, started,
+                                                                     monkeypatch):
+    """The GPU memory of a finished job goes back to the driver before its end is published
+    (so a user who sees CANCELLED also sees the memory free)."""
+    import torch
+
+    states = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: states.append(
+        manager.snapshot().state))
+    gate = Gate(0, 1)
+    manager = started(_manager(settings, {"gate": gate}))
+    job_id = manager.start_training(_config(epochs=5, device="cpu"))  # no CUDA memory cap
+    assert gate.reached.wait(10)
+    manager.cancel(job_id)
+    gate.release()
+    assert _wait_done(manager, job_id).state == JobState.CANCELLED
+    assert states == [JobState.TRAINING]
 
 
 def test_cancel_before_first_batch(settings, started):
@@ -107,7 +130,7 @@ def test_cancel_before_first_batch(settings, started):
     gate.release()
     snap = _wait_done(manager, job_id)
     assert snap.state == JobState.CANCELLED and manager.list_models("tiny") == []
-    assert snap.batch_i == 1 and len(snap.history) == 1
+    assert snap.batch_i == 1 and snap.history == () and snap.final is None  # not validated
 
 
 def test_failure_registers_nothing_and_next_job_runs(settings, started):

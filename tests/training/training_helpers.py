@@ -10,7 +10,8 @@ TINY = Path(__file__).resolve().parents[1] / "data" / "bccd-tiny"
 
 
 class RecordingHooks:
-    """TrainHooks that records every call; ``stop_when(fn)`` decides should_stop."""
+    """TrainHooks that records every call; ``stop`` / ``abort`` answer should_stop /
+    should_abort."""
 
     def __init__(self) -> None:
         self.calls: list[tuple] = []
@@ -18,6 +19,7 @@ class RecordingHooks:
         self.finals: list = []
         self.lines: list[str] = []
         self.stop = False
+        self.abort = False
 
     def on_start(self, **kw):
         self.calls.append(("start", kw))
@@ -40,7 +42,10 @@ class RecordingHooks:
         self.lines.append(line)
 
     def should_stop(self):
-        return self.stop
+        return self.stop or self.abort
+
+    def should_abort(self):
+        return self.abort
 
 
 class Factory:

@@ -21,6 +21,12 @@ from .results import metrics_from_trainer, per_class_metrics, train_losses
 from .snapshot import EpochMetrics
 
 
+class RunAborted(Exception):
+    """Raised from a callback to end a discarded run (a user cancel) at once, without the
+    validations Ultralytics runs after ``trainer.stop``; ``UltralyticsBackend.train`` catches
+    it. Never reaches the user."""
+
+
 class CallbackBridge:
     """Per-run callback state: stop flag re-apply, epoch bookkeeping, the first callback error.
 
@@ -36,6 +42,7 @@ class CallbackBridge:
         self.final: EpochMetrics | None = None
         self.per_class: tuple[dict, ...] = ()
         self.stop_requested = False
+        self.aborted = False
         self.error: BaseException | None = None
         self.error_event = ""
         self.save_dir: Path | None = None
@@ -60,6 +67,8 @@ class CallbackBridge:
             self._trainer = trainer
             try:
                 fn(trainer)
+            except RunAborted:
+                raise
             except Exception as exc:
                 if self.error is None:
                     self.error, self.error_event = exc, event
@@ -71,6 +80,17 @@ class CallbackBridge:
         if self.stop_requested or self.hooks.should_stop():
             self.stop_requested = True
             trainer.stop = True
+            if self.hooks.should_abort():
+                self.aborted = True
+                raise RunAborted("the run is discarded")
+
+    def close_loaders(self) -> None:
+        """Shut down the data loader workers of an aborted run (Ultralytics does it only at
+        the end of a full run)."""
+        for name in ("train_loader", "test_loader"):
+            loader = getattr(self._trainer, name, None)
+            if hasattr(loader, "close"):
+                loader.close()
 
     def _train_start(self, trainer: Any) -> None:
         self.save_dir = Path(trainer.save_dir)

@@ -1,7 +1,8 @@
 """The narrow interface between a training backend and the studio.
 
 A backend (``UltralyticsBackend`` or a test fake) calls ``TrainHooks`` methods from the training
-thread while it trains, asks ``should_stop()`` between batches, and returns a ``TrainOutcome``.
+thread while it trains, asks ``should_stop()`` / ``should_abort()`` between batches, and returns a
+``TrainOutcome``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ class TrainHooks(Protocol):
 
     def should_stop(self) -> bool:
         """True when the studio wants training to stop after the current batch."""
+
+    def should_abort(self) -> bool:
+        """True when the studio discards this run (a user cancel): the backend may end it at
+        once, skipping the epoch's validation and the final validation of best.pt, and returns
+        an outcome with ``stopped`` True. Implies ``should_stop()``."""
 
 
 class TrainingBackend(Protocol):

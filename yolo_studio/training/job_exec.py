@@ -67,7 +67,8 @@ class JobExecutionMixin:
         config = TrainingConfig.from_dict(job.config)
         begin_snapshot(self._board, job.job_id, config.dataset, job.model_name,
                        config.base_model, config.epochs, self._queued_ids())
-        tracker = ProgressTracker(self._board, lambda: self._stop is not None)
+        tracker = ProgressTracker(self._board, lambda: self._stop is not None,
+                                  lambda: self._stop is not None and self._stop.kind == "cancel")
         tracker.log(f"Job {job.job_id}: {config.base_model} on {config.dataset}, "
                     f"{config.epochs} epochs -> model {job.model_name}")
         for note in config.notes:
@@ -85,6 +86,9 @@ class JobExecutionMixin:
                 _LOG.exception("job %s crashed", job.job_id)
                 tracker.log(traceback.format_exc().strip().splitlines()[-1])
             state, changes = JobState.ERROR, {"error": explain_failure(err, dataset, run_dir)}
+        release = getattr(self.backend, "release_memory", None)
+        if release is not None:  # after the error and its traceback are dropped
+            release()
         self._finish(job, state, changes)
 
     def _train_and_register(self, job: JobRecord, config: TrainingConfig,

@@ -158,8 +158,9 @@ class TrainingManager(JobExecutionMixin):
         return choose_model_name(config, taken)
 
     def cancel(self, job_id: str | None = None) -> JobState:
-        """Cancel the running job (it stops after the current batch and registers nothing) or
-        remove a queued one. ``job_id=None`` means the running job.
+        """Cancel the running job (it ends after the current batch, skipping Ultralytics'
+        validation of that epoch and of best.pt, and registers nothing) or remove a queued one.
+        ``job_id=None`` means the running job.
 
         Returns:
             CANCELLED for the running job (it ends shortly), or the removed job's former state.

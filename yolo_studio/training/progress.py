@@ -89,13 +89,16 @@ class ProgressTracker:
     Args:
         board: Where snapshots go.
         should_stop: Returns True when the job should stop (cancel or resource alert).
+        should_abort: Returns True when the run is discarded (a user cancel); None = never.
         clock: Monotonic seconds (injectable for tests).
     """
 
     def __init__(self, board: SnapshotBoard, should_stop: Callable[[], bool],
+                 should_abort: Callable[[], bool] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.board = board
         self._should_stop = should_stop
+        self._should_abort = should_abort or (lambda: False)
         self._clock = clock
         self._t0 = clock()
         self._epoch_t0 = self._t0
@@ -157,6 +160,9 @@ class ProgressTracker:
 
     def should_stop(self) -> bool:
         return self._should_stop()
+
+    def should_abort(self) -> bool:
+        return self._should_abort()
 
 
 def _fmt(value: float | None) -> str:

@@ -3,15 +3,18 @@
 Ultralytics callbacks go in, ``TrainHooks`` calls and a stop flag come out; ``predict`` and
 ``export`` run registered weights (result types and checks live in ``inference``). Facts this relies
 on (ultralytics 8.4, ``engine/trainer.py``): ``_setup_train`` resets ``trainer.stop``, the loop
-breaks after a batch whose ``on_train_batch_end`` left ``trainer.stop`` True, and
-``final_eval`` fires ``on_fit_epoch_end`` once more after the loop (validation of best.pt)
-without an ``on_train_epoch_start`` before it.
+breaks after a batch whose ``on_train_batch_end`` left ``trainer.stop`` True (then validates the
+epoch and best.pt), an exception raised in a callback leaves ``train()`` at once (a user cancel
+uses that: ``RunAborted``), and ``final_eval`` fires ``on_fit_epoch_end`` once more after the loop
+(validation of best.pt) without an ``on_train_epoch_start`` before it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
+import sys
 import threading
 import time
 from pathlib import Path
@@ -19,7 +22,7 @@ from typing import Any, Callable, Iterator
 
 from ..config import TrainingConfig
 from ..errors import NotFoundError, RegistryError, StudioError, TrainingError, ValidationError
-from .bridge import CallbackBridge
+from .bridge import CallbackBridge, RunAborted
 from .hooks import TrainHooks, TrainOutcome
 from .inference import (ModelCache, PredictionResult, check_thresholds, detections_from_result,
                         missing_export_packages)
@@ -109,6 +112,16 @@ class UltralyticsBackend:
             raise TrainingError(f"Could not load base model '{base_model}': {exc}") from exc
 
     @staticmethod
+    def release_memory() -> None:
+        """Give a finished run's memory back: collect its trainer, model and optimizer (they
+        sit in reference cycles) and return PyTorch's cached CUDA blocks to the driver, so NVML
+        and other processes see the GPU memory free. The manager calls it after every job."""
+        gc.collect()
+        torch = sys.modules.get("torch")  # never imported just for this
+        if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+            torch.cuda.empty_cache()
+
+    @staticmethod
     def _cap_gpu_memory(config: TrainingConfig) -> None:
         """Apply ``max_gpu_memory_percent`` (fraction 0-1) as the CUDA per-process memory cap.
 
@@ -154,6 +167,8 @@ class UltralyticsBackend:
         logger.addHandler(forwarder)
         try:
             model.train(**kwargs)
+        except RunAborted:  # a user cancel: nothing is kept, so no validation either
+            bridge.close_loaders()
         except Exception as exc:
             self._fail(exc, bridge)
         finally:
