@@ -11,9 +11,10 @@ import pytest
 from yolo_studio.config import StudioSettings, TrainingConfig
 from yolo_studio.errors import NotFoundError, ValidationError
 from yolo_studio.training.manager import TrainingManager
+from yolo_studio.training.snapshot import JobState, TrainingSnapshot
 from yolo_studio.ui import formatting as fmt
 from yolo_studio.ui import models_tab, train_tab
-from yolo_studio.ui.app import build_app
+from yolo_studio.ui.app import cancel_button, build_app
 from yolo_studio.ui.errors import shows_errors
 
 TINY = Path(__file__).resolve().parents[1] / "data" / "bccd-tiny"
@@ -106,3 +107,13 @@ def test_events_never_wait_behind_each_other(manager: TrainingManager) -> None:
     apis = {fn.api_name for fn in fns}
     assert {"start_training", "cancel_training", "list_models", "set_active_model",
             "delete_model"} <= apis
+
+
+def testcancel_buttons_are_enabled_only_while_a_job_trains() -> None:
+    idle, training = TrainingSnapshot(), TrainingSnapshot(state=JobState.TRAINING)
+    cancelled = TrainingSnapshot(state=JobState.CANCELLED)
+    assert cancel_button(idle, None).interactive is False  # a page opened while idle
+    assert cancel_button(training, idle).interactive is True
+    assert cancel_button(training, training) == gr.skip()  # unchanged: nothing sent
+    assert cancel_button(cancelled, training).interactive is False
+    assert cancel_button(training, None).interactive is True  # a page opened mid-run

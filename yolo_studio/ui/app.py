@@ -48,6 +48,14 @@ def _finished_key(snap: TrainingSnapshot) -> str:
     return f"{snap.job_id}:{snap.dataset}" if snap.state is JobState.COMPLETED else gr.skip()
 
 
+def cancel_button(snap: TrainingSnapshot, last: TrainingSnapshot | None) -> Any:
+    """The Cancel buttons can be pressed only while a job is training."""
+    if last is not None and (snap.state is JobState.TRAINING) == (
+            last.state is JobState.TRAINING):
+        return gr.skip()
+    return gr.Button(interactive=snap.state is JobState.TRAINING)
+
+
 def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab,
           mon: monitor_tab.MonitorTab, models: models_tab.ModelsTab, finished: gr.State,
           tab_blocks: dict[str, gr.Tab]) -> None:
@@ -55,14 +63,14 @@ def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab
         jobs_changed = last is None or (snap.state, snap.queue, snap.job_id) != (
             last.state, last.queue, last.job_id)
         jobs = train_tab.stream_values(manager) if jobs_changed else [gr.skip(), gr.skip()]
-        return [*jobs, _finished_key(snap)]
+        return [*jobs, _finished_key(snap), *[cancel_button(snap, last)] * 2]
 
     limiter = anyio.CapacityLimiter(monitor_tab.STREAM_THREADS)
     figures = monitor_tab.FigureCache()  # shared by every open tab's stream
 
     async def follow() -> AsyncIterator[list[Any]]:
         async for item in monitor_tab.follow(
-                monitor_tab.stream(manager, monitor, extra, 3, cache=figures), limiter):
+                monitor_tab.stream(manager, monitor, extra, 5, cache=figures), limiter):
             yield item
 
     def on_load() -> list[Any]:
@@ -81,7 +89,8 @@ def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab
     demo.load(on_load, None, [*train.load_outputs, models.dataset],
               concurrency_limit=None, api_visibility="private")
     demo.load(follow, None, [*mon.snapshot_outputs, *mon.resource_outputs, *train.stream_outputs,
-                             finished], concurrency_limit=None, concurrency_id="monitor-stream",
+                             finished, mon.cancel_btn, train.cancel_btn], concurrency_limit=None,
+              concurrency_id="monitor-stream",
               show_progress="hidden", api_visibility="private")
     train.dataset_added.change(  # an imported dataset appears in the Models tab's list too
         lambda _name: gr.Dropdown(choices=models_tab.dataset_choices(manager)),
