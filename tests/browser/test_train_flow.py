@@ -84,3 +84,16 @@ def test_reload_mid_run_redraws_history_then_cancel(page, studio) -> None:
     assert "browser-cancel" not in registry(studio.root, "bccd-tiny")["models"]
     open_tab(page, "Models")
     expect(model_row(page, "browser-cancel")).to_have_count(0)
+
+
+def test_monitor_cancel_is_clickable_while_the_start_notice_shows(page, studio) -> None:
+    """The start notice (with the freeze_layers note) pops up over the page's top right for
+    seconds; the Monitor's Cancel must not sit under it."""
+    start_training(page, "browser-quick-cancel", epochs=30)
+    expect(toast(page, "queued")).to_be_visible()
+    open_tab(page, "Monitor")
+    expect(status(page)).to_contain_text("TRAINING", timeout=60_000)
+    expect(toast(page, "queued")).to_be_visible()  # still up when Cancel is pressed
+    page.locator("#monitor-cancel-btn").click(timeout=2_000)  # fails when covered
+    expect(status(page)).to_contain_text("CANCELLED", timeout=30_000)
+    assert "browser-quick-cancel" not in registry(studio.root, "bccd-tiny")["models"]

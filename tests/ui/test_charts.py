@@ -76,9 +76,12 @@ def test_missing_values_are_gaps_not_zeros() -> None:
     assert list(traces["train box"].y) == pytest.approx([2.9, 2.5])
 
 
-def test_empty_history_gives_empty_traces() -> None:
-    for fig in (figure(charts.loss_figure(())), figure(charts.metrics_figure(())), figure(charts.lr_figure(()))):
+def test_empty_history_gives_empty_traces_on_sane_axes() -> None:
+    for build in (charts.loss_figure, charts.metrics_figure, charts.lr_figure):
+        fig = figure(build(()))
         assert all(len(t.x) == 0 for t in fig.data)
+        assert tuple(fig.layout.xaxis.range) == (0.5, 1.5)  # epoch 1, not Plotly's -1..6
+        assert fig.layout.yaxis.range[0] == 0
 
 
 def test_lr_figure_one_point_per_epoch() -> None:

@@ -63,9 +63,14 @@ def _figure(data: list[dict[str, Any]], title: str, y_title: str, *, x_title: st
 
 
 def _epoch_axis(last_epoch: int) -> dict[str, Any]:
-    if not last_epoch:
-        return {}
+    """x axis over the epochs; before the first one, epoch 1 (not Plotly's empty -1..6)."""
+    last_epoch = max(last_epoch, 1)
     return {"range": [0.5, last_epoch + 0.5], **({"dtick": 1} if last_epoch <= 20 else {})}
+
+
+def _value_axis(history: Sequence[EpochMetrics]) -> dict[str, Any]:
+    """y axis of an unbounded value: autoscaled, or 0-1 while there is no point yet."""
+    return {} if history else {"range": [0, 1]}
 
 
 def _series_trace(history: Sequence[EpochMetrics], attr: str, name: str, color: str,
@@ -92,7 +97,8 @@ def loss_figure(history: Sequence[EpochMetrics]) -> Figure:
     data = [_series_trace(history, attr, name, color,
                           "dash" if attr.startswith("val") else "solid")
             for attr, name, color in LOSS_SERIES]
-    return _figure(data, "Losses", "loss", xaxis=_epoch_axis(_last_epoch(history)))
+    return _figure(data, "Losses", "loss", xaxis=_epoch_axis(_last_epoch(history)),
+                   yaxis=_value_axis(history))
 
 
 def final_summary(final: EpochMetrics | None) -> str:
@@ -154,7 +160,7 @@ def metrics_figure(history: Sequence[EpochMetrics], final: EpochMetrics | None =
 def lr_figure(history: Sequence[EpochMetrics]) -> Figure:
     """Learning rate of parameter group 0 at the end of each epoch (one point per epoch)."""
     return _figure([_series_trace(history, "lr", "lr", "#9467bd")], "Learning rate", "lr",
-                   xaxis=_epoch_axis(_last_epoch(history)))
+                   xaxis=_epoch_axis(_last_epoch(history)), yaxis=_value_axis(history))
 
 
 def _percent(values: Sequence[float | None]) -> list[float | None]:

@@ -8,7 +8,7 @@ its generic error and the traceback goes to the server log.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import gradio as gr
@@ -48,9 +48,3 @@ def shows_errors(fn: F) -> F:
         except StudioError as err:
             raise to_gradio_error(err) from err
     return wrapper  # type: ignore[return-value]
-
-
-def show_infos(messages: Iterable[str]) -> None:
-    """Show each message as a ``gr.Info`` toast (e.g. ``TrainingConfig.notes``)."""
-    for message in messages:
-        gr.Info(message)

@@ -59,10 +59,10 @@ class MonitorTab:
 
 def build() -> MonitorTab:
     """Lay out the Monitor tab inside the current ``gr.Tab``."""
-    with gr.Row():
-        status = gr.Markdown("**IDLE**", elem_id="status-text")
+    with gr.Row():  # Cancel on the left: notices pop up over the page's top right
         cancel = gr.Button("Cancel", variant="stop", elem_id="monitor-cancel-btn", scale=0,
                            min_width=120)
+        status = gr.Markdown("**IDLE**", elem_id="status-text")
     progress = gr.HTML(progress_html(TrainingSnapshot()), elem_id="progress")
     final = gr.Markdown(elem_id="final-text")
     alert = gr.HTML("", elem_id="resource-alert")

@@ -18,7 +18,7 @@ from ..config import BASE_MODELS, OPTIMIZERS, TrainingConfig
 from ..errors import ValidationError
 from . import datasets_panel, jobs_panel, weights_files, weights_panel
 from .datasets_panel import dataset_choices, dataset_info_html
-from .errors import show_infos, shows_errors
+from .errors import shows_errors
 from .hosting import ServerAccess
 from .jobs_panel import jobs_value
 
@@ -27,6 +27,8 @@ __all__ = ["FORM_FIELDS", "TrainTab", "build", "cancel_handler", "check_base_mod
            "load_values", "stream_values"]
 
 _DEFAULTS = TrainingConfig()
+#: Seconds a notice stays up (Gradio's default is 10; notices sit over the page's top right).
+TOAST_S = 5
 #: Form fields in the order the Start handler receives them (names of TrainingConfig fields).
 FORM_FIELDS = ("dataset", "base_model", "epochs", "batch", "imgsz", "patience", "freeze_layers",
                "lr0", "lrf", "model_name", "max_gpu_memory_percent", "optimizer", "workers",
@@ -180,10 +182,9 @@ def _wire(manager: Any, tab: TrainTab, access: ServerAccess) -> None:
     def on_start(*values: Any) -> tuple[list[list[Any]], gr.Dropdown]:
         config = config_from_form(*values)
         check_base_model_allowed(manager, config.base_model, access)
-        show_infos(config.notes)
-        job_id = manager.start_training(config)
-        gr.Info(f"Job {job_id} queued: {config.dataset} / {config.base_model}, "
-                f"{config.epochs} epochs.")
+        job_id = manager.start_training(config)  # notes only for a job that was queued
+        gr.Info(" ".join([f"Job {job_id} queued: {config.dataset} / {config.base_model}, "
+                          f"{config.epochs} epochs.", *config.notes]), duration=TOAST_S)
         return jobs_value(manager), jobs_panel.job_dropdown(manager, job_id)
 
     for event in (
@@ -201,7 +202,7 @@ def cancel_handler(manager: Any) -> Any:
     @shows_errors
     def on_cancel() -> list[list[Any]]:
         manager.cancel()
-        gr.Info("Cancel requested: training stops after the current batch.")
+        gr.Info("Cancel requested: training stops after the current batch.", duration=TOAST_S)
         return jobs_value(manager)
     return on_cancel
 
