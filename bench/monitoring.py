@@ -7,11 +7,16 @@
 2. Watchers: the same training with 20 simulated watchers (threads that each run the Monitor tab's
    own stream generator with the app's shared figure cache, as an open browser tab does, and
    pass every plot value it yields through ``gr.Plot.postprocess``, as Gradio does before
-   sending) against none,
-   alternated, ``--pairs`` pairs. Reports the median wall-time ratio watched/unwatched.
-3. ``ResourceMonitor.check()`` cost with a warm NVML handle (bench/monitoring_check.py).
+   sending) against none, alternated, ``--pairs`` pairs (the watchers are started, and have
+   drawn their first full update, before the timed job starts, as tabs opened beforehand).
+   Reports the median wall-time ratio watched/unwatched and the spread of the pair ratios (on a
+   shared 2-core VM, runs of the same job differ by 5-20%, so a few pairs cannot resolve 3%).
+3. The same cost epoch by epoch inside one run (bench/monitoring_epochs.py: the watchers are
+   switched on and off per epoch, so both sides share the machine's drift), and that
+   measurement with no watchers at all, its noise floor. Printed before the last line.
+4. ``ResourceMonitor.check()`` cost with a warm NVML handle (bench/monitoring_check.py).
 
-    python bench/monitoring.py [--pairs 5] [--epochs 3] [--watchers 20]
+    python bench/monitoring.py [--pairs 10] [--epochs 3] [--watchers 20]
 
 Last line: ``latency_median_s=<x> watchers_ratio=<y> check_ms=<z>``.
 """
@@ -19,6 +24,7 @@ Last line: ``latency_median_s=<x> watchers_ratio=<y> check_ms=<z>``.
 from __future__ import annotations
 
 import argparse
+import functools
 import shutil
 import statistics
 import sys
@@ -32,6 +38,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from monitoring_check import measure_check_ms  # noqa: E402
+from monitoring_epochs import epoch_ratio  # noqa: E402
 
 from yolo_studio.config import StudioSettings, TrainingConfig  # noqa: E402
 from yolo_studio.training.manager import TrainingManager  # noqa: E402
@@ -73,22 +80,25 @@ class TimedBackend(UltralyticsBackend):
                              resume_from)
 
 
-def _watch(manager: TrainingManager, monitor, stop: threading.Event,
-           arrivals: list[float] | None, figures: monitor_tab.FigureCache) -> None:
-    """One watcher. With ``arrivals``: a bare subscriber noting when each new epoch arrives.
-    Without: a simulated browser tab running the Monitor tab's own stream generator and
-    serialising every figure it yields to JSON, as Gradio does before sending it."""
-    if arrivals is not None:
-        snap = manager.snapshot()
-        seen = len(snap.history)
-        while not stop.is_set():
-            snap = manager.wait_for_change(snap.version, 0.5)
-            if len(snap.history) > seen:
-                arrivals.extend([time.perf_counter()] * (len(snap.history) - seen))
-                seen = len(snap.history)
-        return
+def _subscribe(manager: TrainingManager, stop: threading.Event, arrivals: list[float]) -> None:
+    """A bare subscriber (``wait_for_change``, as the UI stream) noting when each new epoch
+    arrives."""
+    snap = manager.snapshot()
+    seen = len(snap.history)
+    while not stop.is_set():
+        snap = manager.wait_for_change(snap.version, 0.5)
+        if len(snap.history) > seen:
+            arrivals.extend([time.perf_counter()] * (len(snap.history) - seen))
+            seen = len(snap.history)
+
+
+def watch_tab(manager, monitor, stop: threading.Event,
+              figures: monitor_tab.FigureCache | None = None) -> None:
+    """A simulated browser tab: the Monitor tab's own stream generator (``figures``: the app's
+    shared figure cache), with every plot value it yields passed through
+    ``gr.Plot.postprocess``, as Gradio does before sending it. Ends after ``stop`` is set."""
     steps = monitor_tab.stream(manager, monitor, cache=figures)
-    plot = gr.Plot()  # Gradio turns each yielded plot value into its JSON payload like this
+    plot = gr.Plot()
     for values in steps:
         for value in values:
             if isinstance(value, (go.Figure, PlotData)):
@@ -103,11 +113,14 @@ def _train(manager: TrainingManager, monitor, config: TrainingConfig, watchers: 
     """Wall seconds of one job with ``watchers`` watching threads."""
     stop = threading.Event()
     figures = monitor_tab.FigureCache()  # one per app, shared by its tabs (as ui/app.py does)
-    threads = [threading.Thread(target=_watch, daemon=True,
-                                args=(manager, monitor, stop, arrivals if i == 0 else None, figures))
+    threads = [threading.Thread(target=_subscribe, args=(manager, stop, arrivals), daemon=True)
+               if arrivals is not None and i == 0 else
+               threading.Thread(target=watch_tab, args=(manager, monitor, stop, figures),
+                                daemon=True)
                for i in range(watchers)]
     for t in threads:
         t.start()
+    time.sleep(0.5)  # every watcher has drawn its first full update
     t0 = time.perf_counter()
     snap = manager.wait_for_job(manager.start_training(config))
     seconds = time.perf_counter() - t0
@@ -119,9 +132,20 @@ def _train(manager: TrainingManager, monitor, config: TrainingConfig, watchers: 
     return seconds
 
 
+def _print_epoch_ratios(watchers: int) -> None:
+    """The finer measurement of bench/monitoring_epochs.py, and the same with no watchers at
+    all (its noise floor)."""
+    tab = functools.partial(watch_tab, figures=monitor_tab.FigureCache())
+    for count in (watchers, 0):
+        result = epoch_ratio(tab, watchers=count)
+        print(f"epochs switched between {count} watchers and none in one run (ABBA): median "
+              f"{statistics.median(result['on']):.3f}s / {statistics.median(result['off']):.3f}s"
+              f", epoch ratio {result['ratio']:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--pairs", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--watchers", type=int, default=20)
     args = parser.parse_args()
@@ -149,10 +173,12 @@ def main() -> None:
             ratios.append(runs[args.watchers] / runs[0])
             print(f"pair {i}: none {runs[0]:.2f}s, {args.watchers} watchers "
                   f"{runs[args.watchers]:.2f}s, ratio {ratios[-1]:.3f}")
+        print(f"pair ratios spread {min(ratios):.3f}-{max(ratios):.3f} (this machine's noise)")
     finally:
         manager.close()
         monitor.close()
         shutil.rmtree(work, ignore_errors=True)
+    _print_epoch_ratios(args.watchers)
     check_ms = measure_check_ms(2000)[0]
     print(f"latency_median_s={statistics.median(delays):.4f} "
           f"watchers_ratio={statistics.median(ratios):.3f} check_ms={check_ms:.4f}")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import plotly.graph_objects as go
 
 from yolo_studio.resources.status import ResourceStatus
@@ -152,3 +155,50 @@ def test_follow_runs_the_stream_off_the_event_loop_and_in_its_own_pool() -> None
     assert [len(t.x) for t in figure(first[METRICS]).data] == [2, 2, 2, 2]
     assert second[METRICS] == SKIP and "epoch" in second[PROGRESS]
     assert threads and all(t is not threading.main_thread() for t in threads)
+
+
+class CountingBoard:
+    """A SnapshotBoard whose ``wait_for_change`` counts how often a stream woke up."""
+
+    def __init__(self) -> None:
+        self.board = SnapshotBoard()
+        self.wakes = 0
+
+    def wait_for_change(self, version, timeout_s, major_only=False):
+        snap = self.board.wait_for_change(version, timeout_s, major_only)
+        self.wakes += 1
+        return snap
+
+
+def _next_in_thread(stream, timeout_s: float) -> list:
+    out: list = []
+    thread = threading.Thread(target=lambda: out.append(next(stream)), daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    assert out, f"no update within {timeout_s} s"
+    return out[0]
+
+
+def test_batch_progress_wakes_a_stream_once_per_interval_and_a_new_epoch_at_once() -> None:
+    counting = CountingBoard()
+    board = counting.board
+    board.publish(state=JobState.TRAINING, epochs=3, batches=40, history=_epochs(1))
+    stream = monitor_tab.stream(counting, FakeMonitor(), min_interval_s=0, progress_every_s=0.5,
+                                resource_every_s=3600)
+    next(stream)
+    counting.wakes = 0
+    publisher = threading.Thread(target=lambda: [
+        (board.publish(batch_i=i), time.sleep(0.005)) for i in range(1, 41)])
+    publisher.start()  # 40 batches inside the 0.5 s hold
+    publisher.join()
+    update = _next_in_thread(stream, 5)
+    assert "batch 40/40" in update[PROGRESS] and update[METRICS] == SKIP
+    assert counting.wakes == 1  # not once per batch
+
+    slow = monitor_tab.stream(counting, FakeMonitor(), min_interval_s=0, progress_every_s=3600,
+                              resource_every_s=3600)
+    next(slow)
+    board.publish(batch_i=1)
+    threading.Timer(0.1, lambda: board.publish(history=_epochs(2), epoch=2)).start()
+    update = _next_in_thread(slow, 10)  # the new epoch does not wait for the hour's hold
+    assert [len(t.x) for t in figure(update[METRICS]).data] == [2, 2, 2, 2]

@@ -157,12 +157,6 @@ def _charts_changed(snap: TrainingSnapshot, last: TrainingSnapshot | None) -> bo
         last.job_id, last.history, _kept_final(last), last.stop_reason)
 
 
-def _significant(snap: TrainingSnapshot, last: TrainingSnapshot | None) -> bool:
-    """True when more than batch progress or the log changed (worth sending at once)."""
-    return _charts_changed(snap, last) or (snap.state, snap.error, snap.queue) != (
-        last.state, last.error, last.queue)
-
-
 def snapshot_values(snap: TrainingSnapshot, last: TrainingSnapshot | None,
                     cache: FigureCache | None = None) -> list[Any]:
     """Values for ``MonitorTab.snapshot_outputs``; charts and log only when they changed."""
@@ -188,19 +182,21 @@ Extra = Callable[[TrainingSnapshot, "TrainingSnapshot | None"], list[Any]]
 
 def _next_change(manager: Any, last: TrainingSnapshot | None, timeout_s: float,
                  progress_every_s: float, last_yield: float) -> TrainingSnapshot:
-    """Wait up to ``timeout_s`` for a change; batch-progress-only changes are held back until
-    ``progress_every_s`` after the last yield, unless something significant arrives first."""
-    snap = manager.wait_for_change(-1 if last is None else last.version, timeout_s=timeout_s)
+    """Wait up to ``timeout_s`` for a change worth sending. Until ``progress_every_s`` after the
+    last yield only a major change (new epoch, state, error) wakes the stream; batch progress
+    does not, so each open tab wakes about once a second and many tabs cost training next to
+    nothing. After that, any change will do."""
     if last is None:
-        return snap
-    while snap.version != last.version and not _significant(snap, last):
-        hold = progress_every_s - (time.monotonic() - last_yield)
-        if hold <= 0:
-            break
-        # only a major change (new epoch, state, error) ends the hold early; the wait on it does
-        # not wake for every batch, so many open tabs cost training next to nothing
-        snap = manager.wait_for_change(snap.version, timeout_s=hold, major_only=True)
-    return snap
+        return manager.wait_for_change(-1, timeout_s=timeout_s)
+    deadline = time.monotonic() + timeout_s
+    hold = progress_every_s - (time.monotonic() - last_yield)
+    if hold > 0:
+        snap = manager.wait_for_change(last.version, timeout_s=min(hold, timeout_s),
+                                       major_only=True)
+        if snap.version != last.version:  # a major change, or progress now due
+            return snap
+    return manager.wait_for_change(last.version,
+                                   timeout_s=max(0.0, deadline - time.monotonic()))
 
 
 def stream(manager: Any, monitor: Any, extra: Extra | None = None, extra_count: int = 0, *,
@@ -232,7 +228,10 @@ def stream(manager: Any, monitor: Any, extra: Extra | None = None, extra_count: 
         wait_s = max(0.0, resource_every_s - (time.monotonic() - last_resource))
         snap = _next_change(manager, last, wait_s, progress_every_s, last_yield)
         changed = last is None or snap.version != last.version
-        resources_due = time.monotonic() - last_resource >= resource_every_s
+        # a yield going out anyway takes resources due within the next progress interval
+        # along, so a tab following a run wakes about once a second, not once for each
+        early = progress_every_s if changed else 0.0
+        resources_due = time.monotonic() - last_resource >= resource_every_s - early
         if not changed and not resources_due:
             continue
         snap_part = snapshot_values(snap, last, cache) if changed else [gr.skip()] * 7

@@ -1,0 +1,143 @@
+"""Watchers' cost epoch by epoch, inside one real training run (used by bench/monitoring.py).
+
+On a shared 2-core VM, whole runs of the same training differ by 5-20% from one minute to the
+next, which hides a 3% effect unless very many runs are made. Here ``watchers`` simulated tabs
+(bench/monitoring.py's ``_watch``: the Monitor tab's own stream generator) follow one training
+run, and are switched on and off epoch by epoch in ABBA order (off, on, on, off, ...; epoch 1,
+the warm-up, is left out), so watched and unwatched epochs share the machine's drift. A tab
+switched off blocks before its next wait for a change; one that is inside a wait when it is
+switched off finishes that wait (at most one update) first.
+
+    python bench/monitoring_epochs.py [--epochs 21] [--watchers 20]
+
+Prints the epoch times and ``epoch_ratio=<median watched / median unwatched epoch seconds>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from yolo_studio.config import StudioSettings, TrainingConfig  # noqa: E402
+from yolo_studio.resources import ResourceMonitor  # noqa: E402
+from yolo_studio.training.manager import TrainingManager  # noqa: E402
+from yolo_studio.training.ultralytics_backend import UltralyticsBackend  # noqa: E402
+from yolo_studio.ui import monitor_tab  # noqa: E402
+
+TINY = REPO / "tests" / "data" / "bccd-tiny"
+
+
+def watched(epoch: int) -> bool:
+    """ABBA from epoch 2: 2 off, 3 on, 4 on, 5 off, 6 off, 7 on, ..."""
+    return (epoch - 2) % 4 in (1, 2)
+
+
+class SwitchedManager:
+    """The manager as the watchers see it: ``wait_for_change`` blocks while ``on`` is clear."""
+
+    def __init__(self, manager: TrainingManager, on: threading.Event) -> None:
+        self.manager, self.on = manager, on
+
+    def wait_for_change(self, version: int, timeout_s: float, major_only: bool = False):
+        self.on.wait()
+        return self.manager.wait_for_change(version, timeout_s, major_only=major_only)
+
+
+class _EpochHooks:
+    """Forwards every hook; switches the watchers at each epoch start and times the epochs."""
+
+    def __init__(self, hooks, switch: threading.Event, times: dict[int, float]) -> None:
+        self._hooks, self._switch, self._times = hooks, switch, times
+        self._start = 0.0
+
+    def on_epoch_start(self, epoch: int) -> None:
+        self._switch.set() if epoch > 1 and watched(epoch) else self._switch.clear()
+        self._start = time.perf_counter()
+        self._hooks.on_epoch_start(epoch)
+
+    def on_epoch_end(self, metrics) -> None:
+        self._times[metrics.epoch] = time.perf_counter() - self._start
+        self._hooks.on_epoch_end(metrics)
+
+    def __getattr__(self, name):
+        return getattr(self._hooks, name)
+
+
+class SwitchingBackend(UltralyticsBackend):
+    """The real backend, with epoch times in ``times`` and the watchers switched per epoch."""
+
+    def __init__(self, switch: threading.Event) -> None:
+        super().__init__()
+        self.switch, self.times = switch, {}
+
+    def train(self, config, data_yaml, run_dir, hooks, resume_from=None):
+        return super().train(config, data_yaml, run_dir,
+                             _EpochHooks(hooks, self.switch, self.times), resume_from)
+
+
+def epoch_ratio(watch, epochs: int = 21, watchers: int = 20, imgsz: int = 128) -> dict:
+    """Train a copy of bccd-tiny for ``epochs`` epochs with ``watchers`` threads each running
+    ``watch(manager_view, monitor, stop_event)``, switched on in the watched epochs.
+
+    Returns:
+        {"on": [seconds of watched epochs], "off": [...], "ratio": median on / median off}.
+    """
+    work = Path(tempfile.mkdtemp(prefix="yolo-studio-monitoring-epochs-"))
+    settings = StudioSettings(root=work)
+    shutil.copytree(TINY, settings.datasets_dir / "tiny")
+    monitor = ResourceMonitor()
+    monitor.start()
+    backend = SwitchingBackend(threading.Event())
+    manager = TrainingManager(settings, backend=backend, monitor=monitor)
+    view = SwitchedManager(manager, backend.switch)
+    manager.start()
+    stop = threading.Event()
+    threads = [threading.Thread(target=watch, args=(view, monitor, stop), daemon=True)
+               for _ in range(watchers)]
+    try:
+        for t in threads:
+            t.start()
+        snap = manager.wait_for_job(manager.start_training(TrainingConfig(
+            dataset="tiny", base_model="yolo11n.yaml", epochs=epochs, imgsz=imgsz, workers=0,
+            batch=8, device="cpu", patience=epochs + 1, model_name="epochs")))
+        if snap.state.value != "COMPLETED":
+            raise SystemExit(f"run ended {snap.state.value}: {snap.error}")
+    finally:
+        stop.set()
+        view.on.set()
+        manager.close()
+        monitor.close()
+        shutil.rmtree(work, ignore_errors=True)
+    times = {e: s for e, s in backend.times.items() if e > 1}
+    on = [s for e, s in sorted(times.items()) if watched(e)]
+    off = [s for e, s in sorted(times.items()) if not watched(e)]
+    return {"on": on, "off": off, "ratio": statistics.median(on) / statistics.median(off)}
+
+
+def main() -> None:
+    from monitoring import watch_tab  # bench/monitoring.py (imports this module)
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=21)
+    parser.add_argument("--watchers", type=int, default=20)
+    args = parser.parse_args()
+    tab = functools.partial(watch_tab, figures=monitor_tab.FigureCache())  # one per app
+    result = epoch_ratio(tab, args.epochs, args.watchers)
+    print("watched epochs (s): " + " ".join(f"{s:.2f}" for s in result["on"]))
+    print("unwatched epochs (s): " + " ".join(f"{s:.2f}" for s in result["off"]))
+    print(f"epoch_ratio={result['ratio']:.3f}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO / "bench"))
+    main()
