@@ -25,33 +25,19 @@ from __future__ import annotations
 
 import argparse
 import functools
-import shutil
 import statistics
-import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
+from common import monitored_studio, watch_tab
+from monitoring_check import measure_check_ms
+from monitoring_epochs import epoch_ratio
 
-from monitoring_check import measure_check_ms  # noqa: E402
-from monitoring_epochs import epoch_ratio  # noqa: E402
-
-from yolo_studio.config import StudioSettings, TrainingConfig  # noqa: E402
-from yolo_studio.training.manager import TrainingManager  # noqa: E402
-from yolo_studio.training.snapshot import JobState  # noqa: E402
-from yolo_studio.training.ultralytics_backend import UltralyticsBackend  # noqa: E402
-import plotly.graph_objects as go  # noqa: E402
-import gradio as gr  # noqa: E402
-from gradio.components.plot import PlotData  # noqa: E402
-
-from yolo_studio.resources import ResourceMonitor  # noqa: E402
-from yolo_studio.ui import monitor_tab  # noqa: E402
-
-TINY = REPO / "tests" / "data" / "bccd-tiny"
+from yolo_studio.config import TrainingConfig
+from yolo_studio.training.manager import TrainingManager
+from yolo_studio.training.snapshot import JobState
+from yolo_studio.training.ultralytics_backend import UltralyticsBackend
+from yolo_studio.ui import monitor_tab
 
 
 class _TimedHooks:
@@ -90,22 +76,6 @@ def _subscribe(manager: TrainingManager, stop: threading.Event, arrivals: list[f
         if len(snap.history) > seen:
             arrivals.extend([time.perf_counter()] * (len(snap.history) - seen))
             seen = len(snap.history)
-
-
-def watch_tab(manager, monitor, stop: threading.Event,
-              figures: monitor_tab.FigureCache | None = None) -> None:
-    """A simulated browser tab: the Monitor tab's own stream generator (``figures``: the app's
-    shared figure cache), with every plot value it yields passed through
-    ``gr.Plot.postprocess``, as Gradio does before sending it. Ends after ``stop`` is set."""
-    steps = monitor_tab.stream(manager, monitor, cache=figures)
-    plot = gr.Plot()
-    for values in steps:
-        for value in values:
-            if isinstance(value, (go.Figure, PlotData)):
-                plot.postprocess(value)
-        if stop.is_set():
-            steps.close()
-            return
 
 
 def _train(manager: TrainingManager, monitor, config: TrainingConfig, watchers: int,
@@ -149,17 +119,10 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--watchers", type=int, default=20)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="yolo-studio-monitoring-"))
-    settings = StudioSettings(root=work)
-    shutil.copytree(TINY, settings.datasets_dir / "tiny")
     backend = TimedBackend()
-    monitor = ResourceMonitor()
-    monitor.start()
-    manager = TrainingManager(settings, backend=backend, monitor=monitor)
-    manager.start()
     base = dict(dataset="tiny", base_model="yolo11n.yaml", epochs=args.epochs, imgsz=64,
                 workers=0, batch=8, device="cpu")
-    try:
+    with monitored_studio("yolo-studio-monitoring-", backend) as (manager, monitor):
         arrivals: list[float] = []
         _train(manager, monitor, TrainingConfig(**base, model_name="latency"), 1, arrivals)
         delays = [a - s for s, a in zip(backend.epoch_stamps, arrivals)]
@@ -174,10 +137,6 @@ def main() -> None:
             print(f"pair {i}: none {runs[0]:.2f}s, {args.watchers} watchers "
                   f"{runs[args.watchers]:.2f}s, ratio {ratios[-1]:.3f}")
         print(f"pair ratios spread {min(ratios):.3f}-{max(ratios):.3f} (this machine's noise)")
-    finally:
-        manager.close()
-        monitor.close()
-        shutil.rmtree(work, ignore_errors=True)
     _print_epoch_ratios(args.watchers)
     check_ms = measure_check_ms(2000)[0]
     print(f"latency_median_s={statistics.median(delays):.4f} "

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from yolo_studio.resources import ResourceMonitor  # noqa: E402
+import common  # noqa: F401 (puts the repository on sys.path)
+from yolo_studio.resources import ResourceMonitor
 
 
 def measure_check_ms(checks: int) -> tuple[float, float, object]:

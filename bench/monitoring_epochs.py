@@ -2,7 +2,7 @@
 
 On a shared 2-core VM, whole runs of the same training differ by 5-20% from one minute to the
 next, which hides a 3% effect unless very many runs are made. Here ``watchers`` simulated tabs
-(bench/monitoring.py's ``_watch``: the Monitor tab's own stream generator) follow one training
+(``common.watch_tab``: the Monitor tab's own stream generator) follow one training
 run, and are switched on and off epoch by epoch in ABBA order (off, on, on, off, ...; epoch 1,
 the warm-up, is left out), so watched and unwatched epochs share the machine's drift. A tab
 switched off blocks before its next wait for a change; one that is inside a wait when it is
@@ -17,24 +17,16 @@ from __future__ import annotations
 
 import argparse
 import functools
-import shutil
 import statistics
-import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from common import monitored_studio, watch_tab
 
-from yolo_studio.config import StudioSettings, TrainingConfig  # noqa: E402
-from yolo_studio.resources import ResourceMonitor  # noqa: E402
-from yolo_studio.training.manager import TrainingManager  # noqa: E402
-from yolo_studio.training.ultralytics_backend import UltralyticsBackend  # noqa: E402
-from yolo_studio.ui import monitor_tab  # noqa: E402
-
-TINY = REPO / "tests" / "data" / "bccd-tiny"
+from yolo_studio.config import TrainingConfig
+from yolo_studio.training.manager import TrainingManager
+from yolo_studio.training.ultralytics_backend import UltralyticsBackend
+from yolo_studio.ui import monitor_tab
 
 
 def watched(epoch: int) -> bool:
@@ -92,32 +84,21 @@ def epoch_ratio(watch, epochs: int = 21, watchers: int = 20, imgsz: int = 128) -
     Returns:
         {"on": [seconds of watched epochs], "off": [...], "ratio": median on / median off}.
     """
-    work = Path(tempfile.mkdtemp(prefix="yolo-studio-monitoring-epochs-"))
-    settings = StudioSettings(root=work)
-    shutil.copytree(TINY, settings.datasets_dir / "tiny")
-    monitor = ResourceMonitor()
-    monitor.start()
     backend = SwitchingBackend(threading.Event())
-    manager = TrainingManager(settings, backend=backend, monitor=monitor)
-    view = SwitchedManager(manager, backend.switch)
-    manager.start()
-    stop = threading.Event()
-    threads = [threading.Thread(target=watch, args=(view, monitor, stop), daemon=True)
-               for _ in range(watchers)]
-    try:
-        for t in threads:
-            t.start()
-        snap = manager.wait_for_job(manager.start_training(TrainingConfig(
-            dataset="tiny", base_model="yolo11n.yaml", epochs=epochs, imgsz=imgsz, workers=0,
-            batch=8, device="cpu", patience=epochs + 1, model_name="epochs")))
-        if snap.state.value != "COMPLETED":
-            raise SystemExit(f"run ended {snap.state.value}: {snap.error}")
-    finally:
-        stop.set()
-        view.on.set()
-        manager.close()
-        monitor.close()
-        shutil.rmtree(work, ignore_errors=True)
+    with monitored_studio("yolo-studio-monitoring-epochs-", backend) as (manager, monitor):
+        view = SwitchedManager(manager, backend.switch)
+        stop = threading.Event()
+        try:
+            for _ in range(watchers):
+                threading.Thread(target=watch, args=(view, monitor, stop), daemon=True).start()
+            snap = manager.wait_for_job(manager.start_training(TrainingConfig(
+                dataset="tiny", base_model="yolo11n.yaml", epochs=epochs, imgsz=imgsz,
+                workers=0, batch=8, device="cpu", patience=epochs + 1, model_name="epochs")))
+        finally:
+            stop.set()
+            view.on.set()
+    if snap.state.value != "COMPLETED":
+        raise SystemExit(f"run ended {snap.state.value}: {snap.error}")
     times = {e: s for e, s in backend.times.items() if e > 1}
     on = [s for e, s in sorted(times.items()) if watched(e)]
     off = [s for e, s in sorted(times.items()) if not watched(e)]
@@ -125,8 +106,6 @@ def epoch_ratio(watch, epochs: int = 21, watchers: int = 20, imgsz: int = 128) -
 
 
 def main() -> None:
-    from monitoring import watch_tab  # bench/monitoring.py (imports this module)
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=21)
     parser.add_argument("--watchers", type=int, default=20)
@@ -139,5 +118,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(REPO / "bench"))
     main()

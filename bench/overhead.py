@@ -14,19 +14,14 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from common import TINY, tiny_studio
 
-from yolo_studio.config import StudioSettings, TrainingConfig  # noqa: E402
-from yolo_studio.training.manager import TrainingManager  # noqa: E402
-from yolo_studio.training.snapshot import JobState  # noqa: E402
-
-TINY = REPO / "tests" / "data" / "bccd-tiny"
+from yolo_studio.config import TrainingConfig
+from yolo_studio.training.manager import TrainingManager
+from yolo_studio.training.snapshot import JobState
 
 
 def studio_run(manager: TrainingManager, config: TrainingConfig) -> float:
@@ -55,10 +50,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--imgsz", type=int, default=128)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="yolo-studio-bench-"))
-    try:
-        settings = StudioSettings(root=work / "studio")
-        shutil.copytree(TINY, settings.datasets_dir / "tiny")
+    with tiny_studio("yolo-studio-bench-") as settings:
+        work = settings.root.parent
         bare_data = work / "bare-data"
         shutil.copytree(TINY, bare_data)
         base = dict(dataset="tiny", base_model="yolo11n.yaml", epochs=args.epochs,
@@ -84,9 +77,6 @@ def main() -> None:
         finally:
             manager.close()
         print(f"ratio={statistics.median(ratios):.3f}")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
 
 if __name__ == "__main__":
     main()

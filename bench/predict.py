@@ -20,28 +20,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from common import tiny_studio
 
-from yolo_studio.config import StudioSettings, TrainingConfig  # noqa: E402
-from yolo_studio.training.manager import TrainingManager  # noqa: E402
-from yolo_studio.training.snapshot import JobState  # noqa: E402
-
-TINY = REPO / "tests" / "data" / "bccd-tiny"
+from yolo_studio.config import StudioSettings, TrainingConfig
+from yolo_studio.training.manager import TrainingManager
+from yolo_studio.training.snapshot import JobState
 
 
-def studio_with_model(root: Path, weights: Path | None, imgsz: int = 64) -> TrainingManager:
-    """A manager over ``root`` whose dataset "tiny" has an active model "bench": ``weights``
-    registered as is, or trained now (1 epoch at ``imgsz`` pixels)."""
-    settings = StudioSettings(root=root)
-    shutil.copytree(TINY, settings.datasets_dir / "tiny")
+def studio_with_model(settings: StudioSettings, weights: Path | None,
+                      imgsz: int = 64) -> TrainingManager:
+    """A manager over ``settings`` whose dataset "tiny" gets an active model "bench":
+    ``weights`` registered as is, or trained now (1 epoch at ``imgsz`` pixels)."""
     manager = TrainingManager(settings)
     if weights is not None:
         info = manager.datasets.get("tiny")
@@ -81,9 +74,8 @@ def main() -> None:
     os.environ.setdefault("YOLO_OFFLINE", "1")
     from ultralytics import YOLO
 
-    work = Path(tempfile.mkdtemp(prefix="yolo-studio-bench-predict-"))
-    try:
-        manager = studio_with_model(work / "studio", args.weights, args.imgsz)
+    with tiny_studio("yolo-studio-bench-predict-") as settings:
+        manager = studio_with_model(settings, args.weights, args.imgsz)
         service = manager.registry
         image = str(args.image or service.sample_images("tiny", "val", limit=1)[0])
         weights = str(service.resolve("tiny", None).weights_path)
@@ -107,8 +99,6 @@ def main() -> None:
                   f"max {max(times[name]):.2f})")
         print(f"studio / (bare predict + plot): {med['studio'] / med['bare+plot']:.3f}")
         print(f"ratio={med['studio'] / med['bare']:.3f}")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

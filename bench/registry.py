@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from yolo_studio.persistence.model_record import empty_registry, make_entry  # noqa: E402
-from yolo_studio.persistence.model_store import ModelStore  # noqa: E402
+import common  # noqa: F401 (puts the repository on sys.path)
+from yolo_studio.persistence.model_record import empty_registry, make_entry
+from yolo_studio.persistence.model_store import ModelStore
 
 INFO = {"base_model": "yolo11n.yaml", "epochs_completed": 25, "best_map50": 0.55,
         "dataset_snapshot": "364 images, 3 classes", "dataset_hash": "0" * 64}

@@ -72,11 +72,17 @@ def test_only_changed_parts_are_sent() -> None:
     assert update[LOG].endswith("epoch 2 done")
 
 
-def test_final_result_and_stop_reason_shown_apart() -> None:
+def _ended(state: JobState, stop_reason: str) -> SnapshotBoard:
+    """A board whose job ended after 2 of 5 epochs, with best.pt validated (epoch 3 metrics)."""
     board = SnapshotBoard()
     final = EpochMetrics(epoch=3, precision=0.5, recall=0.4, map50=0.45, map50_95=0.2)
-    board.publish(state=JobState.COMPLETED, epochs=5, epoch=2, history=_epochs(2), final=final,
-                  stop_reason="early stopping: no improvement in 2 epochs")
+    board.publish(state=state, epochs=5, epoch=2, history=_epochs(2), final=final,
+                  stop_reason=stop_reason)
+    return board
+
+
+def test_final_result_and_stop_reason_shown_apart() -> None:
+    board = _ended(JobState.COMPLETED, "early stopping: no improvement in 2 epochs")
     first = next(_stream(board))
     assert "best.pt on val" in first[FINAL] and "mAP50 0.450" in first[FINAL]
     assert "Stopped early: early stopping" in first[FINAL]
@@ -86,11 +92,7 @@ def test_final_result_and_stop_reason_shown_apart() -> None:
 
 
 def test_cancelled_job_shows_no_final_result() -> None:
-    board = SnapshotBoard()
-    final = EpochMetrics(epoch=3, precision=0.5, recall=0.4, map50=0.45, map50_95=0.2)
-    board.publish(state=JobState.CANCELLED, epochs=5, epoch=2, history=_epochs(2), final=final,
-                  stop_reason="stop requested")
-    first = next(_stream(board))
+    first = next(_stream(_ended(JobState.CANCELLED, "stop requested")))
     assert first[FINAL] == "Cancelled: no model was registered."
     assert "best.pt on val" not in [t.name for t in figure(first[METRICS]).data]
 
