@@ -114,11 +114,8 @@ def _stores(settings: StudioSettings) -> tuple[Any, Any]:
 
 
 def _config_from(args: argparse.Namespace) -> TrainingConfig:
-    batch = args.batch
-    if isinstance(batch, float) and batch.is_integer():
-        batch = int(batch)
-    return TrainingConfig(
-        dataset=args.dataset, base_model=args.base_model, epochs=args.epochs, batch=batch,
+    return TrainingConfig(  # a whole float batch (8.0) becomes an int there
+        dataset=args.dataset, base_model=args.base_model, epochs=args.epochs, batch=args.batch,
         imgsz=args.imgsz, patience=args.patience, freeze_layers=args.freeze_layers, lr0=args.lr0,
         lrf=args.lrf, workers=args.workers, seed=args.seed, optimizer=args.optimizer,
         device=args.device, model_name=args.model_name,
@@ -195,7 +192,7 @@ def cmd_models(args: argparse.Namespace, settings: StudioSettings) -> int:
 
 def cmd_datasets(args: argparse.Namespace, settings: StudioSettings) -> int:
     """``datasets [list|import PATH [--name NAME]]``."""
-    import pandas as pd
+    from .training.model_report import text_table
 
     datasets, _ = _stores(settings)
     if args.action == "import":
@@ -208,15 +205,14 @@ def cmd_datasets(args: argparse.Namespace, settings: StudioSettings) -> int:
     infos = [datasets.get(name) for name in datasets.list()]
     rows = [{"name": i.name, "images": i.snapshot, "classes": ", ".join(i.class_names),
              "folder": str(i.folder)} for i in infos]
-    print(pd.DataFrame(rows).to_string(index=False) if rows else "No datasets.")
+    print(text_table(rows, "No datasets."))
     return 0
 
 
 def cmd_train(args: argparse.Namespace, settings: StudioSettings) -> int:
     """Train in the foreground, print epoch lines, the final metrics and the model folder."""
     from .training.manager import TrainingManager
-    from .training.progress import format_epoch, format_metrics
-    from .training.snapshot import JobState
+    from .training.progress import format_epoch
 
     config = _config_from(args)
     for note in config.notes:
@@ -241,7 +237,7 @@ def cmd_train(args: argparse.Namespace, settings: StudioSettings) -> int:
         return 130
     finally:
         manager.close()
-    return _report(snap, manager, config, JobState, format_metrics)
+    return _report(snap, manager, config)
 
 
 def _follow(manager: Any, job_id: str, format_epoch: Any) -> Any:
@@ -250,7 +246,7 @@ def _follow(manager: Any, job_id: str, format_epoch: Any) -> Any:
 
     snap, printed = manager.snapshot(), 0
     while not (snap.job_id == job_id and snap.state not in (JobState.TRAINING, JobState.IDLE)):
-        snap = manager.wait_for_change(snap.version, 1.0)
+        snap = manager.wait_for_change(snap.version, 1.0, major_only=True)  # epochs, states
         if snap.job_id == job_id:
             for metrics in snap.history[printed:]:
                 print(format_epoch(metrics, snap.epochs), flush=True)
@@ -258,15 +254,18 @@ def _follow(manager: Any, job_id: str, format_epoch: Any) -> Any:
     return snap
 
 
-def _report(snap: Any, manager: Any, config: TrainingConfig, states: Any, fmt: Any) -> int:
-    if snap.state != states.COMPLETED:
+def _report(snap: Any, manager: Any, config: TrainingConfig) -> int:
+    from .training.progress import format_metrics
+    from .training.snapshot import JobState
+
+    if snap.state != JobState.COMPLETED:
         reason = snap.error or snap.stop_reason or snap.state.value
         print(f"error: job {snap.job_id} ended {snap.state.value}: {reason}", file=sys.stderr)
         return 1
     if snap.stop_reason:
         print(f"Stopped early: {snap.stop_reason}")
     if snap.final is not None:
-        print(f"Final (best.pt on val): {fmt(snap.final)}")
+        print(f"Final (best.pt on val): {format_metrics(snap.final)}")
     record = manager.models.get(config.dataset, snap.model_name)
     print(f"Registered model {record.name} for {config.dataset}"
           f"{' (active)' if record.active else ''}: {record.folder}")

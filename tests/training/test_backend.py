@@ -117,12 +117,35 @@ def test_missing_weights_from_factory_is_a_clear_error(tmp_path, hooks):
         backend.train(config, tmp_path / "d.yaml", tmp_path / "r" / "j", hooks)
 
 
-def test_check_base_model_accepts_yaml_and_local_file(tmp_path):
+def test_check_base_model_accepts_yaml_local_and_cached_weights(tmp_path, monkeypatch):
+    from ultralytics.utils import SETTINGS
+
     weights = tmp_path / "mine.pt"
     weights.write_bytes(b"x")
-    backend = UltralyticsBackend(model_factory=factory())
+    cache = tmp_path / "weights"
+    cache.mkdir()
+    (cache / "yolo11s.pt").write_bytes(b"x")
+    monkeypatch.setitem(SETTINGS, "weights_dir", str(cache))
+    backend = UltralyticsBackend()  # the real check (a custom factory skips it)
     backend.check_base_model("yolo11n.yaml")
     backend.check_base_model(str(weights))
+    backend.check_base_model("yolo11s.pt")  # in Ultralytics' weights folder: no download
+
+
+def test_check_base_model_refuses_missing_files_and_offline_downloads(tmp_path, monkeypatch):
+    from ultralytics import utils
+
+    monkeypatch.setitem(utils.SETTINGS, "weights_dir", str(tmp_path))
+    monkeypatch.setattr(utils, "is_online", lambda: False)
+    backend = UltralyticsBackend()
+    with pytest.raises(TrainingError, match="does not exist"):
+        backend.check_base_model(str(tmp_path / "no-such.pt"))
+    with pytest.raises(TrainingError, match="does not exist"):
+        backend.check_base_model("yolo99z.pt")  # not an Ultralytics release asset
+    with pytest.raises(TrainingError, match="yolo11m.pt.*yolo11m.yaml"):
+        backend.check_base_model("yolo11m.pt")  # a release asset, but offline
+    monkeypatch.setattr(utils, "is_online", lambda: True)
+    backend.check_base_model("yolo11m.pt")  # online: Ultralytics downloads it when training
 
 
 def test_gpu_memory_cap_is_set_for_every_cuda_job_and_lifted_by_one(monkeypatch):

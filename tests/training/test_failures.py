@@ -160,7 +160,7 @@ def test_dataset_folder_removed_mid_run_is_said_plainly(settings, make_manager):
     manager.backend._factory = Factory({})
     manager.retry_job(job_id)
     assert _wait_done(manager, job_id).state == JobState.COMPLETED
-    assert [r.name for r in manager.list_models("tiny")] == ["keep", "orphan"]
+    assert [r.name for r in manager.models.list("tiny")] == ["keep", "orphan"]
 
 
 def test_failed_jobs_do_not_stop_the_jobs_behind_them(settings, make_manager):
@@ -172,7 +172,7 @@ def test_failed_jobs_do_not_stop_the_jobs_behind_them(settings, make_manager):
     assert _wait_done(manager, ids[-1]).state == JobState.COMPLETED
     assert [manager.queue.get(i).state for i in ids] == [JobState.ERROR] * 3 + [
         JobState.COMPLETED]
-    assert [r.name for r in manager.list_models("tiny")] == ["good"]
+    assert [r.name for r in manager.models.list("tiny")] == ["good"]
 
 
 def test_out_of_memory_in_first_epoch_halves_the_batch_and_records_it(settings, make_manager):
@@ -222,13 +222,13 @@ def test_deleting_the_active_model_needs_a_choice_and_rollback_works(settings, m
     for name in ("a", "b"):
         _wait_done(manager, manager.start_training(_config(model_name=name, epochs=1)))
     assert manager.models.get_active("tiny").name == "a"  # the first model became active
-    manager.set_active_model("tiny", "b")
+    manager.registry.set_active("tiny", "b")
     with pytest.raises(RegistryError, match="active model.*allow_active=True"):
-        manager.delete_model("tiny", "b")
-    assert {r.name for r in manager.list_models("tiny")} == {"a", "b"}
+        manager.registry.delete_model("tiny", "b")
+    assert {r.name for r in manager.models.list("tiny")} == {"a", "b"}
     assert manager.registry.rollback_active("tiny").name == "a"
     assert manager.registry.rollback_active("tiny").name == "b"
-    manager.delete_model("tiny", "b", allow_active=True)
+    manager.registry.delete_model("tiny", "b", allow_active=True)
     assert manager.models.get_active("tiny") is None
     assert manager.registry.rollback_active("tiny").name == "a"  # previous one remembered
 
@@ -244,6 +244,6 @@ def test_dataset_moved_away_after_its_last_read_still_registers_the_model(settin
     manager = make_manager({"gate": move_away})
     snap = _wait_done(manager, manager.start_training(_config(model_name="done", epochs=2)))
     assert snap.state == JobState.COMPLETED, snap.error
-    [record] = manager.list_models("tiny")  # info of the content it was trained on
+    [record] = manager.models.list("tiny")  # info of the content it was trained on
     assert record.name == "done" and record.dataset_snapshot == "28 images, 3 classes"
     assert record.dataset_hash and record.weights_path.is_file()

@@ -125,7 +125,7 @@ def test_killed_training_process_is_interrupted_then_resumed(settings):
         assert store.list("tiny") == []  # nothing half-finished registered
         snap = _wait_done(manager, behind)  # the queued job behind it runs
         assert snap.state == JobState.COMPLETED, snap.error
-        [rel] = manager.list_models("rel")
+        [rel] = manager.models.list("rel")
         assert rel.name == "behind" and rel.active and rel.weights_path.is_file()
         used = yaml.safe_load((settings.jobs_dir / "runs" / behind / "args.yaml").read_text())
         assert Path(used["data"]).name == ".studio_data.yaml"  # path: . made absolute

@@ -57,7 +57,7 @@ def test_completed_job_registers_one_active_model(settings, started):
     snap = _wait_done(manager, job_id)
     assert snap.state == JobState.COMPLETED and snap.error is None
     assert [m.epoch for m in snap.history] == [1, 2, 3] and snap.final is not None
-    [record] = manager.list_models("tiny")
+    [record] = manager.models.list("tiny")
     assert record.name == "m1" and record.active and record.weights_path.is_file()
     assert record.epochs_completed == 3 and record.best_map50 == pytest.approx(0.3)
     assert record.dataset_snapshot == "28 images, 3 classes"
@@ -76,7 +76,7 @@ def test_second_model_does_not_take_over_active(settings, started):
     _wait_done(manager, manager.start_training(_config(model_name="first", epochs=1)))
     job = manager.start_training(_config(epochs=1))  # default name
     _wait_done(manager, job)
-    names = {r.name: r.active for r in manager.list_models("tiny")}
+    names = {r.name: r.active for r in manager.models.list("tiny")}
     assert names["first"] is True and len(names) == 2
     other = next(n for n in names if n != "first")
     assert other.startswith("yolo11n-")
@@ -92,7 +92,7 @@ def test_cancel_mid_run_registers_nothing(settings, started):
     gate.release()
     snap = _wait_done(manager, job_id)
     assert snap.state == JobState.CANCELLED and "user" in snap.stop_reason
-    assert manager.list_models("tiny") == []
+    assert manager.models.list("tiny") == []
     # the run ends after epoch 2's second batch, without validating that epoch or best.pt
     assert [m.epoch for m in snap.history] == [1] and snap.final is None
     trainer = manager.backend._factory.made[0].trainer
@@ -129,7 +129,7 @@ def test_cancel_before_first_batch(settings, started):
     manager.cancel(job_id)
     gate.release()
     snap = _wait_done(manager, job_id)
-    assert snap.state == JobState.CANCELLED and manager.list_models("tiny") == []
+    assert snap.state == JobState.CANCELLED and manager.models.list("tiny") == []
     assert snap.batch_i == 1 and snap.history == () and snap.final is None  # not validated
 
 
@@ -141,14 +141,14 @@ def test_failure_registers_nothing_and_next_job_runs(settings, started):
     assert snap.state == JobState.COMPLETED
     assert manager.queue.get(bad).state == JobState.ERROR
     assert "boom" in manager.queue.get(bad).error
-    assert [r.name for r in manager.list_models("tiny")] == ["good"]
+    assert [r.name for r in manager.models.list("tiny")] == ["good"]
 
 
 def test_error_state_names_the_cause(settings, started):
     manager = started(_manager(settings, {"nan_at": (0, 1)}))
     snap = _wait_done(manager, manager.start_training(_config()))
     assert snap.state == JobState.ERROR and "NaN" in snap.error
-    assert manager.list_models("tiny") == []
+    assert manager.models.list("tiny") == []
     assert any("ERROR" in line for line in snap.log)
 
 
@@ -174,8 +174,8 @@ def test_two_concurrent_starts_queue_instead_of_running_in_parallel(settings, st
     gate.release()
     for job_id in ids:
         _wait_done(manager, job_id)
-    assert len(manager.list_models("tiny")) == 2
-    assert len({r.name for r in manager.list_models("tiny")}) == 2
+    assert len(manager.models.list("tiny")) == 2
+    assert len({r.name for r in manager.models.list("tiny")}) == 2
 
 
 def test_cancel_or_remove_queued_job_and_move(settings, started):
@@ -191,7 +191,7 @@ def test_cancel_or_remove_queued_job_and_move(settings, started):
     assert [j.job_id for j in manager.jobs()] == [first, b]
     gate.release()
     _wait_done(manager, b)
-    assert sorted(r.name for r in manager.list_models("tiny"))[0] == "b"
+    assert sorted(r.name for r in manager.models.list("tiny"))[0] == "b"
     with pytest.raises(ValidationError):
         manager.cancel(first)  # finished: nothing to cancel
 
@@ -218,10 +218,10 @@ def test_restart_marks_training_job_interrupted_then_retry(settings, started):
     manager = started(_manager(settings))
     job = manager.queue.get(job_id)
     assert job.state == JobState.INTERRUPTED and "restart" in manager.snapshot().log[-1]
-    assert manager.list_models("tiny") == []
+    assert manager.models.list("tiny") == []
     manager.retry_job(job_id)
     snap = _wait_done(manager, job_id)
-    assert snap.state == JobState.COMPLETED and [r.name for r in manager.list_models("tiny")] == ["m"]
+    assert snap.state == JobState.COMPLETED and [r.name for r in manager.models.list("tiny")] == ["m"]
 
 
 def test_watchers_see_every_epoch_once(settings, started):
@@ -262,7 +262,7 @@ def test_resource_alert_is_logged_and_can_stop_gracefully(settings, started, sto
     gate.release()
     snap = _wait_done(manager, job_id)
     assert any("Resource alert: RAM 90%" in line for line in snap.log)
-    assert snap.state == JobState.COMPLETED and len(manager.list_models("tiny")) == 1
+    assert snap.state == JobState.COMPLETED and len(manager.models.list("tiny")) == 1
     if stop:
         assert len(snap.history) == 2 and "resource alert" in snap.stop_reason
     else:
@@ -292,7 +292,7 @@ def test_resume_without_last_pt_fails_clearly_and_registers_nothing(settings, st
     manager.retry_job(job_id, resume=True)
     snap = _wait_done(manager, job_id)
     assert snap.state == JobState.ERROR and "last.pt" in snap.error and "Retry" in snap.error
-    assert manager.list_models("tiny") == []
+    assert manager.models.list("tiny") == []
 
 
 def test_wait_for_job_follows_a_queued_job_to_its_end(settings, started):

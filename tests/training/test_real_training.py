@@ -52,7 +52,7 @@ def test_real_cpu_training_registers_a_model(settings):
     assert snap.state == JobState.COMPLETED, snap.error
     assert [m.epoch for m in snap.history] == [1, 2] and snap.final is not None
     assert snap.history[0].train_box_loss is not None and snap.history[1].lr is not None
-    [record] = manager.list_models("tiny")
+    [record] = manager.models.list("tiny")
     assert record.name == "real" and record.active and record.weights_path.is_file()
     assert record.epochs_completed == 2
     metrics = manager.models.load_metrics("tiny", "real")

@@ -117,7 +117,7 @@ def test_try_runs_model_and_candidate_on_a_val_image(real_model, manager) -> Non
 def test_manage_rename_notes_rollback_and_download(real_model, manager) -> None:
     ds = real_model.dataset
     _second_model(manager, ds)
-    manager.set_active_model(ds, "second")
+    manager.registry.set_active(ds, "second")
     values = model_manage.manage_values(manager, ds, "real")
     assert values[0] == "real" and values[3].value["path"].endswith("best.pt")
     manager.registry.rename_model(ds, "real", "baseline")

@@ -80,7 +80,7 @@ def test_dataset_choices_and_health_markdown(manager: TrainingManager) -> None:
 def test_models_refresh_marks_active_and_charts_saved_history(manager, tmp_path) -> None:
     _save_model(manager, "first", 0.3, tmp_path)
     _save_model(manager, "second", 0.6, tmp_path)
-    manager.set_active_model("bccd-tiny", "first")
+    manager.registry.set_active("bccd-tiny", "first")
     rows, dropdown, summary = models_tab.refresh(manager, "bccd-tiny")
     assert sorted(r[1] for r in rows) == ["first", "second"]
     assert {r[1]: r[0] for r in rows} == {"first": fmt.ACTIVE_MARK, "second": ""}

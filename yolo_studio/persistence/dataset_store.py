@@ -168,17 +168,20 @@ class DatasetStore:
         with contextlib.suppress(OSError):  # read-only storage: caches simply get re-checked
             _write_atomic(marker, info.content_hash + "\n")
 
-    def get_data_yaml_path(self, name: str) -> Path:
+    def get_data_yaml_path(self, name: str, info: DatasetInfo | None = None) -> Path:
         """A data.yaml Ultralytics can train on as the user meant it.
 
         The dataset's own data.yaml when it needs nothing; else ``<folder>/.studio_data.yaml``, a
         copy with ``path:`` made absolute (a relative one resolved against the yaml's folder, a
         missing absolute one replaced by it) and unnamed class ids named ``class_<id>``.
 
+        Args:
+            info: ``get(name)`` when the caller has it already (saves a scan of the dataset).
+
         Raises:
             NotFoundError: no such dataset. DatasetError: data.yaml unusable (bad names).
         """
-        info = self.get(name)
+        info = info or self.get(name)
         data = load_yaml(info.data_yaml)
         names = class_names(data)
         if names.problem:

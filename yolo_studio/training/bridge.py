@@ -42,7 +42,6 @@ class CallbackBridge:
         self.final: EpochMetrics | None = None
         self.per_class: tuple[dict, ...] = ()
         self.stop_requested = False
-        self.aborted = False
         self.error: BaseException | None = None
         self.error_event = ""
         self.save_dir: Path | None = None
@@ -81,7 +80,6 @@ class CallbackBridge:
             self.stop_requested = True
             trainer.stop = True
             if self.hooks.should_abort():
-                self.aborted = True
                 raise RunAborted("the run is discarded")
 
     def close_loaders(self) -> None:
@@ -162,11 +160,10 @@ class CallbackBridge:
     def outcome(self, run_dir: Path) -> TrainOutcome:
         """The TrainOutcome of the finished run (call after ``model.train()`` returned)."""
         save_dir = self.save_dir or run_dir
-        best, last = save_dir / "weights" / "best.pt", save_dir / "weights" / "last.pt"
+        best = save_dir / "weights" / "best.pt"
         return TrainOutcome(
             save_dir=save_dir, best_weights=best if best.is_file() else None,
-            last_weights=last if last.is_file() else None,
-            epochs_completed=self.epochs_completed, epochs_planned=self.epochs,
+            epochs_completed=self.epochs_completed,
             history=tuple(self.history), final=self.final, stopped=self.stop_requested,
             stop_reason=self.stop_reason(), batch_used=self.batch_used,
             per_class=self.per_class)

@@ -68,14 +68,12 @@ class TrainOutcome:
     Attributes:
         save_dir: The run folder Ultralytics wrote to.
         best_weights: ``save_dir/weights/best.pt`` when it exists, else None.
-        last_weights: ``save_dir/weights/last.pt`` when it exists, else None.
         epochs_completed: Trained epochs (each reported once through ``on_epoch_end``).
-        epochs_planned: ``config.epochs``.
         history: One EpochMetrics per trained epoch, in order.
         final: Metrics of best.pt on the val split after training (None if not validated).
         stopped: True when training ended because ``hooks.should_stop()`` said so.
-        stop_reason: Why training ended before ``epochs_planned`` (stop request, early stopping)
-            or None when it ran all epochs.
+        stop_reason: Why training ended before ``config.epochs`` (stop request, early
+            stopping) or None when it ran all epochs.
         batch_used: Batch size really used (after AutoBatch / out-of-memory halving), or None.
         per_class: One dict per class from the final validation of best.pt (see
             ``results.per_class_metrics``); () when there was none.
@@ -83,9 +81,7 @@ class TrainOutcome:
 
     save_dir: Path
     best_weights: Path | None
-    last_weights: Path | None
     epochs_completed: int
-    epochs_planned: int
     history: tuple[EpochMetrics, ...] = ()
     final: EpochMetrics | None = None
     stopped: bool = False

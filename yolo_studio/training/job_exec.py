@@ -94,7 +94,7 @@ class JobExecutionMixin:
     def _train_and_register(self, job: JobRecord, config: TrainingConfig,
                             tracker: ProgressTracker, dataset: Any,
                             run_dir: Path) -> tuple[JobState, dict[str, Any]]:
-        data_yaml = self.datasets.get_data_yaml_path(config.dataset)
+        data_yaml = self.datasets.get_data_yaml_path(config.dataset, dataset)
         outcome = train_job(self.backend, config, Path(data_yaml), run_dir, tracker, job.resume)
         stop = self._stop
         if stop is not None and stop.kind == "cancel":
@@ -104,8 +104,8 @@ class JobExecutionMixin:
         if outcome.batch_used is not None and outcome.batch_used != config.batch:
             tracker.log(f"Batch size really used: {outcome.batch_used} (configured "
                         f"{config.batch}).")
-        record = register(self.models, self.datasets, config, job.model_name, outcome, reason,
-                          self.auto_promote, tracker.log, dataset_info=dataset)
+        record = register(self.models, dataset, config, job.model_name, outcome, reason,
+                          self.auto_promote, tracker.log)
         tracker.log(f"Registered model {record.name} ({record.weights_path})"
                     + (" and made it active" if record.active else ""))
         return JobState.COMPLETED, {"stop_reason": reason, "batch_used": outcome.batch_used}

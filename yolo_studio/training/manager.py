@@ -138,8 +138,7 @@ class TrainingManager(JobExecutionMixin):
         """
         if not isinstance(config, TrainingConfig):
             raise ValidationError("start_training needs a TrainingConfig.")
-        self.datasets.get(config.dataset)
-        report = self.datasets.check_health(config.dataset)
+        report = self.datasets.check_health(config.dataset)  # NotFoundError when missing
         if report.blocking:
             raise DatasetError(f"Dataset {config.dataset!r} cannot be trained on: "
                                f"{report.summary()}")
@@ -188,8 +187,6 @@ class TrainingManager(JobExecutionMixin):
         """The current snapshot: the running job's, or the last finished one's (immutable)."""
         return self._board.current
 
-    status = snapshot
-
     def wait_for_change(self, version: int, timeout_s: float,
                         major_only: bool = False) -> TrainingSnapshot:
         """Block until the snapshot's version exceeds ``version`` or ``timeout_s`` seconds pass;
@@ -227,7 +224,8 @@ class TrainingManager(JobExecutionMixin):
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 raise TrainingError(f"Job {job_id} did not finish within {timeout_s} s.")
-            snap = self.wait_for_change(snap.version, 1.0 if left is None else min(left, 1.0))
+            snap = self.wait_for_change(snap.version, 1.0 if left is None else min(left, 1.0),
+                                        major_only=True)  # not every batch: a state change
 
     def _job_state(self, job_id: str) -> JobState:
         try:
@@ -269,18 +267,6 @@ class TrainingManager(JobExecutionMixin):
         self._wake.set()
         self._publish_queue()
         return job
-
-    def list_models(self, dataset: str) -> list[Any]:
-        """The dataset's registered models (``ModelRecord``s)."""
-        return self.models.list(dataset)
-
-    def delete_model(self, dataset: str, name: str, allow_active: bool = False) -> None:
-        """Delete a registered model; the active one only with ``allow_active=True``."""
-        self.models.delete(dataset, name, allow_active=allow_active)
-
-    def set_active_model(self, dataset: str, name: str) -> Any:
-        """Make ``name`` the dataset's active model; returns its ModelRecord."""
-        return self.models.set_active(dataset, name)
 
     def _queued_ids(self) -> tuple[str, ...]:
         try:

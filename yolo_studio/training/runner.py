@@ -54,16 +54,16 @@ def best_map50(outcome: TrainOutcome, history: tuple[EpochMetrics, ...]) -> floa
     return max(values) if values else None
 
 
-def register(models: Any, datasets: Any, config: TrainingConfig, name: str,
+def register(models: Any, dataset_info: Any, config: TrainingConfig, name: str,
              outcome: TrainOutcome, stop_reason: str | None, auto_promote: bool = False,
-             log: Callable[[str], None] | None = None, dataset_info: Any = None) -> Any:
+             log: Callable[[str], None] | None = None) -> Any:
     """Register the run's best.pt as model ``name``; make it active if the dataset had none,
     or (``auto_promote``) if it beats the active model (see ``maybe_auto_promote``).
 
     Kept with the model: config.yaml, metrics.json (final, history, per-class metrics of best.pt
     on val), the run's results.csv and Ultralytics' validation plots (``plots/``).
-    ``dataset_info`` (a ``DatasetInfo`` read before training) gives the snapshot and hash of the
-    content trained on, and lets a model register after its dataset folder was moved away.
+    ``dataset_info`` (the ``DatasetInfo`` read before training) gives the snapshot and hash of
+    the content trained on, so a model registers even after its dataset folder was moved away.
 
     Returns:
         The ModelRecord from ``ModelStore.save`` (or ``set_active``).
@@ -74,7 +74,6 @@ def register(models: Any, datasets: Any, config: TrainingConfig, name: str,
     if outcome.best_weights is None or not Path(outcome.best_weights).is_file():
         raise TrainingError(f"Training finished but wrote no best.pt in {outcome.save_dir}; "
                             "nothing was registered.")
-    info_ds = dataset_info if dataset_info is not None else datasets.get(config.dataset)
     had_active = models.get_active(config.dataset) is not None
     history = history_for(outcome)
     metrics = {
@@ -89,8 +88,8 @@ def register(models: Any, datasets: Any, config: TrainingConfig, name: str,
         "base_model": config.base_model,
         "epochs_completed": outcome.epochs_completed,
         "best_map50": best_map50(outcome, history),
-        "dataset_snapshot": info_ds.snapshot,
-        "dataset_hash": info_ds.content_hash,
+        "dataset_snapshot": dataset_info.snapshot,
+        "dataset_hash": dataset_info.content_hash,
     }
     record = models.save(config.dataset, name, outcome.best_weights, config.to_dict(), metrics,
                          info, files=plot_files(outcome.save_dir))

@@ -46,7 +46,7 @@ def model_names(manager: Any, dataset: str | None) -> tuple[list[str], str | Non
     """(names of the dataset's models, newest first; the active model's name or None)."""
     if not dataset:
         return [], None
-    records = sorted(manager.list_models(dataset), key=lambda r: str(r.created), reverse=True)
+    records = sorted(manager.models.list(dataset), key=lambda r: str(r.created), reverse=True)
     return [r.name for r in records], next((r.name for r in records if r.active), None)
 
 
@@ -55,7 +55,7 @@ def refresh(manager: Any, dataset: str | None, selected: str | None = None) -> l
     it still exists, else picks the active model."""
     if not dataset:
         return [[], gr.Dropdown(choices=[], value=None), "Choose a dataset."]
-    records = manager.list_models(dataset)
+    records = manager.models.list(dataset)
     names = [r.name for r in records]
     active = next((r.name for r in records if r.active), None)
     value = selected if selected in names else active
@@ -120,7 +120,7 @@ def _wire(manager: Any, tab: ModelsTab, parts: tuple) -> None:
     @shows_errors
     def on_set_active(dataset: str | None, name: str | None) -> list[Any]:
         require(dataset, name)
-        manager.set_active_model(dataset, name)
+        manager.registry.set_active(dataset, name)
         gr.Info(f"{name} is now the active model of {dataset}.")
         return refresh(manager, dataset, name)
 
