@@ -4,15 +4,11 @@ the Models tab; reload mid-run; cancel while the chart streams."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from playwright.sync_api import expect
 
 from .studio_page import (TRAIN_TIMEOUT_MS, metric_epochs, metric_points, model_row, open_tab,
                           registry, start_training, status, toast, wait_for_points)
-
-REPO = Path(__file__).resolve().parents[2]
-
 
 def test_train_two_epochs_monitor_and_register(page, studio) -> None:
     start_training(page, "browser-e2e", epochs=2)

@@ -31,7 +31,3 @@ def tiny_copy(tmp_path: Path) -> Path:
     dst = tmp_path / "bccd-tiny"
     shutil.copytree(TINY, dst)
     return dst
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: real Ultralytics training on the CPU (runs by default)")

@@ -16,6 +16,7 @@ from yolo_studio.persistence.dataset_store import DatasetStore
 from yolo_studio.persistence.model_artifacts import PLOT_FILES
 from yolo_studio.persistence.model_store import ModelStore
 from yolo_studio.training.registry_ops import ModelService
+from yolo_studio.training.results import parse_results_csv
 from yolo_studio.training.ultralytics_backend import UltralyticsBackend
 
 pytestmark = pytest.mark.slow
@@ -36,6 +37,24 @@ def _val_instances(dataset_folder: Path) -> dict[int, int]:
                 cls = int(line.split()[0])
                 counts[cls] = counts.get(cls, 0) + 1
     return counts
+
+
+def test_real_training_registered_what_ultralytics_measured(real_model, service):
+    """The shared real run (2 epochs through TrainingManager): the registered per-epoch
+    history (from the callbacks) matches the results.csv Ultralytics wrote, value by value."""
+    ds, name = real_model.dataset, real_model.name
+    record = service.models.get(ds, name)
+    assert record.active and record.weights_path.is_file() and record.epochs_completed == 2
+    metrics = service.models.load_metrics(ds, name)
+    assert metrics["batch_used"] == 8 and metrics["final"] is not None
+    live = metrics["history"]
+    assert [m["epoch"] for m in live] == [1, 2] and live[1]["lr"] is not None
+    parsed = parse_results_csv(record.folder / "results.csv")
+    assert [m.epoch for m in parsed] == [1, 2]
+    for row, csv in zip(live, parsed):
+        assert csv.map50 == pytest.approx(row["map50"], abs=1e-5)
+        assert csv.train_box_loss == pytest.approx(row["train_box_loss"], rel=1e-4)
+        assert csv.val_cls_loss == pytest.approx(row["val_cls_loss"], rel=1e-4)
 
 
 def test_registration_keeps_plots_results_and_per_class_metrics(real_model, service):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 import time
 
-import plotly.graph_objects as go
-
 from yolo_studio.resources.status import ResourceStatus
 from yolo_studio.training.progress import SnapshotBoard
 from yolo_studio.training.snapshot import EpochMetrics, JobState
@@ -33,6 +31,11 @@ class FakeMonitor:
         return self.statuses
 
 
+def _ram_percent(value) -> list:
+    """The RAM trace's y values (percent 0-100) of a streamed resource chart."""
+    return [list(t.y) for t in figure(value).data if t.name == "RAM"][0]
+
+
 def _epochs(n: int) -> tuple[EpochMetrics, ...]:
     return tuple(EpochMetrics(epoch=i, map50=0.1 * i, precision=0.2, train_box_loss=1.0 / i)
                  for i in range(1, n + 1))
@@ -48,12 +51,11 @@ def test_viewer_joining_mid_run_gets_the_whole_history() -> None:
                   epochs=5, epoch=3, history=_epochs(3), log=("a", "b"))
     first = next(_stream(board))
     assert "TRAINING" in first[STATUS] and "bccd / m" in first[STATUS]
-    assert isinstance(figure(first[METRICS]), go.Figure)
     assert [list(t.x) for t in figure(first[METRICS]).data] == [[1, 2, 3]] * 4
     assert figure(first[LOSS]).data and figure(first[LR]).data
     assert first[LOG] == "a\nb"
     assert "epoch 4/5" in first[PROGRESS]
-    assert figure(first[RESOURCE]).layout and first[ALERT] == ""
+    assert _ram_percent(first[RESOURCE]) == [90.0] and first[ALERT] == ""
 
 
 def test_only_changed_parts_are_sent() -> None:
@@ -110,7 +112,8 @@ def test_resources_refresh_without_snapshot_changes_and_alert_is_visible() -> No
     assert "RAM 90% &gt;= 85% threshold" in first[ALERT]
     update = next(stream)  # nothing published: only the resource outputs
     assert update[STATUS] == SKIP and update[METRICS] == SKIP
-    assert figure(update[RESOURCE]).layout and "Resource alert" in update[ALERT]
+    assert _ram_percent(update[RESOURCE]) == [90.0] and "Resource alert" in update[ALERT]
+    assert [t.name for t in figure(update[RESOURCE]).data][-1] == "alert"
 
 
 def test_extra_outputs_follow_snapshot_changes() -> None:

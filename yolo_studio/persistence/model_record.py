@@ -24,7 +24,6 @@ STATUS_OK = "ok"
 STATUS_MISSING_WEIGHTS = "missing-weights"
 CORE_KEYS = ("created", "base_model", "epochs_completed", "best_map50", "dataset_snapshot",
              "dataset_hash", "status", "notes", "tags")
-ACTIVE_MARKER = "★"
 
 
 def utc_now_iso() -> str:
@@ -168,13 +167,3 @@ class ModelRecord:
             tags=tuple(str(t) for t in tags) if isinstance(tags, (list, tuple)) else (),
             folder=folder, weights_path=weights_path,
             extra={k: v for k, v in entry.items() if k not in CORE_KEYS}, status=status)
-
-    def to_row(self) -> dict[str, Any]:
-        """One table row: name, created (UTC, to the second), base_model, epochs_completed,
-        best_map50 (fraction 0-1, 4 decimals), dataset_snapshot, active ("★" or "")."""
-        created = self.created[:19].replace("T", " ") + (" UTC" if self.created else "")
-        best = None if self.best_map50 is None else round(float(self.best_map50), 4)
-        return {"name": self.name, "created": created, "base_model": self.base_model,
-                "epochs_completed": self.epochs_completed, "best_map50": best,
-                "dataset_snapshot": self.dataset_snapshot,
-                "active": ACTIVE_MARKER if self.active else ""}
