@@ -51,8 +51,8 @@ def test_dataset_and_import_html() -> None:
     html = hv.dataset_html(info, _report())
     assert "cells&lt;b&gt;" in html and "train 20, val 8" in html and "RBC, WBC" in html
     assert "BLOCKED" in html and 'data-code="class_out_of_range"' in html
-    assert hv.import_ok_html(info, HealthReport((), COUNTS)).startswith(
-        "<p><b>Imported cells&lt;b&gt;.</b></p>")
+    assert hv.import_ok_html(info).startswith(
+        "<p><b>Imported cells&lt;b&gt;.</b> 28 images, 3 classes;")
     failed = hv.import_failed_html("Dataset 'x' was not imported <because>", _report())
     assert "Not imported" in failed and "&lt;because&gt;" in failed
     assert 'data-code="background_image"' in failed

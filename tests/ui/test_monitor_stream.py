@@ -30,6 +30,9 @@ class FakeMonitor:
     def history(self) -> tuple[ResourceStatus, ...]:
         return self.statuses
 
+    def latest(self) -> ResourceStatus:
+        return self.statuses[-1]
+
 
 def _ram_percent(value) -> list:
     """The RAM trace's y values (percent 0-100) of a streamed resource chart."""

@@ -80,7 +80,7 @@ def import_outputs(manager: Any, zip_path: str | None, folder: str | None, name:
         report = getattr(err, "report", None)
         return (health_view.import_failed_html(str(err), report), gr.skip(), gr.skip(),
                 f"{error_title(err)}: {err}")
-    html = health_view.import_ok_html(info, manager.datasets.check_health(info.name))
+    html = health_view.import_ok_html(info)
     dropdown = gr.Dropdown(choices=dataset_choices(manager), value=info.name)
     return html, dropdown, info.name, ""
 

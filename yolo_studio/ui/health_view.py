@@ -103,9 +103,11 @@ def dataset_html(info: Any, report: Any) -> str:
             f"{report_html(report)}</div>")
 
 
-def import_ok_html(info: Any, report: Any) -> str:
-    """What an import produced: the new dataset and its health report (warnings included)."""
-    return f"<p><b>Imported {_e(info.name)}.</b></p>{dataset_html(info, report)}"
+def import_ok_html(info: Any) -> str:
+    """What an import produced. Its health report (warnings included) is the selected
+    dataset's panel, which the import selects: not checked and drawn a second time here."""
+    return (f"<p><b>Imported {_e(info.name)}.</b> {_e(info.snapshot)}; its health check is "
+            "shown above.</p>")
 
 
 def import_failed_html(message: str, report: Any = None) -> str:

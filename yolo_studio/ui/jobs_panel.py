@@ -16,7 +16,6 @@ from .errors import shows_errors
 
 #: States a user can act on from the panel (TRAINING: use Cancel; COMPLETED: nothing to do).
 ACTIONABLE = ("QUEUED", "INTERRUPTED", "ERROR", "CANCELLED")
-RETRYABLE = ("INTERRUPTED", "ERROR", "CANCELLED")
 #: Completed jobs kept in the table (the newest); their models are in the Models tab.
 COMPLETED_SHOWN = 3
 
@@ -44,14 +43,17 @@ def job_choices(jobs: Sequence[Any]) -> list[tuple[str, str]]:
             if fmt.job_state(j) in ACTIONABLE]
 
 
-def jobs_value(manager: Any) -> list[list[Any]]:
-    """Rows of the job-queue table (see ``formatting.JOB_COLUMNS``)."""
-    return fmt.job_rows(visible_jobs(manager.jobs()))
+def jobs_value(manager: Any, jobs: Sequence[Any] | None = None) -> list[list[Any]]:
+    """Rows of the job-queue table (see ``formatting.JOB_COLUMNS``) of ``jobs`` (default: the
+    queue file, read now)."""
+    return fmt.job_rows(visible_jobs(manager.jobs() if jobs is None else jobs))
 
 
-def job_dropdown(manager: Any, selected: str | None = None) -> gr.Dropdown:
-    """The job selector's update: actionable jobs, keeping ``selected`` when still there."""
-    choices = job_choices(manager.jobs())
+def job_dropdown(manager: Any, selected: str | None = None,
+                 jobs: Sequence[Any] | None = None) -> gr.Dropdown:
+    """The job selector's update: actionable jobs (of ``jobs``, default: the queue file read
+    now), keeping ``selected`` when still there."""
+    choices = job_choices(manager.jobs() if jobs is None else jobs)
     ids = [value for _, value in choices]
     value = selected if selected in ids else (ids[0] if ids else None)
     return gr.Dropdown(choices=choices, value=value)
@@ -132,5 +134,6 @@ def _handler(manager: Any, action: Callable[[str], Any], done: str) -> Callable[
             raise ValidationError("Choose a job first.")
         action(job_id)
         gr.Info(done.format(job=job_id))
-        return jobs_value(manager), job_dropdown(manager, job_id)
+        jobs = manager.jobs()
+        return jobs_value(manager, jobs), job_dropdown(manager, job_id, jobs)
     return handler

@@ -116,8 +116,7 @@ class FigureCache:
 
     def charts(self, snap: TrainingSnapshot) -> list[Any]:
         """[loss, metrics, lr] figures of ``snap`` (built on the first request per change)."""
-        final = _kept_final(snap)
-        key = (snap.job_id, snap.history, final, snap.stop_reason)
+        final, key = _kept_final(snap), _chart_key(snap)
         with self._lock:
             if key != self._charts_key:
                 self._charts = [charts.plot_value(fig) for fig in (
@@ -132,7 +131,7 @@ class FigureCache:
         sample is in a later ``RESOURCE_EVERY_S`` window than the cached one)."""
         if monitor is None:
             return [charts.plot_value(charts.resource_figure(())), ""]
-        latest = monitor.latest() if hasattr(monitor, "latest") else None
+        latest = monitor.latest()
         # rebuilt at most once per RESOURCE_EVERY_S of samples, however many tabs ask
         stamp = getattr(latest, "timestamp", None)
         key = (id(monitor), None if stamp is None else int(stamp // RESOURCE_EVERY_S))
@@ -152,13 +151,13 @@ def _kept_final(snap: TrainingSnapshot) -> Any:
     return None if snap.state is JobState.CANCELLED else snap.final
 
 
-def _charts_changed(snap: TrainingSnapshot, last: TrainingSnapshot | None) -> bool:
-    return last is None or (snap.job_id, snap.history, _kept_final(snap), snap.stop_reason) != (
-        last.job_id, last.history, _kept_final(last), last.stop_reason)
+def _chart_key(snap: TrainingSnapshot) -> tuple[Any, ...]:
+    """What the charts are drawn from: equal keys, equal charts."""
+    return (snap.job_id, snap.history, _kept_final(snap), snap.stop_reason)
 
 
 def snapshot_values(snap: TrainingSnapshot, last: TrainingSnapshot | None,
-                    cache: FigureCache | None = None) -> list[Any]:
+                    cache: FigureCache) -> list[Any]:
     """Values for ``MonitorTab.snapshot_outputs``; charts and log only when they changed."""
     status = f"**{html.escape(fmt.status_line(snap))}**"
     final = charts.final_summary(_kept_final(snap))
@@ -166,15 +165,10 @@ def snapshot_values(snap: TrainingSnapshot, last: TrainingSnapshot | None,
         final = "Cancelled: no model was registered."
     elif snap.stop_reason and snap.state is not JobState.TRAINING:
         final = (final + "  \n" if final else "") + f"Stopped early: {snap.stop_reason}"
-    changed = _charts_changed(snap, last)
-    figures = (cache or FigureCache()).charts(snap) if changed else [gr.skip()] * 3
+    changed = last is None or _chart_key(snap) != _chart_key(last)
+    figures = cache.charts(snap) if changed else [gr.skip()] * 3
     log = fmt.log_text(snap) if last is None or snap.log != last.log else gr.skip()
     return [status, progress_html(snap), final, *figures, log]
-
-
-def resource_values(monitor: Any, cache: FigureCache | None = None) -> list[Any]:
-    """Values for ``MonitorTab.resource_outputs`` from the monitor's bounded history."""
-    return (cache or FigureCache()).resources(monitor)
 
 
 Extra = Callable[[TrainingSnapshot, "TrainingSnapshot | None"], list[Any]]
@@ -236,7 +230,7 @@ def stream(manager: Any, monitor: Any, extra: Extra | None = None, extra_count: 
             continue
         snap_part = snapshot_values(snap, last, cache) if changed else [gr.skip()] * 7
         extra_part = extra(snap, last) if changed and extra else [gr.skip()] * extra_count
-        res_part = resource_values(monitor, cache) if resources_due else [gr.skip()] * 2
+        res_part = cache.resources(monitor) if resources_due else [gr.skip()] * 2
         if resources_due:
             last_resource = time.monotonic()
         last = snap

@@ -185,7 +185,8 @@ def _wire(manager: Any, tab: TrainTab, access: ServerAccess) -> None:
         job_id = manager.start_training(config)  # notes only for a job that was queued
         gr.Info(" ".join([f"Job {job_id} queued: {config.dataset} / {config.base_model}, "
                           f"{config.epochs} epochs.", *config.notes]), duration=TOAST_S)
-        return jobs_value(manager), jobs_panel.job_dropdown(manager, job_id)
+        jobs = manager.jobs()
+        return jobs_value(manager, jobs), jobs_panel.job_dropdown(manager, job_id, jobs)
 
     for event in (
             tab.start_btn.click(on_start, tab.inputs, [tab.jobs_table, tab.job_select],
@@ -210,12 +211,14 @@ def cancel_handler(manager: Any) -> Any:
 def load_values(manager: Any) -> tuple[gr.Dropdown, list[list[Any]], gr.Dropdown, gr.Dropdown]:
     """Fresh values for a page load (``TrainTab.load_outputs``): dataset choices (first one
     picked), job rows, the job selector, base-model choices (with uploaded weights)."""
-    names = dataset_choices(manager)
-    return (gr.Dropdown(choices=names, value=names[0] if names else None), jobs_value(manager),
-            jobs_panel.job_dropdown(manager), weights_panel.base_model_dropdown(manager))
+    names, jobs = dataset_choices(manager), manager.jobs()  # the queue file, read once
+    return (gr.Dropdown(choices=names, value=names[0] if names else None),
+            jobs_value(manager, jobs), jobs_panel.job_dropdown(manager, jobs=jobs),
+            weights_panel.base_model_dropdown(manager))
 
 
 def stream_values(manager: Any) -> list[Any]:
     """Values for ``TrainTab.stream_outputs`` when the queue changed: job rows and the job
     selector's choices (its value is left as the user set it)."""
-    return [jobs_value(manager), gr.Dropdown(choices=jobs_panel.job_choices(manager.jobs()))]
+    jobs = manager.jobs()  # the queue file, read once
+    return [jobs_value(manager, jobs), gr.Dropdown(choices=jobs_panel.job_choices(jobs))]
