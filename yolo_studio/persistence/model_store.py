@@ -260,17 +260,14 @@ class ModelStore(ModelArtifactsMixin):
         Raises:
             RegistryError: there is no previous active model, or its weights are missing.
         """
-        registry = self._registry(dataset)
-        with registry.locked():
-            data = registry.read()
+        with self._registry(dataset).update() as data:
             previous = data.get("previous_active")
             if previous not in data["models"]:
                 raise RegistryError(f"Dataset {dataset!r} has no previously active model to "
                                     "roll back to.")
             self._require_weights(data, dataset, previous)
             data["active"], data["previous_active"] = previous, data.get("active")
-            registry.write(data)
-            return self._record(dataset, previous, data)
+        return self._record(dataset, previous, data)
 
     def rename(self, dataset: str, old: str, new: str) -> ModelRecord:
         """Rename a model (folder and entry); active/previous_active follow it.
@@ -304,14 +301,11 @@ class ModelStore(ModelArtifactsMixin):
     def update_info(self, dataset: str, name: str, notes: str | None = None,
                     tags: builtins.list[str] | None = None) -> ModelRecord:
         """Change a model's notes and/or tags (None leaves a field as it is)."""
-        registry = self._registry(dataset)
-        with registry.locked():
-            data = registry.read()
+        with self._registry(dataset).update() as data:
             entry = self._entry(data, dataset, name)
             if notes is not None:
                 entry["notes"] = str(notes)
             if tags is not None:
                 entry["tags"] = check_tags(tags)
-            registry.write(data)
-            return self._record(dataset, name, data)
+        return self._record(dataset, name, data)
 
