@@ -229,3 +229,11 @@ def test_manager_auto_promote_setting_logs_its_decision(tmp_path):
     assert any(line.startswith("Auto-promote: m2") for line in snap.log)
     assert manager.models.get_active("tiny").name == "m1"  # equal mAP50 does not beat it
     assert Path(manager.models.get("tiny", "m2").folder / "results.csv").is_file()
+
+
+def test_every_export_format_has_its_file_and_its_package_list() -> None:
+    """The formats are named in persistence (file names) and training (packages to check)."""
+    from yolo_studio.persistence.model_artifacts import EXPORT_FILES
+    from yolo_studio.training.inference import EXPORT_REQUIREMENTS
+
+    assert set(EXPORT_REQUIREMENTS) == set(EXPORT_FILES)

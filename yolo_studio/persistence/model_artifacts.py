@@ -38,6 +38,27 @@ def plot_files(run_dir: str | os.PathLike[str]) -> dict[str, Path]:
     return files
 
 
+def plot_paths(model_folder: str | os.PathLike[str]) -> list[Path]:
+    """The validation plot images in ``<model_folder>/plots/``: ``PLOT_FILES`` order first, then
+    any other image by name; [] when none were kept."""
+    folder = Path(model_folder) / PLOTS_DIR
+    if not folder.is_dir():
+        return []
+    found = {p.name: p for p in folder.iterdir()
+             if p.is_file() and p.suffix.lower() in (".png", ".jpg", ".jpeg")}
+    ordered = [found.pop(n) for n in PLOT_FILES if n in found]
+    return ordered + [found[n] for n in sorted(found)]
+
+
+def export_paths(record: Any) -> dict[str, Path]:
+    """Exported files of a ``ModelRecord`` that exist: ``{format: absolute path}`` (from its
+    entry's ``exports``)."""
+    listed = record.extra.get("exports")
+    listed = listed if isinstance(listed, dict) else {}
+    paths = {fmt: Path(record.folder) / str(rel) for fmt, rel in listed.items()}
+    return {fmt: path for fmt, path in paths.items() if path.is_file()}
+
+
 class ModelArtifactsMixin:
     """``ModelStore`` methods for plots and exports (needs ``_registry``, ``_entry``,
     ``_folder``, ``_record`` of ModelStore)."""
@@ -49,22 +70,11 @@ class ModelArtifactsMixin:
         Raises:
             NotFoundError: the model is not registered.
         """
-        self._entry(self._registry(dataset).read(), dataset, name)  # type: ignore[attr-defined]
-        folder = self._folder(dataset, name) / PLOTS_DIR  # type: ignore[attr-defined]
-        if not folder.is_dir():
-            return []
-        found = {p.name: p for p in folder.iterdir()
-                 if p.is_file() and p.suffix.lower() in (".png", ".jpg", ".jpeg")}
-        ordered = [found.pop(n) for n in PLOT_FILES if n in found]
-        return ordered + [found[n] for n in sorted(found)]
+        return plot_paths(self.get(dataset, name).folder)  # type: ignore[attr-defined]
 
     def exports(self, dataset: str, name: str) -> dict[str, Path]:
         """Exported files of the model that exist: ``{format: absolute path}``."""
-        entry = self._entry(self._registry(dataset).read(), dataset, name)  # type: ignore
-        folder = self._folder(dataset, name)  # type: ignore[attr-defined]
-        listed = entry.get("exports") if isinstance(entry.get("exports"), dict) else {}
-        paths = {fmt: folder / str(rel) for fmt, rel in listed.items()}
-        return {fmt: path for fmt, path in paths.items() if path.is_file()}
+        return export_paths(self.get(dataset, name))  # type: ignore[attr-defined]
 
     def add_export(self, dataset: str, name: str, fmt: str,
                    file: str | os.PathLike[str]) -> Any:

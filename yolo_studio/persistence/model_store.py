@@ -212,7 +212,8 @@ class ModelStore(ModelArtifactsMixin):
             if data.get("active") == name and not allow_active:
                 raise RegistryError(
                     f"{name!r} is the active model of dataset {dataset!r}. Set another model "
-                    "active first, or confirm deleting the active model (allow_active=True).")
+                    "active first, or confirm deleting it: tick 'also delete the active model' "
+                    "(CLI: --allow-active).")
             folder = self._folder(dataset, name)
             trash = folder.with_name(f".deleted-{name}-{uuid.uuid4().hex[:8]}")
             if folder.exists():

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StudioError, TrainingError, ValidationError
+from ..persistence.model_artifacts import export_paths, plot_paths
 from .results import parse_results_csv
 from .snapshot import EpochMetrics
 
@@ -102,8 +103,8 @@ def model_details(models: Any, datasets: Any | None, dataset: str, name: str) ->
     changed, message = dataset_status(datasets, record) if datasets is not None else (False, "")
     return ModelDetails(record=record, config=config, history=_history(metrics, record.folder),
                         final=epoch_metrics(final) if isinstance(final, dict) else None,
-                        per_class=per_class, plots=tuple(models.plots(dataset, name)),
-                        exports=models.exports(dataset, name), dataset_changed=changed,
+                        per_class=per_class, plots=tuple(plot_paths(record.folder)),
+                        exports=export_paths(record), dataset_changed=changed,
                         dataset_message=message, stop_reason=metrics.get("stop_reason"))
 
 

@@ -133,12 +133,7 @@ def _wire(manager: Any, tab: ModelsTab, parts: tuple) -> None:
 
     @shows_errors
     def on_delete(dataset: str | None, name: str | None, allow_active: bool) -> list[Any]:
-        require(dataset, name)
-        active = manager.models.get_active(dataset)
-        if active is not None and active.name == name and not allow_active:
-            raise ValidationError(f"{name!r} is the active model of {dataset!r}. Tick 'also "
-                                  "delete the active model' to delete it anyway, or set another "
-                                  "model active first.")
+        require(dataset, name)  # the store refuses the active model unless allow_active
         manager.registry.delete_model(dataset, name, allow_active=bool(allow_active))
         gr.Info(f"Deleted model {name} of {dataset}.")
         return [*refresh(manager, dataset), False]
