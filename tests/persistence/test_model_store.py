@@ -136,7 +136,7 @@ def test_delete_refuses_the_active_model_unless_allowed(tmp_path, weights):
     _save(store, "b", weights)
     store.set_active("bccd", "a")
     store.set_active("bccd", "b")
-    with pytest.raises(RegistryError, match="active model.*allow_active=True"):
+    with pytest.raises(RegistryError, match="active model.*also delete the active model.*--allow-active"):
         store.delete("bccd", "b")
     assert _model_dir_entries(store) == ["a", "b"]
     store.delete("bccd", "b", allow_active=True)
