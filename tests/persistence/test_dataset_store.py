@@ -71,14 +71,16 @@ def test_content_hash_is_stable_across_copies_and_sees_label_edits(store, tmp_pa
 
 def test_stale_label_cache_is_deleted_when_content_changes(store, tmp_path):
     folder = tmp_path / "datasets" / "tiny"
-    store.get("tiny")
+    store.get_data_yaml_path("tiny")  # what a training asks for first
     cache = folder / "labels" / "train.cache"
     cache.write_bytes(b"ultralytics cache")
-    store.get("tiny")
+    store.get_data_yaml_path("tiny")
     assert cache.exists()  # unchanged content: the cache is still good
     label = folder / "labels" / "train" / "BloodImage_00001.txt"
     label.write_text(label.read_text().replace("0.2", "0.3", 1))
     store.get("tiny")
+    assert cache.exists()  # describing the dataset (UI, CLI) writes nothing
+    store.get_data_yaml_path("tiny")
     assert not cache.exists()
     assert (folder / ".studio_hash").read_text().strip() == store.get("tiny").content_hash
 

@@ -223,7 +223,7 @@ def test_deleting_the_active_model_needs_a_choice_and_rollback_works(settings, m
         _wait_done(manager, manager.start_training(_config(model_name=name, epochs=1)))
     assert manager.models.get_active("tiny").name == "a"  # the first model became active
     manager.registry.set_active("tiny", "b")
-    with pytest.raises(RegistryError, match="active model.*allow_active=True"):
+    with pytest.raises(RegistryError, match="active model.*--allow-active"):
         manager.registry.delete_model("tiny", "b")
     assert {r.name for r in manager.models.list("tiny")} == {"a", "b"}
     assert manager.registry.rollback_active("tiny").name == "a"

@@ -4,9 +4,10 @@ Besides listing and describing datasets, the store keeps two things right for tr
 
 - ``get_data_yaml_path`` returns a yaml Ultralytics reads as the user meant it (a relative
   ``path:`` resolved against the yaml's folder, unnamed class ids filled in);
-- a stale Ultralytics ``labels/*.cache`` is deleted when the dataset's content hash changes
-  (Ultralytics only notices changed file sizes, not changed label contents). The last hash seen
-  is kept in ``<folder>/.studio_hash``.
+- a stale Ultralytics ``labels/*.cache`` is deleted (by ``get_data_yaml_path``, before each
+  training) when the dataset's content hash changed (Ultralytics only notices changed file
+  sizes, not changed label contents). The last hash trained on is kept in
+  ``<folder>/.studio_hash``. Describing a dataset (``get``) writes nothing.
 """
 
 from __future__ import annotations
@@ -133,7 +134,7 @@ class DatasetStore:
         return folder
 
     def get(self, name: str) -> DatasetInfo:
-        """Describe a dataset; deletes Ultralytics label caches if its content changed.
+        """Describe a dataset (reads only).
 
         Raises:
             NotFoundError: no such dataset. DatasetError: data.yaml cannot be parsed.
@@ -153,7 +154,6 @@ class DatasetStore:
                            class_names=tuple(names.filled().values()),
                            image_counts={s: len(v) for s, v in images.items()},
                            content_hash=digest)
-        self._drop_stale_caches(info)
         return info
 
     @staticmethod
@@ -169,7 +169,8 @@ class DatasetStore:
             _write_atomic(marker, info.content_hash + "\n")
 
     def get_data_yaml_path(self, name: str, info: DatasetInfo | None = None) -> Path:
-        """A data.yaml Ultralytics can train on as the user meant it.
+        """A data.yaml Ultralytics can train on as the user meant it; first deletes
+        Ultralytics' label caches when the dataset's content changed since the last training.
 
         The dataset's own data.yaml when it needs nothing; else ``<folder>/.studio_data.yaml``, a
         copy with ``path:`` made absolute (a relative one resolved against the yaml's folder, a
@@ -182,6 +183,7 @@ class DatasetStore:
             NotFoundError: no such dataset. DatasetError: data.yaml unusable (bad names).
         """
         info = info or self.get(name)
+        self._drop_stale_caches(info)
         data = load_yaml(info.data_yaml)
         names = class_names(data)
         if names.problem:

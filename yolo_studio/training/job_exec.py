@@ -79,7 +79,7 @@ class JobExecutionMixin:
             if self._stop is not None and self._stop.kind == "cancel":
                 state, changes = JobState.CANCELLED, {"stop_reason": self._stop.reason}
             else:
-                dataset = self.datasets.get(config.dataset)  # drops stale label caches first
+                dataset = self.datasets.get(config.dataset)  # what the model is trained on
                 state, changes = self._train_and_register(job, config, tracker, dataset, run_dir)
         except Exception as err:  # never let one job kill the worker or the jobs behind it
             if not isinstance(err, StudioError):
