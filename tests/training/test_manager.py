@@ -320,3 +320,16 @@ def test_wait_for_job_refuses_a_job_removed_before_it_ran(settings, started):
     with pytest.raises(TrainingError, match="removed"):
         manager.wait_for_job(queued, timeout_s=5)
     gate.release()
+
+
+def test_every_queue_write_is_published_even_when_the_queued_ids_stay(settings, started):
+    """Removing a failed job leaves the queued ids as they were; open tabs must still redraw
+    their job tables (they follow ``queue_rev``)."""
+    manager = started(_manager(settings, {"fail_at": (0, 0)}))
+    failed = manager.start_training(_config(model_name="bad"))
+    assert _wait_done(manager, failed).state == JobState.ERROR
+    before = manager.snapshot()
+    manager.remove_job(failed)
+    after = manager.wait_for_change(before.version, 5.0, major_only=True)
+    assert after.queue == before.queue == ()
+    assert after.queue_rev == before.queue_rev + 1

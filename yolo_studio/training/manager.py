@@ -275,9 +275,7 @@ class TrainingManager(JobExecutionMixin):
             return ()
 
     def _publish_queue(self) -> None:
-        ids = self._queued_ids()
-        if ids != self._board.current.queue:
-            self._board.publish(queue=ids)
+        self._board.publish_queue(self._queued_ids())
 
     def _on_resource_status(self, status: Any) -> None:
         """ResourceMonitor callback: log alerts into the running job's log (once per job and

@@ -55,10 +55,16 @@ class SnapshotBoard:
                 self._major_cond.notify_all()
         return new
 
+    def publish_queue(self, queued: tuple[str, ...]) -> TrainingSnapshot:
+        """Publish a write to the job queue: ``queued`` ids and ``queue_rev`` + 1 (a major
+        change even when the queued ids stay the same, e.g. a failed job removed)."""
+        with self._cond:
+            return self.publish(queue=queued, queue_rev=self._snapshot.queue_rev + 1)
+
     def replace(self, snapshot: TrainingSnapshot) -> TrainingSnapshot:
         """Publish ``snapshot`` as a whole (its version is set to current + 1)."""
         fields = {f.name: getattr(snapshot, f.name) for f in dataclasses.fields(snapshot)
-                  if f.name != "version"}
+                  if f.name not in ("version", "queue_rev")}  # the queue's count goes on
         return self.publish(**fields)
 
     def append_log(self, line: str) -> TrainingSnapshot:

@@ -68,6 +68,8 @@ class TrainingSnapshot:
         stop_reason: Why training ended early (cancel, early stopping, resource alert) or None.
         error: User-facing cause when state is ERROR.
         log: Last log lines (bounded).
+        queue: Ids of the queued jobs, in order. queue_rev: Increases on every write to the job
+            queue (a job queued, moved, removed, retried), whether or not ``queue`` changed.
         version: Increases by one on every published change.
     """
 
@@ -89,4 +91,5 @@ class TrainingSnapshot:
     error: str | None = None
     log: tuple[str, ...] = ()
     queue: tuple[str, ...] = field(default=())
+    queue_rev: int = 0
     version: int = 0

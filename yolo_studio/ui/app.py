@@ -60,8 +60,8 @@ def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab
           mon: monitor_tab.MonitorTab, models: models_tab.ModelsTab, finished: gr.State,
           tab_blocks: dict[str, gr.Tab]) -> None:
     def extra(snap: TrainingSnapshot, last: TrainingSnapshot | None) -> list[Any]:
-        jobs_changed = last is None or (snap.state, snap.queue, snap.job_id) != (
-            last.state, last.queue, last.job_id)
+        jobs_changed = last is None or (snap.state, snap.queue_rev, snap.job_id) != (
+            last.state, last.queue_rev, last.job_id)
         jobs = train_tab.stream_values(manager) if jobs_changed else [gr.skip(), gr.skip()]
         return [*jobs, _finished_key(snap), *[cancel_button(snap, last)] * 2]
 
