@@ -17,7 +17,6 @@ import contextlib
 import hashlib
 import os
 import shutil
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from ..names import validate_name
 from .dataset_import import (copy_dataset, default_name, find_dataset_root, normalise_yaml_name,
                              safe_extract)
 from .health import HealthReport, check_dataset
-from .registry_file import describe_os_error
+from .registry_file import describe_os_error, write_text_atomic
 from .yolo_format import (SPLITS, class_names, label_path, list_images, load_yaml, resolve_root,
                           split_sources, split_value)
 
@@ -74,18 +73,6 @@ def _content_hash(folder: Path, yaml_path: Path, images: dict[str, list[Path]]) 
             with contextlib.suppress(FileNotFoundError):
                 digest.update(label_path(image).read_bytes())
     return digest.hexdigest()
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 class DatasetStore:
@@ -166,7 +153,7 @@ class DatasetStore:
             with contextlib.suppress(OSError):
                 cache.unlink()
         with contextlib.suppress(OSError):  # read-only storage: caches simply get re-checked
-            _write_atomic(marker, info.content_hash + "\n")
+            write_text_atomic(marker, info.content_hash + "\n", durable=False)
 
     def get_data_yaml_path(self, name: str, info: DatasetInfo | None = None) -> Path:
         """A data.yaml Ultralytics can train on as the user meant it; first deletes
@@ -196,8 +183,9 @@ class DatasetStore:
             resolved["nc"] = len(resolved["names"])
         target = info.folder / RESOLVED_YAML
         try:
-            _write_atomic(target, "# Written by YOLO Studio from data.yaml; edit data.yaml.\n"
-                          + yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True))
+            write_text_atomic(target, "# Written by YOLO Studio from data.yaml; edit data.yaml.\n"
+                              + yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True),
+                              durable=False)
         except OSError as err:
             raise DatasetError(f"Cannot write {target}: {describe_os_error(err)}.") from err
         return target

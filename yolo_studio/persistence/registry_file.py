@@ -46,6 +46,30 @@ def fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def write_text_atomic(path: Path, text: str, durable: bool = True) -> None:
+    """Replace ``path``'s content with ``text`` (UTF-8) all at once: a temp file beside it,
+    renamed over it. With ``durable`` the data and the rename are fsynced (survive a power
+    cut). On any error the old content is unchanged and the temp file is removed.
+
+    Raises:
+        OSError: from writing or renaming.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if durable:
+        fsync_dir(path.parent)
+
+
 class JsonFile:
     """A JSON document in one file, read and updated under a cross-process lock.
 
@@ -147,26 +171,13 @@ class JsonFile:
             RegistryError: the file cannot be written (disk full, permissions); the previous
                 content is unchanged.
         """
-        folder = self.path.parent
         self._remove_stale_temps()
-        tmp_name = None
         try:
-            text = json.dumps(data, indent=1, ensure_ascii=False, default=str)
-            fd, tmp_name = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=folder)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp_name, self.path)
-            tmp_name = None
-            fsync_dir(folder)
+            write_text_atomic(self.path, json.dumps(data, indent=1, ensure_ascii=False,
+                                                    default=str))
         except OSError as err:
             raise RegistryError(f"Cannot write the {self._what} {self.path}: "
                                 f"{describe_os_error(err)}. It is unchanged.") from err
-        finally:
-            if tmp_name:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp_name)
 
     def _remove_stale_temps(self) -> None:
         """Delete temp files left by a writer that was killed (we hold the lock: none is live)."""
