@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from dataset_files import TINY
 
-DATA_TINY = Path(__file__).resolve().parent / "data" / "bccd-tiny"
 REAL_DATASET = "tiny"
 REAL_MODEL = "real"
 
@@ -39,7 +39,7 @@ def _train(root: Path) -> None:
     from yolo_studio.training.snapshot import JobState
 
     settings = StudioSettings(root=root)
-    shutil.copytree(DATA_TINY, settings.datasets_dir / REAL_DATASET)
+    shutil.copytree(TINY, settings.datasets_dir / REAL_DATASET)
     manager = TrainingManager(settings)
     manager.start()
     try:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import filelock
 import pytest
+from dataset_files import TINY
 
 from yolo_studio.cli import main
 from yolo_studio.training import ultralytics_backend
 
 TESTS = Path(__file__).resolve().parent
-TINY = TESTS / "data" / "bccd-tiny"
 sys.path.insert(0, str(TESTS / "training"))
 from fake_ultralytics import factory  # noqa: E402
 

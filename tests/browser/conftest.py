@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from dataset_files import TINY, broken_copy
 
 REPO = Path(__file__).resolve().parents[2]
-TINY = REPO / "tests" / "data" / "bccd-tiny"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -65,13 +65,6 @@ def _wait_for_port(app: RunningApp, port: int) -> None:
     pytest.fail(f"app did not listen on port {port} within {START_TIMEOUT_S} s:\n{app.log()}")
 
 
-def _broken_copy(dst: Path) -> None:
-    """bccd-tiny with one label naming class 7 of 3: the health check must block training."""
-    shutil.copytree(TINY, dst)
-    label = sorted((dst / "labels" / "train").glob("*.txt"))[0]
-    label.write_text("7 0.5 0.5 0.1 0.1\n" + label.read_text())
-
-
 @pytest.fixture(scope="session")
 def chromium_path() -> Path:
     if not CHROMIUM.exists():
@@ -96,7 +89,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path,
     module."""
     root = tmp_path_factory.mktemp("studio-root")
     shutil.copytree(TINY, root / "datasets" / "bccd-tiny")
-    _broken_copy(root / "datasets" / "bccd-broken")
+    broken_copy(root / "datasets" / "bccd-broken")
     with launch_studio(root, studio_args) as app:
         yield app
 

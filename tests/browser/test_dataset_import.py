@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import zipfile
 from pathlib import Path
 
-from dataset_files import zip_folder
+from dataset_files import TINY, broken_copy, zip_folder
 from playwright.sync_api import expect
 
-from .conftest import TINY
 from .studio_page import open_tab, toast
 
 
@@ -38,9 +36,7 @@ def test_zip_import_selects_the_dataset_and_shows_its_health(page, studio, tmp_p
 
 
 def test_broken_zip_is_refused_with_a_per_file_report(page, studio, tmp_path) -> None:
-    src = shutil.copytree(TINY, tmp_path / "bad-src")
-    label = src / "labels" / "train" / "BloodImage_00001.txt"
-    label.write_text("7 0.5 0.5 0.1 0.1\n" + label.read_text())
+    src = broken_copy(tmp_path / "bad-src")
     _import(page, zip_folder(src, tmp_path / "bad-cells.zip"))
     expect(toast(page, "was not imported")).to_be_visible(timeout=60_000)
     report = page.locator("#import-report")

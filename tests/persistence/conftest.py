@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from dataset_files import TINY
 
-TINY = Path(__file__).resolve().parents[1] / "data" / "bccd-tiny"
 
 
 def copy_tiny(dest: Path) -> Path:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from dataset_files import TINY  # noqa: F401 (the training tests import it from here)
 from fake_ultralytics import FakeYOLO
-
-TINY = Path(__file__).resolve().parents[1] / "data" / "bccd-tiny"
 
 
 class RecordingHooks:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 import pytest
+from dataset_files import TINY, broken_copy
 
 from yolo_studio.config import StudioSettings, TrainingConfig
 from yolo_studio.errors import NotFoundError, ValidationError
@@ -17,7 +18,6 @@ from yolo_studio.ui import models_tab, train_tab
 from yolo_studio.ui.app import cancel_button, build_app
 from yolo_studio.ui.errors import shows_errors
 
-TINY = Path(__file__).resolve().parents[1] / "data" / "bccd-tiny"
 DEFAULT_FORM = ("bccd-tiny", "yolo11n.yaml", 100, 16.0, 640, 20, 10, 0.001, 0.01, "", 0.8,
                 "AdamW", 2, "", False)
 
@@ -26,9 +26,7 @@ DEFAULT_FORM = ("bccd-tiny", "yolo11n.yaml", 100, 16.0, 640, 20, 10, 0.001, 0.01
 def manager(tmp_path: Path) -> TrainingManager:
     settings = StudioSettings(tmp_path)
     shutil.copytree(TINY, settings.datasets_dir / "bccd-tiny")
-    broken = shutil.copytree(TINY, settings.datasets_dir / "broken")
-    label = sorted((broken / "labels" / "train").glob("*.txt"))[0]
-    label.write_text("9 0.5 0.5 0.2 0.2\n")
+    broken_copy(settings.datasets_dir / "broken")
     return TrainingManager(settings)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import gradio as gr
 import pytest
-from dataset_files import zip_folder
+from dataset_files import TINY, broken_copy, zip_folder
 
 from yolo_studio.config import StudioSettings
 from yolo_studio.errors import DatasetError, TrainingError, ValidationError
@@ -18,7 +18,6 @@ from yolo_studio.ui import datasets_panel, jobs_panel
 from yolo_studio.ui.app import build_app
 from yolo_studio.ui.hosting import ServerAccess, plan, server_access
 
-TINY = Path(__file__).resolve().parents[1] / "data" / "bccd-tiny"
 LOCAL = server_access(plan(None, 7860, False, None, {}))
 FORM = ["bccd-tiny", "yolo11n.yaml", 1, 8, 64, 5, 0, 0.001, 0.01, "", 0.8, "AdamW", 0, "cpu",
         False]
@@ -45,13 +44,6 @@ def manager(tmp_path: Path) -> TrainingManager:
     return TrainingManager(settings, backend=FailingBackend())
 
 
-def _broken(tmp_path: Path) -> Path:
-    broken = shutil.copytree(TINY, tmp_path / "broken-src")
-    label = sorted((broken / "labels" / "train").glob("*.txt"))[0]
-    label.write_text("7 0.5 0.5 0.1 0.1\n")
-    return broken
-
-
 def test_zip_import_selects_the_new_dataset(manager, tmp_path) -> None:
     archive = zip_folder(TINY, tmp_path / "cells.zip", top="cells")
     html, dropdown, added, error = datasets_panel.import_outputs(manager, str(archive), None,
@@ -66,7 +58,7 @@ def test_zip_import_selects_the_new_dataset(manager, tmp_path) -> None:
 
 
 def test_broken_zip_is_refused_with_the_reasons(manager, tmp_path) -> None:
-    archive = zip_folder(_broken(tmp_path), tmp_path / "bad.zip")
+    archive = zip_folder(broken_copy(tmp_path / "broken-src"), tmp_path / "bad.zip")
     html, dropdown, added, error = datasets_panel.import_outputs(manager, str(archive), None,
                                                                  "", LOCAL)
     assert "Not imported" in html and "BloodImage_00001.txt" in html
