@@ -38,6 +38,7 @@ class FakeNvml:
     NVMLError_LibraryNotFound = pynvml.NVMLError_LibraryNotFound
     NVMLError_DriverNotLoaded = pynvml.NVMLError_DriverNotLoaded
     NVMLError_NoPermission = pynvml.NVMLError_NoPermission
+    NVMLError_LibRmVersionMismatch = pynvml.NVMLError_LibRmVersionMismatch
     NVMLError_NotSupported = pynvml.NVMLError_NotSupported
     NVMLError_NotFound = pynvml.NVMLError_NotFound
 

@@ -39,6 +39,7 @@ def test_nvml_is_initialised_once_and_handles_are_cached(fakes):
     (pynvml.NVML_ERROR_LIBRARY_NOT_FOUND, "NVIDIA driver not found"),
     (pynvml.NVML_ERROR_DRIVER_NOT_LOADED, "NVIDIA driver not loaded"),
     (pynvml.NVML_ERROR_NO_PERMISSION, "no permission"),
+    (pynvml.NVML_ERROR_LIB_RM_VERSION_MISMATCH, "driver and library versions do not match"),
     (pynvml.NVML_ERROR_UNKNOWN, "NVML failed to start"),
 ])
 def test_nvml_start_failures_are_reported_not_raised(fakes, code, words):

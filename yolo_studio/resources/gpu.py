@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from yolo_studio.resources.status import GpuReading
+from yolo_studio.resources.status import GpuReading, gpu_label
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class _Device:
 
     @property
     def label(self) -> str:
-        return f"GPU {self.index}" if self.mig_instance is None else f"GPU {self.index} MIG {self.mig_instance}"
+        return gpu_label(self.index, self.mig_instance)
 
 
 def _is_error(nvml: Any, exc: BaseException, class_name: str) -> bool:

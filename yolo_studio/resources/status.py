@@ -10,6 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def gpu_label(index: int, mig_instance: int | None = None) -> str:
+    """``"GPU 0"``, or ``"GPU 0 MIG 1"`` for a MIG instance."""
+    return f"GPU {index}" if mig_instance is None else f"GPU {index} MIG {mig_instance}"
+
+
 @dataclass(frozen=True)
 class GpuReading:
     """One GPU (or one MIG instance) as NVML reported it at one moment.
@@ -44,9 +49,7 @@ class GpuReading:
     @property
     def label(self) -> str:
         """Short user-facing name: ``"GPU 0"`` or ``"GPU 0 MIG 1"``."""
-        if self.mig_instance is None:
-            return f"GPU {self.index}"
-        return f"GPU {self.index} MIG {self.mig_instance}"
+        return gpu_label(self.index, self.mig_instance)
 
 
 @dataclass(frozen=True)
