@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from yolo_studio.config import StudioSettings
+from yolo_studio.training.manager import TrainingManager
+from yolo_studio.training.ultralytics_backend import UltralyticsBackend
 
-from training_helpers import TINY, RecordingHooks
+from training_helpers import TINY, Factory, RecordingHooks
 
 
 @pytest.fixture
@@ -31,3 +33,23 @@ def tiny_copy(tmp_path: Path) -> Path:
     dst = tmp_path / "bccd-tiny"
     shutil.copytree(TINY, dst)
     return dst
+
+
+@pytest.fixture
+def make_manager(settings: StudioSettings):
+    """``make(*behaviours, start=True, **options)``: a TrainingManager over ``settings`` (with
+    ``options`` such as ``monitor`` or ``auto_promote``) whose backend is the real
+    UltralyticsBackend over the fake Ultralytics (``Factory``); every manager made is closed
+    after the test."""
+    made: list[TrainingManager] = []
+
+    def make(*behaviours: dict, start: bool = True, **options) -> TrainingManager:
+        backend = UltralyticsBackend(model_factory=Factory(*behaviours))
+        manager = TrainingManager(settings, backend=backend, **options)
+        made.append(manager)
+        if start:
+            manager.start()
+        return manager
+    yield make
+    for manager in made:
+        manager.close()

@@ -14,44 +14,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from training_helpers import Factory
+from training_helpers import WAIT_S, Factory, fake_config
 from fake_ultralytics import FakeYOLO
 
-from yolo_studio.config import StudioSettings, TrainingConfig
+from yolo_studio.config import StudioSettings
 from yolo_studio.errors import RegistryError
 from yolo_studio.training import progress
-from yolo_studio.training.manager import TrainingManager
 from yolo_studio.training.snapshot import JobState
-from yolo_studio.training.ultralytics_backend import UltralyticsBackend
 
-
-
-@pytest.fixture
-def make_manager(settings):
-    made: list[TrainingManager] = []
-
-    def make(*behaviours: dict, start: bool = True) -> TrainingManager:
-        backend = UltralyticsBackend(model_factory=Factory(*behaviours))
-        manager = TrainingManager(settings, backend=backend)
-        made.append(manager)
-        if start:
-            manager.start()
-        return manager
-    yield make
-    for manager in made:
-        manager.close()
-
-
-def _config(**kw) -> TrainingConfig:
-    values = dict(dataset="tiny", base_model="yolo11n.yaml", epochs=3, batch=4, imgsz=64,
-                  workers=0, patience=5)
-    return TrainingConfig(**{**values, **kw})
-
-
-def _wait_done(manager: TrainingManager, job_id: str):
-    """The final snapshot of job ``job_id``'s current run (a retried job's old result is not
-    taken: the queue record must be finished too)."""
-    return manager.wait_for_job(job_id, 30.0)
 
 
 def _models_state(settings: StudioSettings) -> tuple[bytes, list[str]]:
@@ -127,12 +97,12 @@ def test_failure_ends_in_error_with_its_cause_and_the_registry_unchanged(setting
                                                                           monkeypatch, case):
     behaviour, config_kw, arrange, cause = CASES[case]
     manager = make_manager({})
-    _wait_done(manager, manager.start_training(_config(model_name="keep", epochs=1)))
+    manager.wait_for_job(manager.start_training(fake_config(model_name="keep", epochs=1)), WAIT_S)
     before = _models_state(settings)
     extra = arrange(monkeypatch) if arrange else {}
     manager.backend._factory = extra.get("factory") or Factory(behaviour)
-    job_id = manager.start_training(_config(model_name="broken", **config_kw))
-    snap = _wait_done(manager, job_id)
+    job_id = manager.start_training(fake_config(model_name="broken", **config_kw))
+    snap = manager.wait_for_job(job_id, WAIT_S)
     assert snap.state == JobState.ERROR, snap.stop_reason
     assert re.search(cause, snap.error, re.S), snap.error
     assert manager.queue.get(job_id).state == JobState.ERROR
@@ -144,12 +114,12 @@ def test_failure_ends_in_error_with_its_cause_and_the_registry_unchanged(setting
 
 def test_dataset_folder_removed_mid_run_is_said_plainly(settings, make_manager):
     manager = make_manager({})
-    _wait_done(manager, manager.start_training(_config(model_name="keep", epochs=1)))
+    manager.wait_for_job(manager.start_training(fake_config(model_name="keep", epochs=1)), WAIT_S)
     before = _models_state(settings)
     folder = settings.datasets_dir / "tiny"
     manager.backend._factory = Factory({"gate": ReadsDataset(folder, at=(1, 1))})
-    job_id = manager.start_training(_config(model_name="orphan"))
-    snap = _wait_done(manager, job_id)
+    job_id = manager.start_training(fake_config(model_name="orphan"))
+    snap = manager.wait_for_job(job_id, WAIT_S)
     assert snap.state == JobState.ERROR
     assert f"The dataset folder {folder} was removed or renamed during training" in snap.error
     assert "retry the job" in snap.error and "No such file" in snap.error
@@ -159,17 +129,17 @@ def test_dataset_folder_removed_mid_run_is_said_plainly(settings, make_manager):
     folder.with_name("tiny-renamed").rename(folder)
     manager.backend._factory = Factory({})
     manager.retry_job(job_id)
-    assert _wait_done(manager, job_id).state == JobState.COMPLETED
+    assert manager.wait_for_job(job_id, WAIT_S).state == JobState.COMPLETED
     assert [r.name for r in manager.models.list("tiny")] == ["keep", "orphan"]
 
 
 def test_failed_jobs_do_not_stop_the_jobs_behind_them(settings, make_manager):
     manager = make_manager({"nan_at": (0, 1)}, {"missing": True}, {"oom_above": 1}, {})
-    ids = [manager.start_training(_config(model_name="nan")),
-           manager.start_training(_config(model_name="offline", base_model="yolo11s.pt")),
-           manager.start_training(_config(model_name="oom", batch=16)),
-           manager.start_training(_config(model_name="good", epochs=1))]
-    assert _wait_done(manager, ids[-1]).state == JobState.COMPLETED
+    ids = [manager.start_training(fake_config(model_name="nan")),
+           manager.start_training(fake_config(model_name="offline", base_model="yolo11s.pt")),
+           manager.start_training(fake_config(model_name="oom", batch=16)),
+           manager.start_training(fake_config(model_name="good", epochs=1))]
+    assert manager.wait_for_job(ids[-1], WAIT_S).state == JobState.COMPLETED
     assert [manager.queue.get(i).state for i in ids] == [JobState.ERROR] * 3 + [
         JobState.COMPLETED]
     assert [r.name for r in manager.models.list("tiny")] == ["good"]
@@ -177,8 +147,8 @@ def test_failed_jobs_do_not_stop_the_jobs_behind_them(settings, make_manager):
 
 def test_out_of_memory_in_first_epoch_halves_the_batch_and_records_it(settings, make_manager):
     manager = make_manager({"oom_above": 4, "images": 20})
-    job_id = manager.start_training(_config(model_name="halved", batch=16, epochs=2))
-    snap = _wait_done(manager, job_id)
+    job_id = manager.start_training(fake_config(model_name="halved", batch=16, epochs=2))
+    snap = manager.wait_for_job(job_id, WAIT_S)
     assert snap.state == JobState.COMPLETED, snap.error
     assert [m.epoch for m in snap.history] == [1, 2]  # the restarted epoch is charted once
     assert snap.batches == 5  # 20 images in batches of 4
@@ -201,18 +171,18 @@ def test_stale_label_cache_is_deleted_before_training_starts(settings, make_mana
             seen.append(cache.exists())
 
     manager = make_manager({"gate": look})
-    _wait_done(manager, manager.start_training(_config(epochs=1)))  # records the content hash
+    manager.wait_for_job(manager.start_training(fake_config(epochs=1)), WAIT_S)  # records the content hash
     cache.write_bytes(b"ultralytics label cache")
-    _wait_done(manager, manager.start_training(_config(epochs=1)))
+    manager.wait_for_job(manager.start_training(fake_config(epochs=1)), WAIT_S)
     manager.close()
     # The labels change while a job waits in the queue (queued by a studio not running jobs).
     later = make_manager({"gate": look}, start=False)
-    job_id = later.start_training(_config(epochs=1))
+    job_id = later.start_training(fake_config(epochs=1))
     label = folder / "labels" / "train" / "BloodImage_00001.txt"
     label.write_text(label.read_text().replace("0.2", "0.3", 1))  # same size, new content
     assert cache.exists()
     later.start()
-    assert _wait_done(later, job_id).state == JobState.COMPLETED
+    assert later.wait_for_job(job_id, WAIT_S).state == JobState.COMPLETED
     assert seen == [False, True, False]  # kept while valid, gone before training changed data
     assert not cache.exists()
 
@@ -220,7 +190,7 @@ def test_stale_label_cache_is_deleted_before_training_starts(settings, make_mana
 def test_deleting_the_active_model_needs_a_choice_and_rollback_works(settings, make_manager):
     manager = make_manager({})
     for name in ("a", "b"):
-        _wait_done(manager, manager.start_training(_config(model_name=name, epochs=1)))
+        manager.wait_for_job(manager.start_training(fake_config(model_name=name, epochs=1)), WAIT_S)
     assert manager.models.get_active("tiny").name == "a"  # the first model became active
     manager.registry.set_active("tiny", "b")
     with pytest.raises(RegistryError, match="active model.*--allow-active"):
@@ -242,7 +212,7 @@ def test_dataset_moved_away_after_its_last_read_still_registers_the_model(settin
             folder.rename(folder.with_name("tiny-moved"))
 
     manager = make_manager({"gate": move_away})
-    snap = _wait_done(manager, manager.start_training(_config(model_name="done", epochs=2)))
+    snap = manager.wait_for_job(manager.start_training(fake_config(model_name="done", epochs=2)), WAIT_S)
     assert snap.state == JobState.COMPLETED, snap.error
     [record] = manager.models.list("tiny")  # info of the content it was trained on
     assert record.name == "done" and record.dataset_snapshot == "28 images, 3 classes"

@@ -7,10 +7,9 @@ import threading
 from types import SimpleNamespace
 
 import pytest
-from training_helpers import Factory
+from training_helpers import WAIT_S, Factory, fake_config
 from fake_ultralytics import Gate
 
-from yolo_studio.config import TrainingConfig
 from yolo_studio.errors import DatasetError, NotFoundError, TrainingError, ValidationError
 from yolo_studio.training.manager import TrainingManager
 from yolo_studio.training.queue import JobQueue
@@ -20,41 +19,11 @@ from yolo_studio.training.ultralytics_backend import UltralyticsBackend
 DONE = (JobState.COMPLETED, JobState.CANCELLED, JobState.ERROR)
 
 
-def _manager(settings, *behaviours, monitor=None) -> TrainingManager:
-    backend = UltralyticsBackend(model_factory=Factory(*behaviours))
-    manager = TrainingManager(settings, backend=backend, monitor=monitor)
-    return manager
-
-
-def _config(**kw) -> TrainingConfig:
-    values = dict(dataset="tiny", base_model="yolo11n.yaml", epochs=3, batch=4, imgsz=64,
-                  workers=0, patience=5)
-    return TrainingConfig(**{**values, **kw})
-
-
-def _wait_done(manager, job_id, timeout_s=30.0):
-    """Wait until job ``job_id`` has finished; return the final snapshot."""
-    return manager.wait_for_job(job_id, timeout_s)
-
-
-@pytest.fixture
-def started():
-    managers = []
-
-    def start(manager):
-        managers.append(manager)
-        manager.start()
-        return manager
-    yield start
-    for m in managers:
-        m.close()
-
-
-def test_completed_job_registers_one_active_model(settings, started):
-    manager = started(_manager(settings))
+def test_completed_job_registers_one_active_model(settings, make_manager):
+    manager = make_manager()
     assert manager.snapshot().state == JobState.IDLE
-    job_id = manager.start_training(_config(model_name="m1"))
-    snap = _wait_done(manager, job_id)
+    job_id = manager.start_training(fake_config(model_name="m1"))
+    snap = manager.wait_for_job(job_id, WAIT_S)
     assert snap.state == JobState.COMPLETED and snap.error is None
     assert [m.epoch for m in snap.history] == [1, 2, 3] and snap.final is not None
     [record] = manager.models.list("tiny")
@@ -71,26 +40,26 @@ def test_completed_job_registers_one_active_model(settings, started):
     assert manager.reset().state == JobState.IDLE
 
 
-def test_second_model_does_not_take_over_active(settings, started):
-    manager = started(_manager(settings))
-    _wait_done(manager, manager.start_training(_config(model_name="first", epochs=1)))
-    job = manager.start_training(_config(epochs=1))  # default name
-    _wait_done(manager, job)
+def test_second_model_does_not_take_over_active(settings, make_manager):
+    manager = make_manager()
+    manager.wait_for_job(manager.start_training(fake_config(model_name="first", epochs=1)))
+    job = manager.start_training(fake_config(epochs=1))  # default name
+    manager.wait_for_job(job, WAIT_S)
     names = {r.name: r.active for r in manager.models.list("tiny")}
     assert names["first"] is True and len(names) == 2
     other = next(n for n in names if n != "first")
     assert other.startswith("yolo11n-")
 
 
-def test_cancel_mid_run_registers_nothing(settings, started):
+def test_cancel_mid_run_registers_nothing(settings, make_manager):
     gate = Gate(1, 1)
-    manager = started(_manager(settings, {"gate": gate}))
-    job_id = manager.start_training(_config(epochs=5))
+    manager = make_manager({"gate": gate})
+    job_id = manager.start_training(fake_config(epochs=5))
     assert gate.reached.wait(10)
     assert manager.snapshot().state == JobState.TRAINING
     assert manager.cancel() == JobState.CANCELLED
     gate.release()
-    snap = _wait_done(manager, job_id)
+    snap = manager.wait_for_job(job_id, WAIT_S)
     assert snap.state == JobState.CANCELLED and "user" in snap.stop_reason
     assert manager.models.list("tiny") == []
     # the run ends after epoch 2's second batch, without validating that epoch or best.pt
@@ -100,7 +69,7 @@ def test_cancel_mid_run_registers_nothing(settings, started):
     assert not any("best.pt on val" in line for line in snap.log)
 
 
-def test_cuda_memory_is_released_before_a_cancelled_job_is_reported(settings, started,
+def test_cuda_memory_is_released_before_a_cancelled_job_is_reported(settings, make_manager,
                                                                      monkeypatch):
     """The GPU memory of a finished job goes back to the driver before its end is published
     (so a user who sees CANCELLED also sees the memory free)."""
@@ -112,54 +81,54 @@ def test_cuda_memory_is_released_before_a_cancelled_job_is_reported(settings, st
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: states.append(
         manager.snapshot().state))
     gate = Gate(0, 1)
-    manager = started(_manager(settings, {"gate": gate}))
-    job_id = manager.start_training(_config(epochs=5, device="cpu"))  # no CUDA memory cap
+    manager = make_manager({"gate": gate})
+    job_id = manager.start_training(fake_config(epochs=5, device="cpu"))  # no CUDA memory cap
     assert gate.reached.wait(10)
     manager.cancel(job_id)
     gate.release()
-    assert _wait_done(manager, job_id).state == JobState.CANCELLED
+    assert manager.wait_for_job(job_id, WAIT_S).state == JobState.CANCELLED
     assert states == [JobState.TRAINING]
 
 
-def test_cancel_before_first_batch(settings, started):
+def test_cancel_before_first_batch(settings, make_manager):
     gate = Gate(0, 0)
-    manager = started(_manager(settings, {"gate": gate}))
-    job_id = manager.start_training(_config(epochs=5))
+    manager = make_manager({"gate": gate})
+    job_id = manager.start_training(fake_config(epochs=5))
     assert gate.reached.wait(10)
     manager.cancel(job_id)
     gate.release()
-    snap = _wait_done(manager, job_id)
+    snap = manager.wait_for_job(job_id, WAIT_S)
     assert snap.state == JobState.CANCELLED and manager.models.list("tiny") == []
     assert snap.batch_i == 1 and snap.history == () and snap.final is None  # not validated
 
 
-def test_failure_registers_nothing_and_next_job_runs(settings, started):
-    manager = started(_manager(settings, {"fail_at": (1, 0)}, {}))
-    bad = manager.start_training(_config(model_name="bad"))
-    good = manager.start_training(_config(model_name="good", epochs=1))
-    snap = _wait_done(manager, good)
+def test_failure_registers_nothing_and_next_job_runs(settings, make_manager):
+    manager = make_manager({"fail_at": (1, 0)}, {})
+    bad = manager.start_training(fake_config(model_name="bad"))
+    good = manager.start_training(fake_config(model_name="good", epochs=1))
+    snap = manager.wait_for_job(good, WAIT_S)
     assert snap.state == JobState.COMPLETED
     assert manager.queue.get(bad).state == JobState.ERROR
     assert "boom" in manager.queue.get(bad).error
     assert [r.name for r in manager.models.list("tiny")] == ["good"]
 
 
-def test_error_state_names_the_cause(settings, started):
-    manager = started(_manager(settings, {"nan_at": (0, 1)}))
-    snap = _wait_done(manager, manager.start_training(_config()))
+def test_error_state_names_the_cause(settings, make_manager):
+    manager = make_manager({"nan_at": (0, 1)})
+    snap = manager.wait_for_job(manager.start_training(fake_config()))
     assert snap.state == JobState.ERROR and "NaN" in snap.error
     assert manager.models.list("tiny") == []
     assert any("ERROR" in line for line in snap.log)
 
 
-def test_two_concurrent_starts_queue_instead_of_running_in_parallel(settings, started):
+def test_two_concurrent_starts_queue_instead_of_running_in_parallel(settings, make_manager):
     gate = Gate(0, 1)
-    manager = started(_manager(settings, {"gate": gate}, {}))
+    manager = make_manager({"gate": gate}, {})
     barrier, ids = threading.Barrier(2), []
 
     def press() -> None:
         barrier.wait()
-        ids.append(manager.start_training(_config(epochs=1)))
+        ids.append(manager.start_training(fake_config(epochs=1)))
 
     threads = [threading.Thread(target=press) for _ in range(2)]
     for t in threads:
@@ -173,69 +142,71 @@ def test_two_concurrent_starts_queue_instead_of_running_in_parallel(settings, st
     assert len(manager.snapshot().queue) == 1
     gate.release()
     for job_id in ids:
-        _wait_done(manager, job_id)
+        manager.wait_for_job(job_id, WAIT_S)
     assert len(manager.models.list("tiny")) == 2
     assert len({r.name for r in manager.models.list("tiny")}) == 2
 
 
-def test_cancel_or_remove_queued_job_and_move(settings, started):
+def test_cancel_or_remove_queued_job_and_move(settings, make_manager):
     gate = Gate(0, 0)
-    manager = started(_manager(settings, {"gate": gate}, {}))
-    first = manager.start_training(_config(epochs=1))
-    a = manager.start_training(_config(epochs=1, model_name="a"))
-    b = manager.start_training(_config(epochs=1, model_name="b"))
+    manager = make_manager({"gate": gate}, {})
+    first = manager.start_training(fake_config(epochs=1))
+    a = manager.start_training(fake_config(epochs=1, model_name="a"))
+    b = manager.start_training(fake_config(epochs=1, model_name="b"))
     assert gate.reached.wait(10)
     manager.move_job(b, -1)
     assert list(manager.snapshot().queue) == [b, a]
     assert manager.cancel(a) == JobState.QUEUED
     assert [j.job_id for j in manager.jobs()] == [first, b]
     gate.release()
-    _wait_done(manager, b)
+    manager.wait_for_job(b, WAIT_S)
     assert sorted(r.name for r in manager.models.list("tiny"))[0] == "b"
     with pytest.raises(ValidationError):
         manager.cancel(first)  # finished: nothing to cancel
 
 
-def test_start_validation_before_queueing(settings, started):
-    manager = started(_manager(settings))
-    _wait_done(manager, manager.start_training(_config(model_name="taken", epochs=1)))
+def test_start_validation_before_queueing(settings, make_manager):
+    manager = make_manager()
+    manager.wait_for_job(manager.start_training(fake_config(model_name="taken", epochs=1)))
     with pytest.raises(ValidationError, match="taken"):
-        manager.start_training(_config(model_name="taken"))
+        manager.start_training(fake_config(model_name="taken"))
     with pytest.raises(NotFoundError):
-        manager.start_training(_config(dataset="nope"))
+        manager.start_training(fake_config(dataset="nope"))
     shutil.rmtree(settings.datasets_dir / "tiny" / "images" / "val")
     with pytest.raises(DatasetError):
-        manager.start_training(_config(model_name="other"))
+        manager.start_training(fake_config(model_name="other"))
     assert len(manager.jobs()) == 1
     with pytest.raises(ValidationError):
         manager.cancel()  # nothing is training
 
 
-def test_restart_marks_training_job_interrupted_then_retry(settings, started):
+def test_restart_marks_training_job_interrupted_then_retry(settings, make_manager):
     first = TrainingManager(settings, backend=UltralyticsBackend(model_factory=Factory()))
-    job_id = first.start_training(_config(model_name="m", epochs=1))
+    job_id = first.start_training(fake_config(model_name="m", epochs=1))
     JobQueue(settings.jobs_dir / "queue.json").claim_next()  # "crash" while training it
-    manager = started(_manager(settings))
+    manager = make_manager()
     job = manager.queue.get(job_id)
     assert job.state == JobState.INTERRUPTED and "restart" in manager.snapshot().log[-1]
     assert manager.models.list("tiny") == []
     manager.retry_job(job_id)
-    snap = _wait_done(manager, job_id)
+    snap = manager.wait_for_job(job_id, WAIT_S)
     assert snap.state == JobState.COMPLETED and [r.name for r in manager.models.list("tiny")] == ["m"]
 
 
-def test_watchers_see_every_epoch_once(settings, started):
-    manager = started(_manager(settings))
+def test_watchers_see_every_epoch_once(settings, make_manager):
+    manager = make_manager()
     seen: list[int] = []
     version = manager.snapshot().version
-    job_id = manager.start_training(_config(epochs=4))
-    while True:
+    job_id = manager.start_training(fake_config(epochs=4))
+    while True:  # a watcher may wake after several changes: it reads the whole history
         snap = manager.wait_for_change(version, 10)
         version = snap.version
-        if snap.job_id == job_id and snap.history and snap.history[-1].epoch not in seen:
-            seen.append(snap.history[-1].epoch)
-        if snap.job_id == job_id and snap.state in DONE:
-            break
+        if snap.job_id == job_id:
+            epochs = [m.epoch for m in snap.history]
+            assert epochs == list(range(1, len(epochs) + 1))  # each epoch once, in order
+            seen.extend(e for e in epochs if e not in seen)
+            if snap.state in DONE:
+                break
     assert seen == [1, 2, 3, 4] and len(snap.history) == 4
 
 
@@ -253,14 +224,14 @@ class FakeMonitor:
 
 
 @pytest.mark.parametrize("stop", [False, True])
-def test_resource_alert_is_logged_and_can_stop_gracefully(settings, started, stop):
+def test_resource_alert_is_logged_and_can_stop_gracefully(settings, make_manager, stop):
     gate, monitor = Gate(1, 0), FakeMonitor()
-    manager = started(_manager(settings, {"gate": gate}, monitor=monitor))
-    job_id = manager.start_training(_config(epochs=4, stop_on_resource_alert=stop))
+    manager = make_manager({"gate": gate}, monitor=monitor)
+    job_id = manager.start_training(fake_config(epochs=4, stop_on_resource_alert=stop))
     assert gate.reached.wait(10)
     monitor.fire(True)
     gate.release()
-    snap = _wait_done(manager, job_id)
+    snap = manager.wait_for_job(job_id, WAIT_S)
     assert any("Resource alert: RAM 90%" in line for line in snap.log)
     assert snap.state == JobState.COMPLETED and len(manager.models.list("tiny")) == 1
     if stop:
@@ -269,37 +240,37 @@ def test_resource_alert_is_logged_and_can_stop_gracefully(settings, started, sto
         assert len(snap.history) == 4 and snap.stop_reason is None
 
 
-def test_job_started_while_already_constrained_is_stopped_when_configured(settings, started):
+def test_job_started_while_already_constrained_is_stopped_when_configured(settings, make_manager):
     """The alert began before the job (no transition during it): the monitor's reminder while
     still constrained must still log the alert for this job and stop it."""
     gate, monitor = Gate(1, 0), FakeMonitor()
-    manager = started(_manager(settings, {"gate": gate}, monitor=monitor))
+    manager = make_manager({"gate": gate}, monitor=monitor)
     monitor.fire(True)  # constrained while idle
-    job_id = manager.start_training(_config(epochs=4, stop_on_resource_alert=True))
+    job_id = manager.start_training(fake_config(epochs=4, stop_on_resource_alert=True))
     assert gate.reached.wait(10)
     monitor.fire(True)  # the monitor's periodic reminder: still constrained
     gate.release()
-    snap = _wait_done(manager, job_id)
+    snap = manager.wait_for_job(job_id, WAIT_S)
     assert any("Resource alert: RAM 90%" in line for line in snap.log)
     assert len(snap.history) == 2 and "resource alert" in snap.stop_reason
 
 
-def test_resume_without_last_pt_fails_clearly_and_registers_nothing(settings, started):
+def test_resume_without_last_pt_fails_clearly_and_registers_nothing(settings, make_manager):
     first = TrainingManager(settings, backend=UltralyticsBackend(model_factory=Factory()))
-    job_id = first.start_training(_config(model_name="m", epochs=1))
+    job_id = first.start_training(fake_config(model_name="m", epochs=1))
     JobQueue(settings.jobs_dir / "queue.json").claim_next()  # died before any epoch was saved
-    manager = started(_manager(settings))
+    manager = make_manager()
     manager.retry_job(job_id, resume=True)
-    snap = _wait_done(manager, job_id)
+    snap = manager.wait_for_job(job_id, WAIT_S)
     assert snap.state == JobState.ERROR and "last.pt" in snap.error and "Retry" in snap.error
     assert manager.models.list("tiny") == []
 
 
-def test_wait_for_job_follows_a_queued_job_to_its_end(settings, started):
+def test_wait_for_job_follows_a_queued_job_to_its_end(settings, make_manager):
     gate = Gate(0, 0)
-    manager = started(_manager(settings, {"gate": gate}, {}))
-    first = manager.start_training(_config(epochs=1))
-    second = manager.start_training(_config(epochs=2, model_name="second"))
+    manager = make_manager({"gate": gate}, {})
+    first = manager.start_training(fake_config(epochs=1))
+    second = manager.start_training(fake_config(epochs=2, model_name="second"))
     assert gate.reached.wait(10)
     with pytest.raises(TrainingError, match="did not finish within 0.2 s"):
         manager.wait_for_job(first, timeout_s=0.2)
@@ -310,11 +281,11 @@ def test_wait_for_job_follows_a_queued_job_to_its_end(settings, started):
         manager.wait_for_job(first, timeout_s=5)  # its snapshot was replaced by the second's
 
 
-def test_wait_for_job_refuses_a_job_removed_before_it_ran(settings, started):
+def test_wait_for_job_refuses_a_job_removed_before_it_ran(settings, make_manager):
     gate = Gate(0, 0)
-    manager = started(_manager(settings, {"gate": gate}, {}))
-    manager.start_training(_config(epochs=1))
-    queued = manager.start_training(_config(epochs=1, model_name="queued"))
+    manager = make_manager({"gate": gate}, {})
+    manager.start_training(fake_config(epochs=1))
+    queued = manager.start_training(fake_config(epochs=1, model_name="queued"))
     assert gate.reached.wait(10)
     manager.remove_job(queued)
     with pytest.raises(TrainingError, match="removed"):
@@ -322,12 +293,12 @@ def test_wait_for_job_refuses_a_job_removed_before_it_ran(settings, started):
     gate.release()
 
 
-def test_every_queue_write_is_published_even_when_the_queued_ids_stay(settings, started):
+def test_every_queue_write_is_published_even_when_the_queued_ids_stay(settings, make_manager):
     """Removing a failed job leaves the queued ids as they were; open tabs must still redraw
     their job tables (they follow ``queue_rev``)."""
-    manager = started(_manager(settings, {"fail_at": (0, 0)}))
-    failed = manager.start_training(_config(model_name="bad"))
-    assert _wait_done(manager, failed).state == JobState.ERROR
+    manager = make_manager({"fail_at": (0, 0)})
+    failed = manager.start_training(fake_config(model_name="bad"))
+    assert manager.wait_for_job(failed, WAIT_S).state == JobState.ERROR
     before = manager.snapshot()
     manager.remove_job(failed)
     after = manager.wait_for_change(before.version, 5.0, major_only=True)

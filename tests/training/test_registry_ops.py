@@ -208,24 +208,13 @@ def test_export_missing_dependency_fails_fast_without_auto_install(tmp_path, mon
         missing_export_packages("tflite")
 
 
-def test_manager_auto_promote_setting_logs_its_decision(tmp_path):
-    from fake_ultralytics import factory
-    from test_manager import _config, _wait_done
+def test_manager_auto_promote_setting_logs_its_decision(make_manager):
+    from training_helpers import WAIT_S, fake_config
 
-    from yolo_studio.config import StudioSettings
-    from yolo_studio.training.manager import TrainingManager
-
-    settings = StudioSettings(root=tmp_path / "root")
-    shutil.copytree(TINY, settings.datasets_dir / "tiny")
-    manager = TrainingManager(settings, backend=UltralyticsBackend(model_factory=factory()),
-                              auto_promote=True)
+    manager = make_manager(auto_promote=True)
     assert manager.registry.models is manager.models
-    manager.start()
-    try:
-        _wait_done(manager, manager.start_training(_config(model_name="m1")))
-        snap = _wait_done(manager, manager.start_training(_config(model_name="m2")))
-    finally:
-        manager.close()
+    manager.wait_for_job(manager.start_training(fake_config(model_name="m1")), WAIT_S)
+    snap = manager.wait_for_job(manager.start_training(fake_config(model_name="m2")), WAIT_S)
     assert any(line.startswith("Auto-promote: m2") for line in snap.log)
     assert manager.models.get_active("tiny").name == "m1"  # equal mAP50 does not beat it
     assert Path(manager.models.get("tiny", "m2").folder / "results.csv").is_file()

@@ -5,6 +5,19 @@ from __future__ import annotations
 from dataset_files import TINY  # noqa: F401 (the training tests import it from here)
 from fake_ultralytics import FakeYOLO
 
+from yolo_studio.config import TrainingConfig
+
+#: Seconds a test waits at most for a fake-backend job.
+WAIT_S = 30.0
+
+
+def fake_config(**kw) -> TrainingConfig:
+    """A small config on dataset "tiny" (3 epochs, batch 4, imgsz 64, patience 5); ``kw``
+    overrides."""
+    values = dict(dataset="tiny", base_model="yolo11n.yaml", epochs=3, batch=4, imgsz=64,
+                  workers=0, patience=5)
+    return TrainingConfig(**{**values, **kw})
+
 
 class RecordingHooks:
     """TrainHooks that records every call; ``stop`` / ``abort`` answer should_stop /

@@ -212,20 +212,22 @@ class TrainingManager(JobExecutionMixin):
                 being followed (removed, or cancelled while queued).
         """
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        snap = self.snapshot()
         while True:
+            # the queue first, then the snapshot: the worker publishes a job's snapshot after
+            # claiming it and ends it in the queue before publishing its end, so the snapshot
+            # read second is never older than the state read first
+            state, snap = self._job_state(job_id), self.snapshot()
             followed = snap.job_id == job_id
-            if followed and snap.state in _ENDED and self._job_state(job_id) is snap.state:
+            if followed and snap.state in _ENDED and state is snap.state:
                 return snap
-            if not followed and self._job_state(job_id) not in (JobState.QUEUED,
-                                                                JobState.TRAINING):
-                raise TrainingError(f"Job {job_id} ended {self._job_state(job_id).value} "
-                                    "before it could be followed.")
+            if not followed and state not in (JobState.QUEUED, JobState.TRAINING):
+                raise TrainingError(f"Job {job_id} ended {state.value} before it could be "
+                                    "followed.")
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 raise TrainingError(f"Job {job_id} did not finish within {timeout_s} s.")
-            snap = self.wait_for_change(snap.version, 1.0 if left is None else min(left, 1.0),
-                                        major_only=True)  # not every batch: a state change
+            self.wait_for_change(snap.version, 1.0 if left is None else min(left, 1.0),
+                                 major_only=True)  # not every batch: a state change
 
     def _job_state(self, job_id: str) -> JobState:
         try:
