@@ -180,6 +180,10 @@ class StudioSettings:
     def jobs_dir(self) -> Path:
         return self.root / "jobs"
 
+    def run_dir(self, job_id: str) -> Path:
+        """A job's Ultralytics run folder (``weights/last.pt``, ``results.csv``, plots)."""
+        return self.jobs_dir / "runs" / job_id
+
     @classmethod
     def resolve(cls, root: str | os.PathLike[str] | None = None) -> "StudioSettings":
         """Pick the storage root: the argument, else ``$YOLO_STUDIO_ROOT``, else ``/data/yolo_studio``

@@ -34,7 +34,7 @@ def test_completed_job_registers_one_active_model(settings, make_manager):
     assert [h["epoch"] for h in metrics["history"]] == [1, 2, 3]
     assert metrics["final"]["map50"] == pytest.approx(0.3) and metrics["batch_used"] == 4
     assert manager.models.load_config("tiny", "m1")["model_name"] == "m1"
-    run_dir = settings.jobs_dir / "runs" / job_id
+    run_dir = settings.run_dir(job_id)
     assert (run_dir / "results.csv").is_file()
     assert manager.queue.get(job_id).state == JobState.COMPLETED
     assert manager.reset().state == JobState.IDLE
@@ -260,7 +260,10 @@ def test_resume_without_last_pt_fails_clearly_and_registers_nothing(settings, ma
     job_id = first.start_training(fake_config(model_name="m", epochs=1))
     JobQueue(settings.jobs_dir / "queue.json").claim_next()  # died before any epoch was saved
     manager = make_manager()
-    manager.retry_job(job_id, resume=True)
+    with pytest.raises(ValidationError, match="no last.pt.*Retry"):  # refused at once
+        manager.retry_job(job_id, resume=True)
+    assert manager.queue.get(job_id).state == JobState.INTERRUPTED
+    manager.queue.retry(job_id, resume=True)  # e.g. by another process; the worker polls
     snap = manager.wait_for_job(job_id, WAIT_S)
     assert snap.state == JobState.ERROR and "last.pt" in snap.error and "Retry" in snap.error
     assert manager.models.list("tiny") == []

@@ -105,7 +105,7 @@ def test_queue_actions_retry_resume_remove(manager) -> None:
     manager.queue.update(job, state=JobState.INTERRUPTED)  # as after a restart mid-run
     with pytest.raises(gr.Error, match="no last.pt"):
         _api(demo, "resume_job")(job)
-    last = jobs_panel.last_checkpoint(manager, job)
+    last = manager.settings.run_dir(job) / "weights" / "last.pt"
     last.parent.mkdir(parents=True)
     last.write_bytes(b"PK")
     rows, select = _api(demo, "resume_job")(job)

@@ -73,7 +73,7 @@ class JobExecutionMixin:
                     f"{config.epochs} epochs -> model {job.model_name}")
         for note in config.notes:
             tracker.log(f"Note: {note}")
-        run_dir = self.settings.jobs_dir / "runs" / job.job_id
+        run_dir = self.settings.run_dir(job.job_id)
         dataset = None
         try:
             if self._stop is not None and self._stop.kind == "cancel":

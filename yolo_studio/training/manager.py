@@ -264,7 +264,16 @@ class TrainingManager(JobExecutionMixin):
 
     def retry_job(self, job_id: str, resume: bool = False) -> JobRecord:
         """Queue an INTERRUPTED / ERROR / CANCELLED job again; ``resume=True`` continues its
-        run from ``weights/last.pt`` (Ultralytics resume) instead of starting over."""
+        run from ``weights/last.pt`` (Ultralytics resume) instead of starting over.
+
+        Raises:
+            ValidationError: ``resume`` but the run has no last.pt; or the job is not
+                INTERRUPTED / ERROR / CANCELLED. NotFoundError: no such job.
+        """
+        if resume and not (self.settings.run_dir(job_id) / "weights" / "last.pt").is_file():
+            raise ValidationError(f"Job {job_id} cannot be resumed: it has no last.pt (it "
+                                  "stopped before its first epoch was saved). Use Retry to "
+                                  "start it over.")
         job = self.queue.retry(job_id, resume=resume)
         self._wake.set()
         self._publish_queue()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -59,25 +58,6 @@ def job_dropdown(manager: Any, selected: str | None = None,
     return gr.Dropdown(choices=choices, value=value)
 
 
-def last_checkpoint(manager: Any, job_id: str) -> Path:
-    """``<root>/jobs/runs/<job_id>/weights/last.pt``: what Resume continues from."""
-    return manager.settings.jobs_dir / "runs" / job_id / "weights" / "last.pt"
-
-
-def resume_job(manager: Any, job_id: str) -> Any:
-    """Queue ``job_id`` again to continue from its last.pt.
-
-    Raises:
-        ValidationError: the job has no last.pt (it stopped before an epoch was saved); or it
-            is not INTERRUPTED / ERROR / CANCELLED.
-        NotFoundError: no such job.
-    """
-    if not last_checkpoint(manager, job_id).is_file():
-        raise ValidationError(f"Job {job_id} cannot be resumed: it has no last.pt (it stopped "
-                              "before its first epoch was saved). Use Retry to start it over.")
-    return manager.retry_job(job_id, resume=True)
-
-
 def actions(manager: Any) -> dict[str, tuple[str, Callable[[str], Any], str]]:
     """Button key -> (label, action on a job id, done message with {job})."""
     return {
@@ -86,7 +66,7 @@ def actions(manager: Any) -> dict[str, tuple[str, Callable[[str], Any], str]]:
         "remove": ("Remove", manager.remove_job, "Job {job} removed."),
         "retry": ("Retry", lambda j: manager.retry_job(j, resume=False),
                   "Job {job} queued again (starts over)."),
-        "resume": ("Resume", lambda j: resume_job(manager, j),
+        "resume": ("Resume", lambda j: manager.retry_job(j, resume=True),
                    "Job {job} queued to resume from its last.pt."),
     }
 
