@@ -29,8 +29,7 @@ from .dataset_import import (copy_dataset, default_name, find_dataset_root, norm
                              safe_extract)
 from .health import HealthReport, check_dataset
 from .registry_file import describe_os_error, write_text_atomic
-from .yolo_format import (SPLITS, class_names, label_path, list_images, load_yaml, resolve_root,
-                          split_sources, split_value)
+from .yolo_format import SPLITS, class_names, label_path, load_yaml, resolve_root, split_images
 
 HASH_FILE = ".studio_hash"
 RESOLVED_YAML = ".studio_data.yaml"
@@ -130,8 +129,7 @@ class DatasetStore:
         yaml_path = folder / "data.yaml"
         data = load_yaml(yaml_path)
         root, _ = resolve_root(data, yaml_path)
-        images = {s: list_images(split_sources(root, split_value(data, s))) for s in SPLITS
-                  if split_value(data, s) not in (None, "", [])}
+        images = split_images(data, root)
         names = class_names(data)
         try:
             digest = _content_hash(folder, yaml_path, images)
@@ -204,11 +202,8 @@ class DatasetStore:
                                   f"limit >= 1 (got {split!r}, {limit!r}).")
         yaml_path = self._folder(name) / "data.yaml"
         data = load_yaml(yaml_path)
-        value = split_value(data, split)
-        if value in (None, "", []):
-            return []
         root, _ = resolve_root(data, yaml_path)
-        return sorted(list_images(split_sources(root, value)))[:limit]
+        return split_images(data, root, (split,)).get(split, [])[:limit]
 
     def check_health(self, name: str) -> HealthReport:
         """``check_dataset`` on a stored dataset. Raises NotFoundError for an unknown name."""

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from ..errors import DatasetError
 from .health_files import check_images, check_label
-from .yolo_format import (ClassNames, class_names, find_data_yaml, label_path, list_images,
-                          load_yaml, resolve_root, split_sources, split_value)
+from .yolo_format import (SPLITS, ClassNames, class_names, find_data_yaml, label_path,
+                          list_images, load_yaml, resolve_root, split_sources, split_value)
 
 BLOCKING = "blocking"
 WARNING = "warning"
@@ -91,8 +91,7 @@ class HealthReport:
     def summary(self) -> str:
         """A few lines of text: the verdict with counts, then one line per issue."""
         c = self.counts
-        splits = ", ".join(f"{s} {c[f'{s}_images']}" for s in ("train", "val", "test")
-                           if f"{s}_images" in c)
+        splits = ", ".join(f"{s} {c[f'{s}_images']}" for s in SPLITS if f"{s}_images" in c)
         size = (f"{c.get('images', 0)} images ({splits}), {c.get('classes', 0)} classes, "
                 f"{c.get('objects', 0)} objects")
         nb, nw = len(self.blocking), len(self.warnings)
@@ -205,7 +204,7 @@ def _check_splits(data: dict, root: Path,
     """Images per split, and the label folders of the splits' image folders."""
     found: dict[str, list[Path]] = {}
     label_dirs: set[Path] = set()
-    for split in ("train", "val", "test"):
+    for split in SPLITS:
         level = WARNING if split == "test" else BLOCKING
         value = split_value(data, split)
         if value in (None, "", []):

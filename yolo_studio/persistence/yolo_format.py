@@ -168,3 +168,12 @@ def class_names(data: dict[str, Any]) -> ClassNames:
                                    "'names'; fix or remove nc")
     gaps = tuple(sorted(set(range(max(mapping) + 1)) - set(mapping)))
     return ClassNames(mapping, gaps=gaps)
+
+
+def split_images(data: dict[str, Any], root: Path,
+                 splits: tuple[str, ...] = SPLITS) -> dict[str, list[Path]]:
+    """Sorted image files per split of ``splits`` that data.yaml names (splits it leaves out or
+    empty are absent), paths resolved against ``root`` (see ``resolve_root``)."""
+    values = {split: split_value(data, split) for split in splits}
+    return {split: list_images(split_sources(root, value)) for split, value in values.items()
+            if value not in (None, "", [])}
