@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotFoundError, RegistryError, StudioError, ValidationError
-from ..persistence.model_artifacts import EXPORT_FILES
+from ..persistence.model_artifacts import EXPORT_FILES, export_paths
 from .inference import PredictionResult
 from .model_details import ModelComparison, ModelDetails, compare_models, model_details
 
@@ -121,7 +121,7 @@ class ModelService:
         record = self.resolve(dataset, name)
         if fmt == "pt":
             return Path(record.weights_path)
-        exported = self.models.exports(dataset, record.name)
+        exported = export_paths(record)
         if fmt not in exported:
             raise NotFoundError(f"Model {record.name!r} has no {fmt} export yet; export it "
                                 "first.")

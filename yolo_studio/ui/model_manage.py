@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from ..persistence.model_artifacts import export_paths
 from ..training.registry_ops import EXPORT_FORMATS
 from . import model_tables as tables
 from .errors import shows_errors
@@ -23,7 +24,7 @@ def manage_values(manager: Any, dataset: str | None, name: str | None) -> list[A
     if not dataset or not name:
         return ["", "", "", gr.DownloadButton(value=None, interactive=False), ""]
     record = manager.models.get(dataset, name)
-    exports = manager.models.exports(dataset, name)
+    exports = export_paths(record)  # from the record: registry.json read once
     weights = Path(record.weights_path)
     button = (gr.DownloadButton(f"Download best.pt ({weights.stat().st_size / 1e6:.1f} MB)",
                                 value=str(weights), interactive=True)
