@@ -90,6 +90,10 @@ def test_monitor_cancel_is_clickable_while_the_start_notice_shows(page, studio) 
     open_tab(page, "Monitor")
     expect(status(page)).to_contain_text("TRAINING", timeout=60_000)
     expect(toast(page, "queued")).to_be_visible()  # still up when Cancel is pressed
-    page.locator("#monitor-cancel-btn").click(timeout=2_000)  # fails when covered
+    on_top = page.evaluate("""() => {  // what a click on the button's centre reaches
+        const b = document.querySelector('#monitor-cancel-btn'), r = b.getBoundingClientRect();
+        return b.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }""")
+    assert on_top, "a notice covers the Monitor's Cancel button"
+    page.locator("#monitor-cancel-btn").click()
     expect(status(page)).to_contain_text("CANCELLED", timeout=30_000)
     assert "browser-quick-cancel" not in registry(studio.root, "bccd-tiny")["models"]
