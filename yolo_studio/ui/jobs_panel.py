@@ -74,8 +74,9 @@ def actions(manager: Any) -> dict[str, tuple[str, Callable[[str], Any], str]]:
 def build(manager: Any) -> JobsPanel:
     """Lay out the panel (inside the current Blocks context) and wire its buttons."""
     gr.Markdown("### Job queue\nQueued, running, interrupted, failed and cancelled jobs, and the "
-                f"{COMPLETED_SHOWN} newest completed ones. Pick one to move, remove, retry (start "
-                "over) or resume (continue from its last.pt).")
+                f"{COMPLETED_SHOWN} newest completed ones (their models are in the Models tab). "
+                "Pick a queued, interrupted, failed or cancelled job to move, remove, retry "
+                "(start over) or resume (continue from its last.pt).")
     table = gr.Dataframe(headers=fmt.JOB_COLUMNS, value=[], interactive=False,
                          elem_id="jobs-table", wrap=True)
     acts = actions(manager)
