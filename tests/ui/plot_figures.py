@@ -11,7 +11,10 @@ from gradio.components.plot import PlotData
 
 
 def figure(value: Any) -> go.Figure:
-    """A validated Figure from a figure dict or a serialised ``PlotData`` (type "plotly")."""
+    """A validated Figure from a figure dict, or a serialised ``PlotData`` (type "plotly"),
+    or its dump (what an event with ``postprocess=False`` sends)."""
+    if isinstance(value, dict) and set(value) == {"type", "plot"}:
+        value = PlotData(**value)
     if isinstance(value, PlotData):
         assert value.type == "plotly"
         value = json.loads(value.plot)

@@ -14,8 +14,9 @@ from yolo_studio.errors import NotFoundError, ValidationError
 from yolo_studio.training.manager import TrainingManager
 from yolo_studio.training.snapshot import JobState, TrainingSnapshot
 from yolo_studio.ui import formatting as fmt
-from yolo_studio.ui import models_tab, train_tab
-from yolo_studio.ui.app import cancel_button, build_app
+from yolo_studio.ui import models_tab, monitor_tab, train_tab
+from yolo_studio.ui.app import build_app, stream_groups
+from yolo_studio.ui.monitor_feed import Frame, build_frame
 from yolo_studio.ui.errors import shows_errors
 
 DEFAULT_FORM = ("bccd-tiny", "yolo11n.yaml", 100, 16.0, 640, 20, 10, 0.001, 0.01, "", 0.8,
@@ -100,18 +101,32 @@ def test_events_never_wait_behind_each_other(manager: TrainingManager) -> None:
     demo = build_app(manager, None)
     fns = list(demo.fns.values())
     assert all(fn.concurrency_limit is None for fn in fns)
-    stream = [fn for fn in fns if fn.name == "follow"]
-    assert len(stream) == 1 and stream[0].concurrency_id == "monitor-stream"
+    streams = {fn.name: fn for fn in fns if fn.name.startswith("follow_")}
+    assert set(streams) == {"follow_progress", "follow_charts", "follow_resources",
+                            "follow_jobs"}
+    assert {fn.concurrency_id for fn in streams.values()} == {"monitor-stream"}
+    # the Monitor tab's values are sent as built (charts.plot_payload), the jobs' are not
+    assert [name for name, fn in streams.items() if fn.postprocess] == ["follow_jobs"]
     apis = {fn.api_name for fn in fns}
     assert {"start_training", "cancel_training", "list_models", "set_active_model",
             "delete_model"} <= apis
 
 
-def testcancel_buttons_are_enabled_only_while_a_job_trains() -> None:
-    idle, training = TrainingSnapshot(), TrainingSnapshot(state=JobState.TRAINING)
-    cancelled = TrainingSnapshot(state=JobState.CANCELLED)
-    assert cancel_button(idle, None).interactive is False  # a page opened while idle
-    assert cancel_button(training, idle).interactive is True
-    assert cancel_button(training, training) == gr.skip()  # unchanged: nothing sent
-    assert cancel_button(cancelled, training).interactive is False
-    assert cancel_button(training, None).interactive is True  # a page opened mid-run
+def test_cancel_buttons_are_enabled_only_while_a_job_trains(manager: TrainingManager) -> None:
+    groups = stream_groups(manager, None, monitor_tab.FigureCache())
+    frames: list[Frame] = []
+    for state in (JobState.IDLE, JobState.TRAINING, JobState.TRAINING, JobState.CANCELLED):
+        snap = TrainingSnapshot(state=state, version=len(frames))
+        frames.append(build_frame(len(frames) + 1, snap, groups(snap, 0),
+                                  frames[-1] if frames else None))
+
+    def buttons(frame: Frame, sent: Frame | None) -> list:
+        # the Monitor's and the Train tab's
+        return frame.update("jobs", sent and sent.keys["jobs"])[-2:]
+
+    idle, training, still, cancelled = frames
+    assert [b.interactive for b in buttons(idle, None)] == [False, False]  # opened while idle
+    assert [b.interactive for b in buttons(training, idle)] == [True, True]
+    assert buttons(still, training) == [gr.skip()] * 2  # unchanged: nothing sent
+    assert [b.interactive for b in buttons(cancelled, still)] == [False, False]
+    assert [b.interactive for b in buttons(still, None)] == [True, True]  # opened mid-run

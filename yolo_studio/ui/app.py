@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import anyio
 import gradio as gr
 
 from ..training.snapshot import JobState, TrainingSnapshot
-from . import models_tab, monitor_tab, train_tab
+from . import models_tab, monitor_feed, monitor_tab, train_tab
 
 TITLE = "YOLO Studio"
 
@@ -17,9 +16,11 @@ TITLE = "YOLO Studio"
 def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Blocks:
     """Build the studio UI around a started TrainingManager and an optional ResourceMonitor.
 
-    Every page load starts one monitor stream (a generator following the manager's snapshots)
-    with unlimited concurrency, so watching tabs never delay Start or Cancel, which also run
-    with ``concurrency_limit=None`` (they only enqueue or flag; the manager does the work).
+    Every page load starts four monitor streams (async generators over the app's one
+    ``MonitorFeed``, which follows the manager's snapshots in a single thread): progress,
+    charts, resources and jobs, so the frequent updates carry few outputs. They run with
+    unlimited concurrency, so watching tabs never delay Start or Cancel, which also run with
+    ``concurrency_limit=None`` (they only enqueue or flag; the manager does the work).
 
     Args:
         manager: ``TrainingManager`` (already started).
@@ -44,34 +45,46 @@ def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Block
     return demo
 
 
-def _finished_key(snap: TrainingSnapshot) -> str:
-    return f"{snap.job_id}:{snap.dataset}" if snap.state is JobState.COMPLETED else gr.skip()
+def stream_groups(manager: Any, monitor: Any, figures: monitor_tab.FigureCache
+                  ) -> monitor_feed.Groups:
+    """The monitor feed's streams: the Monitor tab's (``monitor_tab.feed_groups``) and "jobs":
+    the Train tab's job table and selector (rebuilt when the queue or the job's state
+    changes), the finished-job key (a COMPLETED job's ``"<job_id>:<dataset>"``) and both
+    Cancel buttons (enabled only while a job trains)."""
+    monitor_groups = monitor_tab.feed_groups(figures, monitor)
+
+    def groups(snap: TrainingSnapshot, tick: int) -> dict[str, list[monitor_feed.Group]]:
+        done = f"{snap.job_id}:{snap.dataset}" if snap.state is JobState.COMPLETED else None
+        training = snap.state is JobState.TRAINING
+        return {**monitor_groups(snap, tick), "jobs": [
+            ((snap.state, snap.queue_rev, snap.job_id),
+             lambda: train_tab.stream_values(manager)),
+            (done, lambda: [gr.skip() if done is None else done]),
+            (training, lambda: [gr.Button(interactive=training)] * 2)]}
+    return groups
 
 
-def cancel_button(snap: TrainingSnapshot, last: TrainingSnapshot | None) -> Any:
-    """The Cancel buttons can be pressed only while a job is training."""
-    if last is not None and (snap.state is JobState.TRAINING) == (
-            last.state is JobState.TRAINING):
-        return gr.skip()
-    return gr.Button(interactive=snap.state is JobState.TRAINING)
+def _follower(feed: monitor_feed.MonitorFeed, stream: str) -> Any:
+    """The page-load event function following ``stream`` (named ``follow_<stream>``)."""
+    async def follow() -> AsyncIterator[list[Any]]:
+        async for item in feed.updates(stream):
+            yield item
+    follow.__name__ = follow.__qualname__ = f"follow_{stream}"
+    return follow
 
 
 def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab,
           mon: monitor_tab.MonitorTab, models: models_tab.ModelsTab, finished: gr.State,
           tab_blocks: dict[str, gr.Tab]) -> None:
-    def extra(snap: TrainingSnapshot, last: TrainingSnapshot | None) -> list[Any]:
-        jobs_changed = last is None or (snap.state, snap.queue_rev, snap.job_id) != (
-            last.state, last.queue_rev, last.job_id)
-        jobs = train_tab.stream_values(manager) if jobs_changed else [gr.skip(), gr.skip()]
-        return [*jobs, _finished_key(snap), *[cancel_button(snap, last)] * 2]
-
-    limiter = anyio.CapacityLimiter(monitor_tab.STREAM_THREADS)
-    figures = monitor_tab.FigureCache()  # shared by every open tab's stream
-
-    async def follow() -> AsyncIterator[list[Any]]:
-        async for item in monitor_tab.follow(
-                monitor_tab.stream(manager, monitor, extra, 5, cache=figures), limiter):
-            yield item
+    figures = monitor_tab.FigureCache()  # also redraws the charts when the tab is shown
+    feed = monitor_feed.MonitorFeed(manager, stream_groups(manager, monitor, figures))
+    streams = {"progress": mon.progress_outputs, "charts": mon.chart_outputs,
+               "resources": mon.resource_outputs,
+               "jobs": [*train.stream_outputs, finished, mon.cancel_btn, train.cancel_btn]}
+    for name, outputs in streams.items():  # the Monitor tab's values are sent as given
+        demo.load(_follower(feed, name), None, outputs, postprocess=name == "jobs",
+                  concurrency_limit=None, concurrency_id="monitor-stream",
+                  show_progress="hidden", api_visibility="private")
 
     def on_load() -> list[Any]:
         names = models_tab.dataset_choices(manager)
@@ -88,22 +101,20 @@ def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab
 
     demo.load(on_load, None, [*train.load_outputs, models.dataset],
               concurrency_limit=None, api_visibility="private")
-    demo.load(follow, None, [*mon.snapshot_outputs, *mon.resource_outputs, *train.stream_outputs,
-                             finished, mon.cancel_btn, train.cancel_btn], concurrency_limit=None,
-              concurrency_id="monitor-stream",
-              show_progress="hidden", api_visibility="private")
     train.dataset_added.change(  # an imported dataset appears in the Models tab's list too
         lambda _name: gr.Dropdown(choices=models_tab.dataset_choices(manager)),
         train.dataset_added, models.dataset, concurrency_limit=None, api_visibility="private")
     finished.change(on_finished, [finished, models.model], [models.dataset,
                     *models.refresh_outputs], concurrency_limit=None, api_visibility="private")
     # Gradio mounts an inactive tab's children lazily and drops updates sent to them before,
-    # so the stream's first update (the whole history) is lost when the page opens on another
-    # tab; the charts are redrawn from the shared cache when the Monitor tab is shown.
+    # so the streams' first updates (the whole history) are lost when the page opens on
+    # another tab; the Monitor tab is redrawn (charts from the shared cache) when shown.
+    monitor_groups = monitor_tab.feed_groups(figures, monitor)
     tab_blocks["monitor"].select(
-        lambda: [*figures.charts(manager.snapshot()), *figures.resources(monitor)], None,
-        [mon.loss_plot, mon.metrics_plot, mon.lr_plot, *mon.resource_outputs],
-        concurrency_limit=None, api_visibility="private", show_progress="hidden")
+        lambda: monitor_tab.redraw_values(monitor_groups, manager.snapshot()), None,
+        [*mon.progress_outputs, *mon.chart_outputs, *mon.resource_outputs],
+        postprocess=False, concurrency_limit=None, api_visibility="private",
+        show_progress="hidden")
     tab_blocks["models"].select(lambda d, m: models_tab.refresh(manager, d, m),
                             [models.dataset, models.model], models.refresh_outputs,
                             concurrency_limit=None, api_visibility="private")

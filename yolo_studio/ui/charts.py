@@ -52,6 +52,12 @@ def plot_value(fig: Figure) -> Any:
     return PlotData(type="plotly", plot=pio.to_json(fig, validate=False))
 
 
+def plot_payload(fig: Figure) -> dict[str, str]:
+    """``fig`` as a ``gr.Plot`` value goes over the wire (the dumped ``PlotData``): for events
+    with ``postprocess=False``, whose values Gradio sends as given."""
+    return plot_value(fig).model_dump()
+
+
 def _figure(data: list[dict[str, Any]], title: str, y_title: str, *, x_title: str = "epoch",
             xaxis: dict[str, Any] | None = None, yaxis: dict[str, Any] | None = None,
             **layout: Any) -> Figure:

@@ -1,35 +1,24 @@
 """The Monitor tab: status, progress, live charts, resource chart with alerts, log tail.
 
-One generator per open browser tab (started on page load) follows the manager's immutable
-snapshots with ``manager.wait_for_change``; it never touches training state, so any number of tabs
-can watch, and a tab opened or reloaded mid-run first draws the whole history.
+Every open browser tab streams the frames of the app's one ``MonitorFeed``
+(``monitor_feed.py``), which follows the manager's immutable snapshots; nothing here touches
+training state, so any number of tabs can watch, and a tab opened or reloaded mid-run first draws
+the whole history.
 """
 
 from __future__ import annotations
 
 import html
 import threading
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import anyio
 import gradio as gr
 
 from ..training.snapshot import JobState, TrainingSnapshot
 from . import charts
 from . import formatting as fmt
-
-#: Seconds between resource-chart refreshes (the monitor samples at about 1 Hz).
-RESOURCE_EVERY_S = 2.0
-#: Minimum seconds between two yields of one stream: coalesces bursts of changes.
-MIN_INTERVAL_S = 0.2
-#: Seconds between two yields that carry batch progress alone (a new epoch goes at once).
-PROGRESS_EVERY_S = 1.0
-#: Threads the monitor streams of all open tabs may block in at once (their own pool, apart
-#: from Gradio's, so watchers never hold up Start or Cancel).
-STREAM_THREADS = 256
+from .monitor_feed import RESOURCE_EVERY_S, Group, Groups, same
 
 
 @dataclass
@@ -48,12 +37,18 @@ class MonitorTab:
     cancel_btn: gr.Button
 
     @property
-    def snapshot_outputs(self) -> list[Any]:
-        return [self.status, self.progress, self.final, self.loss_plot, self.metrics_plot,
-                self.lr_plot, self.log]
+    def progress_outputs(self) -> list[Any]:
+        """What the feed's "progress" stream updates (about once a second in a run)."""
+        return [self.status, self.progress]
+
+    @property
+    def chart_outputs(self) -> list[Any]:
+        """What the "charts" stream updates (per epoch, log line or end of a run)."""
+        return [self.final, self.loss_plot, self.metrics_plot, self.lr_plot, self.log]
 
     @property
     def resource_outputs(self) -> list[Any]:
+        """What the "resources" stream updates (every ``RESOURCE_EVERY_S`` seconds)."""
         return [self.resource_plot, self.alert]
 
 
@@ -98,13 +93,12 @@ def alert_html(statuses: Any) -> str:
 
 
 class FigureCache:
-    """Figures built and serialised once per change and shared by every open tab's stream.
+    """The latest figures, built once per change: for the monitor feed's frames and for the
+    redraw when the Monitor tab is shown.
 
-    The charts are figure dicts (about 0.05 ms to build and serialise each, 7-9 KB of JSON); they
-    used to be ``go.Figure`` objects at 10-40 ms each, and then 20 open tabs building their own
-    copies took visible CPU from training (bench/monitoring.py). Sharing keeps the cost per change,
-    not per tab. The values are ``gr.Plot``-ready ``PlotData``. Thread-safe; holds only the
-    latest figures.
+    The charts are figure dicts (about 0.05 ms to build and serialise each, 7-9 KB of JSON);
+    the values are already in the form Gradio sends (``charts.plot_payload``), for events with
+    ``postprocess=False``. Thread-safe; holds only the latest figures.
     """
 
     def __init__(self) -> None:
@@ -119,7 +113,7 @@ class FigureCache:
         final, key = _kept_final(snap), _chart_key(snap)
         with self._lock:
             if key != self._charts_key:
-                self._charts = [charts.plot_value(fig) for fig in (
+                self._charts = [charts.plot_payload(fig) for fig in (
                     charts.loss_figure(snap.history),
                     charts.metrics_figure(snap.history, final, snap.stop_reason),
                     charts.lr_figure(snap.history))]
@@ -130,7 +124,7 @@ class FigureCache:
         """[resource figure, alert HTML] from the monitor's history (rebuilt when the newest
         sample is in a later ``RESOURCE_EVERY_S`` window than the cached one)."""
         if monitor is None:
-            return [charts.plot_value(charts.resource_figure(())), ""]
+            return [charts.plot_payload(charts.resource_figure(())), ""]
         latest = monitor.latest()
         # rebuilt at most once per RESOURCE_EVERY_S of samples, however many tabs ask
         stamp = getattr(latest, "timestamp", None)
@@ -140,7 +134,7 @@ class FigureCache:
                 statuses = monitor.history()
                 fig = charts.resource_figure(statuses, getattr(monitor, "gpu_threshold", None),
                                              getattr(monitor, "ram_threshold", None))
-                self._resource = [charts.plot_value(fig), alert_html(statuses)]
+                self._resource = [charts.plot_payload(fig), alert_html(statuses)]
                 self._resource_key = key
             return list(self._resource)
 
@@ -156,106 +150,45 @@ def _chart_key(snap: TrainingSnapshot) -> tuple[Any, ...]:
     return (snap.job_id, snap.history, _kept_final(snap), snap.stop_reason)
 
 
-def snapshot_values(snap: TrainingSnapshot, last: TrainingSnapshot | None,
-                    cache: FigureCache) -> list[Any]:
-    """Values for ``MonitorTab.snapshot_outputs``; charts and log only when they changed."""
-    status = f"**{html.escape(fmt.status_line(snap))}**"
+def final_text(snap: TrainingSnapshot) -> str:
+    """The line(s) under the progress bar: the final result of best.pt, or why it stopped."""
     final = charts.final_summary(_kept_final(snap))
     if snap.state is JobState.CANCELLED:
-        final = "Cancelled: no model was registered."
-    elif snap.stop_reason and snap.state is not JobState.TRAINING:
+        return "Cancelled: no model was registered."
+    if snap.stop_reason and snap.state is not JobState.TRAINING:
         final = (final + "  \n" if final else "") + f"Stopped early: {snap.stop_reason}"
-    changed = last is None or _chart_key(snap) != _chart_key(last)
-    figures = cache.charts(snap) if changed else [gr.skip()] * 3
-    log = fmt.log_text(snap) if last is None or snap.log != last.log else gr.skip()
-    return [status, progress_html(snap), final, *figures, log]
+    return final
 
 
-Extra = Callable[[TrainingSnapshot, "TrainingSnapshot | None"], list[Any]]
+def feed_groups(cache: FigureCache, monitor: Any) -> Groups:
+    """The feed's streams for the Monitor tab, each one group, so no update carries a skip
+    (Gradio builds a component for each ``gr.skip()`` it sends, about a millisecond each):
 
+    - "progress" (``MonitorTab.progress_outputs``): status line and progress bar, keyed on
+      their own text;
+    - "charts" (``chart_outputs``): final result, the three charts and the log, keyed on what
+      they are drawn from; the charts are built once per change, in ``cache``;
+    - "resources" (``resource_outputs``): resource chart and alert, keyed on the resource tick.
 
-def _next_change(manager: Any, last: TrainingSnapshot | None, timeout_s: float,
-                 progress_every_s: float, last_yield: float) -> TrainingSnapshot:
-    """Wait up to ``timeout_s`` for a change worth sending. Until ``progress_every_s`` after the
-    last yield only a major change (new epoch, state, error) wakes the stream; batch progress
-    does not, so each open tab wakes about once a second and many tabs cost training next to
-    nothing. After that, any change will do."""
-    if last is None:
-        return manager.wait_for_change(-1, timeout_s=timeout_s)
-    deadline = time.monotonic() + timeout_s
-    hold = progress_every_s - (time.monotonic() - last_yield)
-    if hold > 0:
-        snap = manager.wait_for_change(last.version, timeout_s=min(hold, timeout_s),
-                                       major_only=True)
-        if snap.version != last.version:  # a major change, or progress now due
-            return snap
-    return manager.wait_for_change(last.version,
-                                   timeout_s=max(0.0, deadline - time.monotonic()))
-
-
-def stream(manager: Any, monitor: Any, extra: Extra | None = None, extra_count: int = 0, *,
-           cache: FigureCache | None = None, resource_every_s: float = RESOURCE_EVERY_S,
-           min_interval_s: float = MIN_INTERVAL_S,
-           progress_every_s: float = PROGRESS_EVERY_S) -> Iterator[list[Any]]:
-    """Yield [snapshot values..., resource values..., extra values...] whenever something changed.
-
-    The first yield draws everything (the whole history so far); later ones send only what
-    changed, skipping unchanged outputs with ``gr.skip()``. A new epoch, a state change or an
-    error is sent at once; batch progress at most every ``progress_every_s`` seconds. Resources
-    refresh every ``resource_every_s`` seconds. Runs until Gradio drops the event (tab closed).
+    Values are sent as given: the events need ``postprocess=False``.
 
     Args:
-        manager: The TrainingManager; only ``wait_for_change`` is called.
+        cache: The app's figure cache (also used when the Monitor tab is shown).
         monitor: The ResourceMonitor (or None); only ``history()``, ``latest()`` and the
             thresholds are read.
-        extra: Values for ``extra_count`` further outputs, from (snapshot, previous snapshot or
-            None); called only when the snapshot changed.
-        cache: Figures shared with the other tabs' streams (one per app); None = own cache.
-        resource_every_s: Seconds between resource refreshes.
-        min_interval_s: Pause after each yield, so bursts of changes coalesce.
-        progress_every_s: Seconds between two yields for batch progress alone.
     """
-    cache = cache or FigureCache()
-    last: TrainingSnapshot | None = None
-    last_resource = last_yield = float("-inf")
-    while True:
-        wait_s = max(0.0, resource_every_s - (time.monotonic() - last_resource))
-        snap = _next_change(manager, last, wait_s, progress_every_s, last_yield)
-        changed = last is None or snap.version != last.version
-        # a yield going out anyway takes resources due within the next progress interval
-        # along, so a tab following a run wakes about once a second, not once for each
-        early = progress_every_s if changed else 0.0
-        resources_due = time.monotonic() - last_resource >= resource_every_s - early
-        if not changed and not resources_due:
-            continue
-        snap_part = snapshot_values(snap, last, cache) if changed else [gr.skip()] * 7
-        extra_part = extra(snap, last) if changed and extra else [gr.skip()] * extra_count
-        res_part = cache.resources(monitor) if resources_due else [gr.skip()] * 2
-        if resources_due:
-            last_resource = time.monotonic()
-        last = snap
-        last_yield = time.monotonic()
-        yield [*snap_part, *res_part, *extra_part]
-        time.sleep(min_interval_s)
+    def groups(snap: TrainingSnapshot, tick: int) -> dict[str, list[Group]]:
+        final = final_text(snap)
+        return {"progress": [same(f"**{html.escape(fmt.status_line(snap))}**",
+                                  progress_html(snap))],
+                "charts": [((final, _chart_key(snap), snap.log),
+                            lambda: [final, *cache.charts(snap), fmt.log_text(snap)])],
+                "resources": [(tick, lambda: cache.resources(monitor))]}
+    return groups
 
 
-async def follow(steps: Iterator[list[Any]],
-                 limiter: anyio.CapacityLimiter) -> AsyncIterator[list[Any]]:
-    """Run a blocking ``stream()`` one step at a time in ``limiter``'s threads, yielding each.
-
-    Gradio runs a sync generator's steps in its own thread pool (``max_threads``, 40 by
-    default); each open tab's stream blocks in ``wait_for_change`` for up to
-    ``RESOURCE_EVERY_S`` seconds, so many tabs could starve the Start and Cancel events. This
-    async wrapper moves those waits to a separate pool.
-    """
-    try:
-        while True:
-            item = await anyio.to_thread.run_sync(next, steps, None, limiter=limiter)
-            if item is None:
-                return
-            yield item
-    finally:
-        try:
-            steps.close()
-        except ValueError:  # still running in its thread (cancelled mid-wait): it ends alone
-            pass
+def redraw_values(groups: Groups, snap: TrainingSnapshot) -> list[Any]:
+    """Every value of ``groups``' streams for ``snap``, in order (for ``feed_groups``: the
+    progress, chart and resource outputs), built afresh."""
+    return [value for stream in groups(snap, 0).values() for _, make in stream
+            for value in make()]

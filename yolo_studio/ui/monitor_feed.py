@@ -1,0 +1,264 @@
+"""One feed for every open Monitor tab: a single thread follows the manager's snapshots and
+publishes frames; each tab's stream is an async generator awaiting them on Gradio's event loop.
+
+A tab's stream used to be a blocking generator in a thread of its own, so 20 open tabs were 20
+threads waking on each change and contending with the training thread for the GIL and the
+cores. Now the number of threads and of waits on the manager no longer grows with the tabs: one
+feed thread waits, builds each frame's values once, and hands the frame to the event loops the
+tabs run on; a tab only compares keys and yields.
+
+A frame is a list of *groups*: ``(key, make)`` pairs where ``make()`` returns the values of a
+few consecutive outputs. A group's values are rebuilt only when its key changes, and a tab
+sends them only when the key differs from the one it sent last (else ``gr.skip()``), so a tab
+that joins mid-run gets everything and later only what changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from ..training.snapshot import TrainingSnapshot
+
+#: Seconds between resource-chart refreshes (the monitor samples at about 1 Hz).
+RESOURCE_EVERY_S = 2.0
+#: Minimum seconds between two frames: coalesces bursts of changes.
+MIN_INTERVAL_S = 0.2
+#: Seconds between two frames that carry batch progress alone (a new epoch goes at once).
+PROGRESS_EVERY_S = 1.0
+#: Seconds before the feed tries again after drawing a frame failed.
+RETRY_S = 1.0
+
+_LOG = logging.getLogger(__name__)
+
+Group = tuple[Hashable, Callable[[], list[Any]]]
+#: A frame's streams: stream name -> its groups, from (snapshot, resource tick). The tick
+#: increases once per resource refresh, so a group keyed on it is rebuilt then.
+Groups = Callable[[TrainingSnapshot, int], dict[str, list[Group]]]
+
+
+def same(*values: Hashable) -> Group:
+    """A group whose values are their own key (cheap values such as status text)."""
+    return values, lambda: list(values)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One published state of the Monitor outputs.
+
+    Attributes:
+        seq: Increases by one per published frame of this feed.
+        snap: The snapshot the values were drawn from.
+        keys: Per stream, one key per group; ``values``: per stream, each group's values.
+    """
+
+    seq: int
+    snap: TrainingSnapshot
+    keys: dict[str, tuple[Hashable, ...]]
+    values: dict[str, tuple[tuple[Any, ...], ...]]
+
+    def update(self, stream: str, sent: tuple[Hashable, ...] | None) -> list[Any]:
+        """The values for ``stream`` to a tab that last got its keys ``sent`` (None: nothing
+        yet): everything on the first update, then ``gr.skip()`` for every group it has."""
+        out: list[Any] = []
+        for i, values in enumerate(self.values[stream]):
+            unchanged = sent is not None and sent[i] == self.keys[stream][i]
+            out.extend([gr.skip()] * len(values) if unchanged else values)
+        return out
+
+
+def build_frame(seq: int, snap: TrainingSnapshot, streams: dict[str, list[Group]],
+                previous: Frame | None) -> Frame:
+    """A frame of ``streams``' groups, reusing ``previous``'s values of every group whose key
+    is unchanged (those are not rebuilt)."""
+    keys, values = {}, {}
+    for name, groups in streams.items():
+        old_keys = previous.keys[name] if previous is not None else None
+        keys[name] = tuple(key for key, _ in groups)
+        values[name] = tuple(
+            previous.values[name][i] if old_keys is not None and old_keys[i] == key
+            else tuple(make()) for i, (key, make) in enumerate(groups))
+    return Frame(seq, snap, keys, values)
+
+
+def next_change(manager: Any, last: TrainingSnapshot | None, timeout_s: float,
+                progress_every_s: float, last_frame: float) -> TrainingSnapshot:
+    """Wait up to ``timeout_s`` seconds for a change worth a frame. Until ``progress_every_s``
+    after the last frame only a major change (new epoch, state, error, queue) ends the wait;
+    batch progress does not, so the feed wakes about once a second during an epoch. After that,
+    any change will do."""
+    if last is None:
+        return manager.wait_for_change(-1, timeout_s=timeout_s)
+    deadline = time.monotonic() + timeout_s
+    hold = progress_every_s - (time.monotonic() - last_frame)
+    if hold > 0:
+        snap = manager.wait_for_change(last.version, timeout_s=min(hold, timeout_s),
+                                       major_only=True)
+        if snap.version != last.version:  # a major change, or progress now due
+            return snap
+    return manager.wait_for_change(last.version,
+                                   timeout_s=max(0.0, deadline - time.monotonic()))
+
+
+class MonitorFeed:
+    """Follows the manager in one thread while any tab listens; tabs await its frames.
+
+    The thread starts with the first listening tab and ends within ``resource_every_s``
+    seconds of the last one leaving, so with no tab open nothing waits on training at all.
+
+    Args:
+        manager: The TrainingManager (or anything with its ``wait_for_change``).
+        groups: The frame's groups for a snapshot and resource tick (see module docstring).
+        resource_every_s: Seconds between resource ticks.
+        min_interval_s: Pause after each frame, so bursts of changes coalesce.
+        progress_every_s: Seconds between two frames for batch progress alone.
+    """
+
+    def __init__(self, manager: Any, groups: Groups, *,
+                 resource_every_s: float = RESOURCE_EVERY_S,
+                 min_interval_s: float = MIN_INTERVAL_S,
+                 progress_every_s: float = PROGRESS_EVERY_S) -> None:
+        self._manager, self._groups = manager, groups
+        self._resource_every_s = resource_every_s
+        self._min_interval_s, self._progress_every_s = min_interval_s, progress_every_s
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._listeners = 0
+        self._frame: Frame | None = None
+        self._seq = 0
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, _Waiter]] = []
+
+    @property
+    def thread_name(self) -> str:
+        """The name of this feed's thread (``monitor-feed-<id>``), while one runs."""
+        return f"monitor-feed-{id(self):x}"
+
+    async def updates(self, stream: str) -> AsyncIterator[list[Any]]:
+        """One stream of one tab: all its outputs first, then only the groups that changed.
+
+        Yields one value per output of ``stream`` (``gr.skip()`` for an unchanged group)
+        whenever a frame changes one of its groups; a tab that falls behind gets the newest
+        frame, not every one. Runs until cancelled (Gradio does when the tab closes) or the
+        feed is closed.
+
+        Args:
+            stream: A stream name the ``groups`` function returns.
+        """
+        self._listen(+1)
+        try:
+            sent = None
+            while True:
+                frame = await self._frame_for(stream, sent)
+                if frame is None:
+                    return
+                yield frame.update(stream, sent)
+                sent = frame.keys[stream]
+        finally:
+            self._listen(-1)
+
+    def close(self) -> None:
+        """Stop the thread and end every tab's stream."""
+        self._closed.set()
+        self._publish(None)
+
+    def _listen(self, delta: int) -> None:
+        with self._lock:
+            self._listeners += delta
+            if self._thread is None and self._listeners > 0 and not self._closed.is_set():
+                self._thread = threading.Thread(target=self._run, name=self.thread_name,
+                                                daemon=True)
+                self._thread.start()
+
+    async def _frame_for(self, stream: str, sent: tuple[Hashable, ...] | None
+                         ) -> Frame | None:
+        """The current frame once its keys of ``stream`` differ from ``sent``; None when the
+        feed is closed."""
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(loop.create_future(), stream, sent)
+        with self._lock:
+            if self._closed.is_set():
+                return None
+            if self._frame is not None and waiter.wants(self._frame):
+                return self._frame
+            self._waiters.append((loop, waiter))
+        try:
+            return await waiter.future
+        finally:
+            with self._lock:
+                self._waiters = [w for w in self._waiters if w[1] is not waiter]
+
+    def _publish(self, frame: Frame | None) -> None:
+        """Make ``frame`` current and wake the tabs it changes something for (every tab when
+        None: the feed closed), with one call per event loop."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Waiter]] = {}
+        with self._lock:
+            self._frame, keep = frame, []
+            for loop, waiter in self._waiters:
+                if frame is None or waiter.wants(frame):
+                    by_loop.setdefault(loop, []).append(waiter)
+                else:
+                    keep.append((loop, waiter))
+            self._waiters = keep
+        for loop, waiters in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_resolve, waiters, frame)
+            except RuntimeError:  # that loop is closed: its tabs are gone
+                pass
+
+    def _run(self) -> None:
+        frame: Frame | None = None
+        seen: TrainingSnapshot | None = None  # the last snapshot looked at, shown or not
+        last_frame = last_resource = float("-inf")
+        tick = 0
+        while not self._closed.is_set():
+            with self._lock:
+                if self._listeners <= 0:  # the last tab left: stop following
+                    self._thread, self._frame = None, None
+                    return
+            wait_s = max(0.0, self._resource_every_s - (time.monotonic() - last_resource))
+            snap = next_change(self._manager, seen, wait_s, self._progress_every_s, last_frame)
+            changed = seen is None or snap.version != seen.version
+            # a frame going out anyway takes resources due within the next progress interval
+            # along, so tabs following a run get about one frame a second, not one for each
+            early = self._progress_every_s if changed else 0.0
+            if time.monotonic() - last_resource >= self._resource_every_s - early:
+                tick, last_resource = tick + 1, time.monotonic()
+            try:
+                new = build_frame(self._seq + 1, snap, self._groups(snap, tick), frame)
+            except Exception:  # e.g. queue.json unreadable: keep every tab's monitoring alive
+                _LOG.exception("Monitor feed: drawing snapshot %s failed; retrying in %s s",
+                               snap.version, RETRY_S)
+                self._closed.wait(RETRY_S)
+                continue  # ``seen`` unchanged: the same snapshot is tried again at once
+            seen = snap
+            if frame is not None and new.keys == frame.keys:
+                continue  # a change no tab shows
+            self._seq, frame, last_frame = new.seq, new, time.monotonic()
+            self._publish(frame)
+            self._closed.wait(self._min_interval_s)
+
+
+@dataclass(frozen=True)
+class _Waiter:
+    """A tab's stream waiting for a frame that changes one of its groups."""
+
+    future: asyncio.Future
+    stream: str
+    sent: tuple[Hashable, ...] | None
+
+    def wants(self, frame: Frame) -> bool:
+        return self.sent is None or frame.keys[self.stream] != self.sent
+
+
+def _resolve(waiters: list[_Waiter], frame: Frame | None) -> None:
+    for waiter in waiters:
+        if not waiter.future.done():
+            waiter.future.set_result(frame)
