@@ -4,7 +4,9 @@ with a copy of it as dataset "tiny"."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import shutil
 import sys
 import tempfile
@@ -54,22 +56,83 @@ def monitored_studio(prefix: str, backend: object) -> Iterator[tuple[object, obj
             monitor.close()
 
 
-def watch_tab(manager, monitor, stop: threading.Event,
-              figures: object = None) -> None:
-    """A simulated browser tab: the Monitor tab's own stream generator (``figures``: the app's
-    shared figure cache), with every plot value it yields passed through
-    ``gr.Plot.postprocess``, as Gradio does before sending it. Ends after ``stop`` is set."""
-    import gradio as gr
-    from gradio.components.plot import PlotData
+def studio_app(manager, monitor) -> object:
+    """The studio's Gradio Blocks over ``manager`` (the real one, or a stand-in with its
+    API), as ``app.py`` builds them; not launched."""
+    from yolo_studio.ui.app import build_app
 
-    from yolo_studio.ui import monitor_tab
+    return build_app(manager, monitor)
 
-    steps = monitor_tab.stream(manager, monitor, cache=figures)
-    plot = gr.Plot()
-    for values in steps:
-        for value in values:
-            if isinstance(value, PlotData):
-                plot.postprocess(value)
-        if stop.is_set():
-            steps.close()
-            return
+
+def thread_cpu_s(native_ids: set[int]) -> float:
+    """CPU seconds (user + system) the threads with these native ids used so far (psutil)."""
+    import psutil
+
+    return sum(t.user_time + t.system_time for t in psutil.Process().threads()
+               if t.id in native_ids)
+
+
+@contextlib.contextmanager
+def watching_tabs(demo, count: int) -> Iterator[dict[str, float]]:
+    """``count`` simulated browser tabs following ``demo``'s Monitor stream while the block
+    runs.
+
+    Each tab steps the app's own stream events (``follow_<stream>``: async generators over
+    the app's one ``MonitorFeed``) through ``Blocks.process_api``, as Gradio's queue does for
+    an open page: the same processing of every output, then each update is serialised to
+    JSON, as the server does before sending it. All tabs run on one event loop, in a thread of
+    its own, as Gradio's server runs them; only the network is left out. The block starts once
+    every stream of every tab has sent its first update.
+
+    Yields a dict that holds, after the block, ``cpu_s``: the CPU seconds the tabs' event loop
+    thread and the app's monitor-feed thread used during the block.
+    """
+    from gradio.state_holder import SessionState
+
+    streams = [fn for fn in demo.fns.values() if fn.name.startswith("follow_")]
+    drawn = threading.Semaphore(0)
+
+    async def follow(stream, state) -> None:
+        steps, first = None, True
+        try:
+            while True:
+                out = await demo.process_api(stream, [], state=state, iterator=steps,
+                                             in_event_listener=True)
+                steps = out["iterator"]
+                json.dumps(out["data"])
+                if first:
+                    drawn.release()
+                    first = False
+        finally:
+            if steps is not None:
+                await steps.aclose()
+
+    async def tab() -> None:
+        state = SessionState(demo)
+        await asyncio.gather(*(follow(stream, state) for stream in streams))
+
+    async def close_tabs() -> None:
+        tabs = asyncio.all_tasks() - {asyncio.current_task()}
+        for task in tabs:
+            task.cancel()
+        await asyncio.gather(*tabs, return_exceptions=True)
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="bench-tabs", daemon=True)
+    thread.start()
+    for _ in range(count):
+        asyncio.run_coroutine_threadsafe(tab(), loop)
+    usage: dict[str, float] = {}
+    try:
+        for _ in range(count * len(streams)):
+            drawn.acquire()
+        ids = {t.native_id for t in threading.enumerate()
+               if t is thread or t.name.startswith("monitor-feed")}
+        start = thread_cpu_s(ids)
+        yield usage
+        usage["cpu_s"] = thread_cpu_s(ids) - start
+    finally:
+        asyncio.run_coroutine_threadsafe(close_tabs(), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+        loop.close()

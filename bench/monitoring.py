@@ -4,11 +4,11 @@
    through ``TrainingManager``; the backend's hooks are wrapped to note when each epoch's metrics
    leave Ultralytics' ``on_fit_epoch_end``, and a subscriber thread (``wait_for_change``, as the UI
    stream does) notes when the new point reaches it. Reports the median delay in seconds.
-2. Watchers: the same training with 20 simulated watchers (threads that each run the Monitor tab's
-   own stream generator with the app's shared figure cache, as an open browser tab does, and
-   pass every plot value it yields through ``gr.Plot.postprocess``, as Gradio does before
-   sending) against none, alternated, ``--pairs`` pairs (the watchers are started, and have
-   drawn their first full update, before the timed job starts, as tabs opened beforehand).
+2. Watchers: the same training with 20 simulated browser tabs (``common.watching_tabs``: the
+   app's own Monitor stream stepped through Gradio's ``process_api`` on one event loop, as the
+   server does for an open page, with each update serialised to JSON; only the network is left
+   out) against none, alternated, ``--pairs`` pairs (the tabs are opened, and have drawn their
+   first full update, before the timed job starts, as tabs opened beforehand).
    Reports the median wall-time ratio watched/unwatched and the spread of the pair ratios (on a
    shared 2-core VM, runs of the same job differ by 5-20%, so a few pairs cannot resolve 3%).
 3. The same cost epoch by epoch inside one run (bench/monitoring_epochs.py: the watchers are
@@ -24,12 +24,11 @@ Last line: ``latency_median_s=<x> watchers_ratio=<y> check_ms=<z>``.
 from __future__ import annotations
 
 import argparse
-import functools
 import statistics
 import threading
 import time
 
-from common import monitored_studio, watch_tab
+from common import monitored_studio, studio_app, watching_tabs
 from monitoring_check import measure_check_ms
 from monitoring_epochs import epoch_ratio
 
@@ -37,7 +36,6 @@ from yolo_studio.config import TrainingConfig
 from yolo_studio.training.manager import TrainingManager
 from yolo_studio.training.snapshot import JobState
 from yolo_studio.training.ultralytics_backend import UltralyticsBackend
-from yolo_studio.ui import monitor_tab
 
 
 class _TimedHooks:
@@ -78,39 +76,62 @@ def _subscribe(manager: TrainingManager, stop: threading.Event, arrivals: list[f
             seen = len(snap.history)
 
 
-def _train(manager: TrainingManager, monitor, config: TrainingConfig, watchers: int,
-           arrivals: list[float] | None = None) -> float:
-    """Wall seconds of one job with ``watchers`` watching threads."""
-    stop = threading.Event()
-    figures = monitor_tab.FigureCache()  # one per app, shared by its tabs (as ui/app.py does)
-    threads = [threading.Thread(target=_subscribe, args=(manager, stop, arrivals), daemon=True)
-               if arrivals is not None and i == 0 else
-               threading.Thread(target=watch_tab, args=(manager, monitor, stop, figures),
-                                daemon=True)
-               for i in range(watchers)]
-    for t in threads:
-        t.start()
-    time.sleep(0.5)  # every watcher has drawn its first full update
-    t0 = time.perf_counter()
-    snap = manager.wait_for_job(manager.start_training(config))
-    seconds = time.perf_counter() - t0
-    stop.set()
-    for t in threads:
-        t.join()
+def _train(manager: TrainingManager, demo, config: TrainingConfig, watchers: int
+           ) -> tuple[float, float]:
+    """(wall seconds of one job, CPU seconds the tabs' threads used meanwhile) with
+    ``watchers`` simulated tabs of ``demo`` watching."""
+    with watching_tabs(demo, watchers) as usage:
+        t0 = time.perf_counter()
+        snap = manager.wait_for_job(manager.start_training(config))
+        seconds = time.perf_counter() - t0
     if snap.state != JobState.COMPLETED:
         raise SystemExit(f"run ended {snap.state.value}: {snap.error}")
-    return seconds
+    return seconds, usage["cpu_s"]
+
+
+def _latency(manager: TrainingManager, backend: TimedBackend, config: TrainingConfig
+             ) -> list[float]:
+    """Seconds from each epoch's end to its point reaching a bare subscriber."""
+    stop, arrivals = threading.Event(), []
+    thread = threading.Thread(target=_subscribe, args=(manager, stop, arrivals), daemon=True)
+    thread.start()
+    snap = manager.wait_for_job(manager.start_training(config))
+    stop.set()
+    thread.join()
+    if snap.state != JobState.COMPLETED:
+        raise SystemExit(f"run ended {snap.state.value}: {snap.error}")
+    return [a - s for s, a in zip(backend.epoch_stamps, arrivals)]
 
 
 def _print_epoch_ratios(watchers: int) -> None:
     """The finer measurement of bench/monitoring_epochs.py, and the same with no watchers at
     all (its noise floor)."""
-    tab = functools.partial(watch_tab, figures=monitor_tab.FigureCache())
     for count in (watchers, 0):
-        result = epoch_ratio(tab, watchers=count)
+        result = epoch_ratio(watchers=count)
         print(f"epochs switched between {count} watchers and none in one run (ABBA): median "
               f"{statistics.median(result['on']):.3f}s / {statistics.median(result['off']):.3f}s"
               f", epoch ratio {result['ratio']:.3f}")
+
+
+def _pairs(manager: TrainingManager, demo, base: dict, pairs: int, watchers: int
+           ) -> list[float]:
+    """Alternated runs without and with ``watchers`` tabs; prints each pair and the tabs'
+    own CPU use; returns the pair ratios (watched / unwatched wall time)."""
+    ratios, cpu_shares = [], []
+    for i in range(pairs):
+        runs = {}
+        for count in ((0, watchers) if i % 2 == 0 else (watchers, 0)):
+            cfg = TrainingConfig(**base, model_name=f"pair{i}-w{count}")
+            runs[count] = _train(manager, demo, cfg, count)
+        (none_s, _), (watched_s, cpu_s) = runs[0], runs[watchers]
+        ratios.append(watched_s / none_s)
+        cpu_shares.append(cpu_s / watched_s)
+        print(f"pair {i}: none {none_s:.2f}s, {watchers} watchers {watched_s:.2f}s, ratio "
+              f"{ratios[-1]:.3f}; the tabs' threads used {cpu_s * 1000:.0f} ms of CPU")
+    print(f"pair ratios spread {min(ratios):.3f}-{max(ratios):.3f} (this machine's noise); the "
+          f"tabs' own CPU use, median {100 * statistics.median(cpu_shares):.2f}% of a watched "
+          "run's wall time on one core")
+    return ratios
 
 
 def main() -> None:
@@ -123,20 +144,9 @@ def main() -> None:
     base = dict(dataset="tiny", base_model="yolo11n.yaml", epochs=args.epochs, imgsz=64,
                 workers=0, batch=8, device="cpu")
     with monitored_studio("yolo-studio-monitoring-", backend) as (manager, monitor):
-        arrivals: list[float] = []
-        _train(manager, monitor, TrainingConfig(**base, model_name="latency"), 1, arrivals)
-        delays = [a - s for s, a in zip(backend.epoch_stamps, arrivals)]
+        delays = _latency(manager, backend, TrainingConfig(**base, model_name="latency"))
         print("epoch-end -> subscriber delays (s): " + " ".join(f"{d:.4f}" for d in delays))
-        ratios = []
-        for i in range(args.pairs):
-            runs = {}
-            for watchers in ((0, args.watchers) if i % 2 == 0 else (args.watchers, 0)):
-                cfg = TrainingConfig(**base, model_name=f"pair{i}-w{watchers}")
-                runs[watchers] = _train(manager, monitor, cfg, watchers)
-            ratios.append(runs[args.watchers] / runs[0])
-            print(f"pair {i}: none {runs[0]:.2f}s, {args.watchers} watchers "
-                  f"{runs[args.watchers]:.2f}s, ratio {ratios[-1]:.3f}")
-        print(f"pair ratios spread {min(ratios):.3f}-{max(ratios):.3f} (this machine's noise)")
+        ratios = _pairs(manager, studio_app(manager, monitor), base, args.pairs, args.watchers)
     _print_epoch_ratios(args.watchers)
     check_ms = measure_check_ms(2000)[0]
     print(f"latency_median_s={statistics.median(delays):.4f} "

@@ -2,11 +2,12 @@
 
 On a shared 2-core VM, whole runs of the same training differ by 5-20% from one minute to the
 next, which hides a 3% effect unless very many runs are made. Here ``watchers`` simulated tabs
-(``common.watch_tab``: the Monitor tab's own stream generator) follow one training
-run, and are switched on and off epoch by epoch in ABBA order (off, on, on, off, ...; epoch 1,
-the warm-up, is left out), so watched and unwatched epochs share the machine's drift. A tab
-switched off blocks before its next wait for a change; one that is inside a wait when it is
-switched off finishes that wait (at most one update) first.
+(``common.watching_tabs``: the app's own Monitor stream, stepped as Gradio's server does)
+follow one training run,
+and are switched on and off epoch by epoch in ABBA order (off, on, on, off, ...; epoch 1, the
+warm-up, is left out), so watched and unwatched epochs share the machine's drift. Switched off,
+the feed's thread blocks before its next wait for a change (so no tab gets a frame); if it is
+inside a wait then, it finishes that wait (at most one frame) first.
 
     python bench/monitoring_epochs.py [--epochs 21] [--watchers 20]
 
@@ -16,17 +17,15 @@ Prints the epoch times and ``epoch_ratio=<median watched / median unwatched epoc
 from __future__ import annotations
 
 import argparse
-import functools
 import statistics
 import threading
 import time
 
-from common import monitored_studio, watch_tab
+from common import monitored_studio, studio_app, watching_tabs
 
 from yolo_studio.config import TrainingConfig
 from yolo_studio.training.manager import TrainingManager
 from yolo_studio.training.ultralytics_backend import UltralyticsBackend
-from yolo_studio.ui import monitor_tab
 
 
 def watched(epoch: int) -> bool:
@@ -35,7 +34,7 @@ def watched(epoch: int) -> bool:
 
 
 class SwitchedManager:
-    """The manager as the watchers see it: ``wait_for_change`` blocks while ``on`` is clear."""
+    """The manager as the app sees it: ``wait_for_change`` blocks while ``on`` is clear."""
 
     def __init__(self, manager: TrainingManager, on: threading.Event) -> None:
         self.manager, self.on = manager, on
@@ -43,6 +42,9 @@ class SwitchedManager:
     def wait_for_change(self, version: int, timeout_s: float, major_only: bool = False):
         self.on.wait()
         return self.manager.wait_for_change(version, timeout_s, major_only=major_only)
+
+    def __getattr__(self, name: str):  # the rest of the manager's API, for the app
+        return getattr(self.manager, name)
 
 
 class _EpochHooks:
@@ -77,9 +79,9 @@ class SwitchingBackend(UltralyticsBackend):
                              _EpochHooks(hooks, self.switch, self.times), resume_from)
 
 
-def epoch_ratio(watch, epochs: int = 21, watchers: int = 20, imgsz: int = 128) -> dict:
-    """Train a copy of bccd-tiny for ``epochs`` epochs with ``watchers`` threads each running
-    ``watch(manager_view, monitor, stop_event)``, switched on in the watched epochs.
+def epoch_ratio(epochs: int = 21, watchers: int = 20, imgsz: int = 128) -> dict:
+    """Train a copy of bccd-tiny for ``epochs`` epochs with ``watchers`` simulated tabs,
+    switched on in the watched epochs.
 
     Returns:
         {"on": [seconds of watched epochs], "off": [...], "ratio": median on / median off}.
@@ -87,16 +89,16 @@ def epoch_ratio(watch, epochs: int = 21, watchers: int = 20, imgsz: int = 128) -
     backend = SwitchingBackend(threading.Event())
     with monitored_studio("yolo-studio-monitoring-epochs-", backend) as (manager, monitor):
         view = SwitchedManager(manager, backend.switch)
-        stop = threading.Event()
-        try:
-            for _ in range(watchers):
-                threading.Thread(target=watch, args=(view, monitor, stop), daemon=True).start()
-            snap = manager.wait_for_job(manager.start_training(TrainingConfig(
-                dataset="tiny", base_model="yolo11n.yaml", epochs=epochs, imgsz=imgsz,
-                workers=0, batch=8, device="cpu", patience=epochs + 1, model_name="epochs")))
-        finally:
-            stop.set()
-            view.on.set()
+        view.on.set()  # the tabs draw their first update, then wait for a watched epoch
+        with watching_tabs(studio_app(view, monitor), watchers):
+            view.on.clear()
+            try:
+                snap = manager.wait_for_job(manager.start_training(TrainingConfig(
+                    dataset="tiny", base_model="yolo11n.yaml", epochs=epochs, imgsz=imgsz,
+                    workers=0, batch=8, device="cpu", patience=epochs + 1,
+                    model_name="epochs")))
+            finally:
+                view.on.set()
     if snap.state.value != "COMPLETED":
         raise SystemExit(f"run ended {snap.state.value}: {snap.error}")
     times = {e: s for e, s in backend.times.items() if e > 1}
@@ -110,8 +112,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=21)
     parser.add_argument("--watchers", type=int, default=20)
     args = parser.parse_args()
-    tab = functools.partial(watch_tab, figures=monitor_tab.FigureCache())  # one per app
-    result = epoch_ratio(tab, args.epochs, args.watchers)
+    result = epoch_ratio(args.epochs, args.watchers)
     print("watched epochs (s): " + " ".join(f"{s:.2f}" for s in result["on"]))
     print("unwatched epochs (s): " + " ".join(f"{s:.2f}" for s in result["off"]))
     print(f"epoch_ratio={result['ratio']:.3f}")
