@@ -73,6 +73,43 @@ def thread_cpu_s(native_ids: set[int]) -> float:
                if t.id in native_ids)
 
 
+async def _follow(demo, stream, state, drawn: threading.Semaphore) -> None:
+    """Step one stream event of one tab as Gradio's queue does; ``drawn`` is released after
+    its first update."""
+    steps, first = None, True
+    try:
+        while True:
+            out = await demo.process_api(stream, [], state=state, iterator=steps,
+                                         in_event_listener=True)
+            steps = out["iterator"]
+            json.dumps(out["data"])
+            if first:
+                drawn.release()
+                first = False
+    finally:
+        if steps is not None:
+            await steps.aclose()
+
+
+async def _tab(demo, drawn: threading.Semaphore) -> None:
+    """One simulated tab: its own session state, every ``follow_*`` stream of ``demo``."""
+    from gradio.state_holder import SessionState
+
+    state = SessionState(demo)
+    await asyncio.gather(*(_follow(demo, fn, state, drawn) for fn in _streams(demo)))
+
+
+def _streams(demo) -> list:
+    return [fn for fn in demo.fns.values() if fn.name.startswith("follow_")]
+
+
+async def _close_tabs() -> None:
+    tabs = asyncio.all_tasks() - {asyncio.current_task()}
+    for task in tabs:
+        task.cancel()
+    await asyncio.gather(*tabs, return_exceptions=True)
+
+
 @contextlib.contextmanager
 def watching_tabs(demo, count: int) -> Iterator[dict[str, float]]:
     """``count`` simulated browser tabs following ``demo``'s Monitor stream while the block
@@ -91,44 +128,15 @@ def watching_tabs(demo, count: int) -> Iterator[dict[str, float]]:
     Yields a dict that holds, after the block, ``cpu_s``: the CPU seconds the tabs' event loop
     thread and the app's monitor-feed thread used during the block.
     """
-    from gradio.state_holder import SessionState
-
-    streams = [fn for fn in demo.fns.values() if fn.name.startswith("follow_")]
     drawn = threading.Semaphore(0)
-
-    async def follow(stream, state) -> None:
-        steps, first = None, True
-        try:
-            while True:
-                out = await demo.process_api(stream, [], state=state, iterator=steps,
-                                             in_event_listener=True)
-                steps = out["iterator"]
-                json.dumps(out["data"])
-                if first:
-                    drawn.release()
-                    first = False
-        finally:
-            if steps is not None:
-                await steps.aclose()
-
-    async def tab() -> None:
-        state = SessionState(demo)
-        await asyncio.gather(*(follow(stream, state) for stream in streams))
-
-    async def close_tabs() -> None:
-        tabs = asyncio.all_tasks() - {asyncio.current_task()}
-        for task in tabs:
-            task.cancel()
-        await asyncio.gather(*tabs, return_exceptions=True)
-
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="bench-tabs", daemon=True)
     thread.start()
     for _ in range(count):
-        asyncio.run_coroutine_threadsafe(tab(), loop)
+        asyncio.run_coroutine_threadsafe(_tab(demo, drawn), loop)
     usage: dict[str, float] = {}
     try:
-        for _ in range(count * len(streams)):
+        for _ in range(count * len(_streams(demo))):
             drawn.acquire()
         ids = {t.native_id for t in threading.enumerate()
                if t is thread or t.name.startswith("monitor-feed")}
@@ -137,7 +145,7 @@ def watching_tabs(demo, count: int) -> Iterator[dict[str, float]]:
         yield usage
         usage["cpu_s"] = thread_cpu_s(ids) - start
     finally:
-        asyncio.run_coroutine_threadsafe(close_tabs(), loop).result()
+        asyncio.run_coroutine_threadsafe(_close_tabs(), loop).result()
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
         loop.close()

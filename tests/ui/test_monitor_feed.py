@@ -17,6 +17,7 @@ from yolo_studio.ui.monitor_feed import MonitorFeed
 
 from plot_figures import figure
 
+SKIP = {"__type__": "update"}  # what gr.skip() returns
 # Positions in a tab's first updates joined: progress (2), charts (5), then resources (2).
 STATUS, PROGRESS, FINAL, LOSS, METRICS, LR, LOG, RESOURCE, ALERT = range(9)
 
@@ -144,6 +145,8 @@ def test_each_stream_sends_only_when_its_outputs_changed(feeds) -> None:
     assert [len(t.x) for t in figure(metrics).data] == [2, 2, 2, 2]
     assert figure(loss).data and figure(lr).data and final == ""
     assert log.endswith("epoch 2 done")
+    # these streams never carry gr.skip(): Gradio builds a component for each one it gets
+    assert SKIP not in [status, progress, final, loss, metrics, lr, log]
     assert "100.0%" in tab.next("progress")[1]  # the new epoch moved the bar too
     assert tab.quiet("resources")
     tab.close()

@@ -3,14 +3,18 @@ publishes frames; each tab's stream is an async generator awaiting them on Gradi
 
 A tab's stream used to be a blocking generator in a thread of its own, so 20 open tabs were 20
 threads waking on each change and contending with the training thread for the GIL and the
-cores. Now the number of threads and of waits on the manager no longer grows with the tabs: one
+cores. Now the number of threads and of waits on the manager does not grow with the tabs: one
 feed thread waits, builds each frame's values once, and hands the frame to the event loops the
 tabs run on; a tab only compares keys and yields.
 
-A frame is a list of *groups*: ``(key, make)`` pairs where ``make()`` returns the values of a
-few consecutive outputs. A group's values are rebuilt only when its key changes, and a tab
-sends them only when the key differs from the one it sent last (else ``gr.skip()``), so a tab
-that joins mid-run gets everything and later only what changed.
+A frame holds named *streams* (one Gradio event each per tab), each a list of *groups*:
+``(key, make)`` pairs where ``make()`` returns the values of a few consecutive outputs. A
+group's values are rebuilt only when its key changes; a tab's stream yields only when one of
+its groups' keys differs from what it sent last, and then sends ``gr.skip()`` for the groups it
+already has, so a tab that joins mid-run gets everything and later only what changed. Splitting
+the outputs into streams keeps the frequent updates (progress, about once a second) free of
+skips: Gradio builds a whole component for every ``gr.skip()`` it processes, about a
+millisecond each.
 """
 
 from __future__ import annotations
