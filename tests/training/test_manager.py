@@ -307,3 +307,16 @@ def test_every_queue_write_is_published_even_when_the_queued_ids_stay(settings, 
     after = manager.wait_for_change(before.version, 5.0, major_only=True)
     assert after.queue == before.queue == ()
     assert after.queue_rev == before.queue_rev + 1
+
+
+def test_the_next_jobs_snapshots_still_name_the_job_that_completed(settings, make_manager):
+    gate = Gate(0, 1)  # the second job stops in its first batch
+    manager = make_manager({}, {"gate": gate})
+    first = manager.start_training(fake_config(model_name="first", epochs=1))
+    second = manager.start_training(fake_config(model_name="second", epochs=2))
+    assert gate.reached.wait(10)  # the second job trains: the first's COMPLETED is gone
+    snap = manager.snapshot()
+    assert (snap.job_id, snap.state) == (second, JobState.TRAINING) and snap.history == ()
+    assert snap.last_completed == (first, "tiny")
+    gate.release()
+    assert manager.wait_for_job(second, WAIT_S).last_completed == (second, "tiny")

@@ -130,3 +130,15 @@ def test_cancel_buttons_are_enabled_only_while_a_job_trains(manager: TrainingMan
     assert buttons(still, training) == [gr.skip()] * 2  # unchanged: nothing sent
     assert [b.interactive for b in buttons(cancelled, still)] == [False, False]
     assert [b.interactive for b in buttons(still, None)] == [True, True]  # opened mid-run
+
+
+def test_finished_key_names_the_last_completed_job_even_while_the_next_one_trains(
+        manager: TrainingManager) -> None:
+    groups = stream_groups(manager, None, monitor_tab.FigureCache())
+    snap = TrainingSnapshot(state=JobState.TRAINING, job_id="j2", dataset="bccd-tiny",
+                            last_completed=("j1", "bccd-tiny"))
+    frame = build_frame(1, snap, groups(snap, 0), None)
+    jobs, selector, finished, *buttons = frame.update("jobs", None)
+    assert finished == "j1:bccd-tiny"  # the Models tab refreshes for j1's dataset
+    idle = TrainingSnapshot()
+    assert build_frame(2, idle, groups(idle, 0), None).update("jobs", None)[2] == gr.skip()

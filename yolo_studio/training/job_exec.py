@@ -119,5 +119,6 @@ class JobExecutionMixin:
             self._board.append_log(f"ERROR: {changes['error']}")
         elif changes.get("stop_reason"):
             self._board.append_log(f"Stopped: {changes['stop_reason']}")
+        done = {"last_completed": (job.job_id, job.dataset)} if state is JobState.COMPLETED else {}
         self._board.publish(state=state, error=changes.get("error"),
-                            stop_reason=changes.get("stop_reason"), eta_s=None)
+                            stop_reason=changes.get("stop_reason"), eta_s=None, **done)

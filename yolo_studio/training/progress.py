@@ -62,9 +62,10 @@ class SnapshotBoard:
             return self.publish(queue=queued, queue_rev=self._snapshot.queue_rev + 1)
 
     def replace(self, snapshot: TrainingSnapshot) -> TrainingSnapshot:
-        """Publish ``snapshot`` as a whole (its version is set to current + 1)."""
+        """Publish ``snapshot`` as a whole (its version is set to current + 1; the queue's
+        count and the last completed job go on from the current one)."""
         fields = {f.name: getattr(snapshot, f.name) for f in dataclasses.fields(snapshot)
-                  if f.name not in ("version", "queue_rev")}  # the queue's count goes on
+                  if f.name not in ("version", "queue_rev", "last_completed")}
         return self.publish(**fields)
 
     def append_log(self, line: str) -> TrainingSnapshot:

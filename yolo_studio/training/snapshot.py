@@ -70,6 +70,9 @@ class TrainingSnapshot:
         log: Last log lines (bounded).
         queue: Ids of the queued jobs, in order. queue_rev: Increases on every write to the job
             queue (a job queued, moved, removed, retried), whether or not ``queue`` changed.
+        last_completed: (job id, dataset) of the newest job that COMPLETED since the app
+            started, or None; kept when the next job starts, so a viewer that only sees the
+            next job's snapshot still learns that this one finished.
         version: Increases by one on every published change.
     """
 
@@ -92,4 +95,5 @@ class TrainingSnapshot:
     log: tuple[str, ...] = ()
     queue: tuple[str, ...] = field(default=())
     queue_rev: int = 0
+    last_completed: tuple[str, str] | None = None
     version: int = 0

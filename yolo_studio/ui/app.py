@@ -49,12 +49,14 @@ def stream_groups(manager: Any, monitor: Any, figures: monitor_tab.FigureCache
                   ) -> monitor_feed.Groups:
     """The monitor feed's streams: the Monitor tab's (``monitor_tab.feed_groups``) and "jobs":
     the Train tab's job table and selector (rebuilt when the queue or the job's state
-    changes), the finished-job key (a COMPLETED job's ``"<job_id>:<dataset>"``) and both
-    Cancel buttons (enabled only while a job trains)."""
+    changes), the finished-job key (``"<job_id>:<dataset>"`` of the newest COMPLETED job:
+    ``last_completed``, which the next job's snapshots keep, so a frame that skips the
+    COMPLETED snapshot still tells) and both Cancel buttons (enabled only while a job
+    trains)."""
     monitor_groups = monitor_tab.feed_groups(figures, monitor)
 
     def groups(snap: TrainingSnapshot, tick: int) -> dict[str, list[monitor_feed.Group]]:
-        done = f"{snap.job_id}:{snap.dataset}" if snap.state is JobState.COMPLETED else None
+        done = ":".join(snap.last_completed) if snap.last_completed else None
         training = snap.state is JobState.TRAINING
         return {**monitor_groups(snap, tick), "jobs": [
             ((snap.state, snap.queue_rev, snap.job_id),
