@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     except StudioError as err:
         print(f"yolo-studio: {err}", file=sys.stderr)
         return 2
-    from yolo_studio.ui.app import build_app
+    from yolo_studio.ui.app import MAX_THREADS, build_app
 
     print(f"YOLO Studio: storage root {settings.root}", flush=True)
     try:
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         build_app(manager, monitor, access).queue().launch(
             server_name=hosting.host, server_port=hosting.port, share=hosting.share,
             auth=list(hosting.auth) or None, allowed_paths=[str(settings.root)],
-            show_error=True)
+            show_error=True, max_threads=MAX_THREADS)
     finally:
         manager.close()
         monitor.stop()

@@ -11,6 +11,14 @@ from ..training.snapshot import JobState, TrainingSnapshot
 from . import models_tab, monitor_feed, monitor_tab, train_tab
 
 TITLE = "YOLO Studio"
+#: The monitor feed's streams: one never-ending page-load event each, per open page.
+STREAMS = ("progress", "charts", "resources", "jobs")
+#: Pages that can be open at once. Each holds one of Gradio's queue slots per stream for as
+#: long as it is open; with Gradio's default of 40 slots in all, 10 pages locked the app.
+MAX_PAGES = 100
+#: For ``launch(max_threads=...)``: the slots of ``MAX_PAGES`` pages' streams plus Gradio's
+#: default 40 for every other event.
+MAX_THREADS = MAX_PAGES * len(STREAMS) + 40
 
 
 def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Blocks:
@@ -28,7 +36,7 @@ def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Block
         access: ``hosting.ServerAccess`` (weights upload, server-folder import); None = off.
 
     Returns:
-        The Blocks; call ``.launch()`` on it.
+        The Blocks; call ``.queue().launch(max_threads=MAX_THREADS, ...)`` on it.
     """
     with gr.Blocks(title=TITLE) as demo:
         gr.Markdown(f"# {TITLE}\nTrain Ultralytics YOLO detectors on your datasets.")
@@ -80,9 +88,9 @@ def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab
           tab_blocks: dict[str, gr.Tab]) -> None:
     figures = monitor_tab.FigureCache()  # also redraws the charts when the tab is shown
     feed = monitor_feed.MonitorFeed(manager, stream_groups(manager, monitor, figures))
-    streams = {"progress": mon.progress_outputs, "charts": mon.chart_outputs,
-               "resources": mon.resource_outputs,
-               "jobs": [*train.stream_outputs, finished, mon.cancel_btn, train.cancel_btn]}
+    streams = dict(zip(STREAMS, (
+        mon.progress_outputs, mon.chart_outputs, mon.resource_outputs,
+        [*train.stream_outputs, finished, mon.cancel_btn, train.cancel_btn])))
     for name, outputs in streams.items():  # the Monitor tab's values are sent as given
         demo.load(_follower(feed, name), None, outputs, postprocess=name == "jobs",
                   concurrency_limit=None, concurrency_id="monitor-stream",
