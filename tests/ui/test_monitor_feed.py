@@ -90,6 +90,9 @@ class Tab:
     def close(self) -> None:
         for task in self.pending.values():
             task.cancel()
+        if self.pending:
+            self.loop.run_until_complete(
+                asyncio.gather(*self.pending.values(), return_exceptions=True))
         for stream in self.streams.values():
             self.loop.run_until_complete(stream.aclose())
         self.loop.close()
@@ -321,6 +324,19 @@ def test_a_frame_that_fails_to_draw_is_retried_and_the_tabs_keep_following(
         board.publish(state=JobState.TRAINING)
         assert tab.next("state") == ["TRAINING"]
         assert "drawing snapshot 0 failed" in caplog.text
+    finally:
+        tab.close()
+        feed.close()
+
+
+def test_a_stream_with_nothing_new_sends_skips_after_the_keepalive() -> None:
+    """Gradio notices a page that went away only when it sends to it."""
+    feed = MonitorFeed(SnapshotBoard(), _counted_groups([]), min_interval_s=0,
+                       resource_every_s=3600, keepalive_s=0.2)
+    tab = Tab(feed, ("state",))
+    try:
+        assert tab.next("state") == ["IDLE"]
+        assert tab.next("state", timeout_s=5) == [SKIP]
     finally:
         tab.close()
         feed.close()

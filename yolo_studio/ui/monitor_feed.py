@@ -39,6 +39,10 @@ MIN_INTERVAL_S = 0.2
 PROGRESS_EVERY_S = 1.0
 #: Seconds before the feed tries again after drawing a frame failed.
 RETRY_S = 1.0
+#: Seconds after which a stream with nothing new sends an update of skips anyway. Gradio
+#: notices a page that went away without closing (browser killed, laptop asleep) only when it
+#: sends to it, and each open stream holds one of its queue slots until then.
+KEEPALIVE_S = 15.0
 
 _LOG = logging.getLogger(__name__)
 
@@ -123,13 +127,16 @@ class MonitorFeed:
         resource_every_s: Seconds between resource ticks.
         min_interval_s: Pause after each frame, so bursts of changes coalesce.
         progress_every_s: Seconds between two frames for batch progress alone.
+        keepalive_s: Seconds after which a stream with nothing new sends skips anyway.
     """
 
     def __init__(self, manager: Any, groups: Groups, *,
                  resource_every_s: float = RESOURCE_EVERY_S,
                  min_interval_s: float = MIN_INTERVAL_S,
-                 progress_every_s: float = PROGRESS_EVERY_S) -> None:
+                 progress_every_s: float = PROGRESS_EVERY_S,
+                 keepalive_s: float = KEEPALIVE_S) -> None:
         self._manager, self._groups = manager, groups
+        self._keepalive_s = keepalive_s
         self._resource_every_s = resource_every_s
         self._min_interval_s, self._progress_every_s = min_interval_s, progress_every_s
         self._lock = threading.Lock()
@@ -149,22 +156,30 @@ class MonitorFeed:
         """One stream of one tab: all its outputs first, then only the groups that changed.
 
         Yields one value per output of ``stream`` (``gr.skip()`` for an unchanged group)
-        whenever a frame changes one of its groups; a tab that falls behind gets the newest
-        frame, not every one. Runs until cancelled (Gradio does when the tab closes) or the
-        feed is closed.
+        whenever a frame changes one of its groups, and all skips after ``keepalive_s``
+        seconds without one; a tab that falls behind gets the newest frame, not every one.
+        Runs until cancelled (Gradio does when the tab closes, or at the next update after the
+        page went away) or the feed is closed.
 
         Args:
             stream: A stream name the ``groups`` function returns.
         """
         self._listen(+1)
         try:
-            sent = None
+            sent, outputs = None, 0
             while True:
-                frame = await self._frame_for(stream, sent)
+                try:
+                    frame = await asyncio.wait_for(self._frame_for(stream, sent),
+                                                   self._keepalive_s)
+                except asyncio.TimeoutError:
+                    if outputs:
+                        yield [gr.skip()] * outputs
+                    continue
                 if frame is None:
                     return
-                yield frame.update(stream, sent)
-                sent = frame.keys[stream]
+                update = frame.update(stream, sent)
+                yield update
+                sent, outputs = frame.keys[stream], len(update)
         finally:
             self._listen(-1)
 
