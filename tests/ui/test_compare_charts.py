@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from yolo_studio.training.snapshot import EpochMetrics
-from yolo_studio.ui import charts
+from yolo_studio.ui import compare_charts
 
 from plot_figures import figure
 
@@ -21,7 +21,7 @@ HISTORIES = {"small": _history(3, 0.1), "big": _history(5, 0.15)}
 
 
 def test_compare_figure_overlays_one_trace_per_model() -> None:
-    fig = figure(charts.compare_figure(HISTORIES, "map50"))
+    fig = figure(compare_charts.compare_figure(HISTORIES, "map50"))
     assert [t.name for t in fig.data] == ["small", "big"]
     assert list(fig.data[0].x) == [1, 2, 3] and list(fig.data[1].x) == [1, 2, 3, 4, 5]
     assert list(fig.data[1].y) == pytest.approx([0.15, 0.3, 0.45, 0.6, 0.75])
@@ -32,27 +32,27 @@ def test_compare_figure_overlays_one_trace_per_model() -> None:
 
 
 def test_compare_figure_of_a_loss_is_not_clamped_to_fractions() -> None:
-    fig = figure(charts.compare_figure(HISTORIES, "val_box_loss"))
+    fig = figure(compare_charts.compare_figure(HISTORIES, "val_box_loss"))
     assert fig.layout.yaxis.range is None and fig.layout.yaxis.title.text == "loss"
     assert list(fig.data[0].y) == pytest.approx([2.9, 2.8, 2.7])
 
 
 def test_compare_figure_rejects_unknown_metric_and_handles_empty_history() -> None:
     with pytest.raises(ValueError, match="unknown metric"):
-        figure(charts.compare_figure(HISTORIES, "accuracy"))
-    fig = figure(charts.compare_figure({"a": (), "b": _history(2, 0.1)}, "map50_95"))
+        figure(compare_charts.compare_figure(HISTORIES, "accuracy"))
+    fig = figure(compare_charts.compare_figure({"a": (), "b": _history(2, 0.1)}, "map50_95"))
     assert [len(t.x) for t in fig.data] == [0, 2]
 
 
 def test_compare_losses_figure_three_dashed_traces_per_model() -> None:
-    fig = figure(charts.compare_losses_figure(HISTORIES))
+    fig = figure(compare_charts.compare_losses_figure(HISTORIES))
     names = [t.name for t in fig.data]
     assert names == ["small val box", "small val cls", "small val dfl",
                      "big val box", "big val cls", "big val dfl"]
     assert {t.line.color for t in fig.data[:3]} != {t.line.color for t in fig.data[3:]}
     assert [t.line.dash for t in fig.data[:3]] == ["solid", "dash", "dot"]
     assert list(fig.data[2].y) == [None, None, None]  # missing values stay gaps
-    train = figure(charts.compare_losses_figure(HISTORIES, split="train"))
+    train = figure(compare_charts.compare_losses_figure(HISTORIES, split="train"))
     assert list(train.data[0].y) == pytest.approx([3.0, 2.0, 1.0])
     with pytest.raises(ValueError):
-        figure(charts.compare_losses_figure(HISTORIES, split="test"))
+        figure(compare_charts.compare_losses_figure(HISTORIES, split="test"))

@@ -7,7 +7,7 @@ from typing import Any
 
 import gradio as gr
 
-from . import charts
+from . import charts, compare_charts
 from . import model_tables as tables
 from .errors import shows_errors
 from .models_tab import COMMON, PRIVATE, ModelsTab, model_names, require
@@ -26,9 +26,9 @@ def compare_values(manager: Any, dataset: str | None, names: list[str] | None) -
     """
     require(dataset)
     comparison = manager.registry.compare_models(dataset, list(names or []))
-    figures = [charts.plot_value(charts.compare_losses_figure(comparison.histories)
+    figures = [charts.plot_value(compare_charts.compare_losses_figure(comparison.histories)
                                  if metric == "losses"
-                                 else charts.compare_figure(comparison.histories, metric))
+                                 else compare_charts.compare_figure(comparison.histories, metric))
                for _, metric in COMPARE_CHARTS]
     return [tables.comparison_summary(comparison), *figures,
             tables.styled_comparison(comparison)]
