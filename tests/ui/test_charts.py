@@ -121,3 +121,16 @@ def test_resource_figure_without_gpu_has_no_gpu_trace_or_limit() -> None:
     fig = figure(charts.resource_figure((_status(1.0, 0.4), _status(2.0, 0.41)), 0.9, 0.85))
     assert {t.name for t in fig.data} == {"RAM", "CPU"}
     assert [shape.y0 for shape in fig.layout.shapes] == pytest.approx([85.0])
+
+
+def test_an_hour_of_readings_is_thinned_keeping_peaks_alerts_and_the_newest() -> None:
+    statuses = [_status(1000.0 + i, 0.4) for i in range(3600)]  # the sampler's whole history
+    statuses[1234] = _status(2234.0, 0.95, alerts=("RAM 95% >= 85%",))
+    statuses[-1] = _status(4599.0, 0.41)
+    fig = figure(charts.resource_figure(statuses, ram_threshold=0.85))
+    ram = _traces(fig)["RAM"]
+    assert len(ram.y) <= charts.MAX_RESOURCE_POINTS
+    assert max(ram.y) == pytest.approx(95.0) and ram.y[-1] == pytest.approx(41.0)
+    assert len(_traces(fig)["alert"].x) == 1
+    assert len(charts.plot_payload(charts.resource_figure(statuses))["plot"]) < 45_000
+    assert charts.thin_statuses(statuses[:600]) == statuses[:600]  # short histories as they are

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import plotly.io as pio
@@ -36,6 +36,8 @@ METRIC_SERIES = (
     ("map50", "mAP50", "#2ca02c"), ("map50_95", "mAP50-95", "#d62728"),
 )
 FINAL_TRACE_NAME = "best.pt on val"
+#: Most readings one resource chart draws (10 minutes of the sampler's 1 Hz).
+MAX_RESOURCE_POINTS = 600
 _MARGIN = dict(l=50, r=20, t=50, b=40)
 
 
@@ -192,6 +194,19 @@ def _limit_lines(limits: Sequence[tuple[float | None, str]]) -> tuple[list, list
     return shapes, annotations
 
 
+def thin_statuses(statuses: Sequence[ResourceStatus],
+                  max_points: int = MAX_RESOURCE_POINTS) -> list[ResourceStatus]:
+    """At most ``max_points`` of ``statuses``, in order: the history is cut into equal slices
+    and each slice keeps its reading with the highest memory use (RAM or GPU, fraction 0-1), so
+    peaks and alerts stay visible; the newest reading is always kept."""
+    if len(statuses) <= max_points:
+        return list(statuses)
+    step = -(-len(statuses) // (max_points - 1))  # ceil: leaves room for the newest reading
+    kept = [max(statuses[i:i + step], key=lambda s: max(s.ram_percent, s.gpu_percent or 0.0))
+            for i in range(0, len(statuses) - 1, step)]
+    return [*kept, statuses[-1]]
+
+
 def resource_figure(statuses: Sequence[ResourceStatus], gpu_threshold: float | None = None,
                     ram_threshold: float | None = None) -> Figure:
     """GPU memory, RAM and CPU use over time, in percent 0-100, with threshold lines.
@@ -199,13 +214,16 @@ def resource_figure(statuses: Sequence[ResourceStatus], gpu_threshold: float | N
     Args:
         statuses: Resource checks in time order (``ResourceMonitor.history()``); their
             ``gpu_percent`` / ``ram_percent`` are fractions 0-1, ``cpu_percent`` is 0-100.
+            More than ``MAX_RESOURCE_POINTS`` are thinned (``thin_statuses``), which keeps the
+            chart's JSON under about 40 KB: every open tab gets it every few seconds.
         gpu_threshold / ram_threshold: Alert thresholds as fractions 0-1, drawn as dotted lines.
 
     Returns:
-        A figure dict with traces "GPU memory", "RAM" and "CPU" (one point per status; GPU only
-        when some status has a GPU reading) and an "alert" marker trace on the checks that were
-        constrained.
+        A figure dict with traces "GPU memory", "RAM" and "CPU" (one point per kept status; GPU
+        only when some status has a GPU reading) and an "alert" marker trace on the kept checks
+        that were constrained.
     """
+    statuses = thin_statuses(statuses)
     times = [_dt.datetime.fromtimestamp(s.timestamp) for s in statuses]
     has_gpu = any(s.gpu_percent is not None for s in statuses)
     data = []
@@ -234,71 +252,3 @@ def resource_alert(statuses: Sequence[ResourceStatus]) -> str:
         return ""
     latest = statuses[-1]
     return "; ".join(latest.alerts) or "A resource threshold is exceeded."
-
-
-#: Metrics offered in the comparison charts: EpochMetrics attribute -> (title, y-axis title).
-COMPARE_METRICS = {
-    "map50": ("mAP50", "fraction (0-1)"), "map50_95": ("mAP50-95", "fraction (0-1)"),
-    "precision": ("Precision", "fraction (0-1)"), "recall": ("Recall", "fraction (0-1)"),
-    **{attr: (label, "loss") for attr, label, _ in LOSS_SERIES},
-}
-#: Colours cycled over the compared models (Plotly's default qualitative palette).
-MODEL_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-                "#7f7f7f", "#bcbd22", "#17becf")
-_LOSS_DASH = {"box": "solid", "cls": "dash", "dfl": "dot"}
-
-
-def _compare_axis(histories: Mapping[str, Sequence[EpochMetrics]]) -> dict[str, Any]:
-    return _epoch_axis(max((h[-1].epoch for h in histories.values() if h), default=0))
-
-
-def compare_figure(histories: Mapping[str, Sequence[EpochMetrics]], metric: str) -> Figure:
-    """One metric per epoch of several models overlaid: one trace per model, named after it.
-
-    Args:
-        histories: ``{model name: its per-epoch EpochMetrics}`` (``ModelComparison.histories``),
-            in legend order. A model without history gets an empty trace.
-        metric: An EpochMetrics attribute in ``COMPARE_METRICS`` (e.g. ``"map50"``, fraction
-            0-1, or ``"val_box_loss"``, unitless).
-
-    Returns:
-        A figure dict with one trace per model (one point per trained epoch).
-
-    Raises:
-        ValueError: ``metric`` is not in ``COMPARE_METRICS``.
-    """
-    if metric not in COMPARE_METRICS:
-        raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(COMPARE_METRICS)}")
-    title, y_title = COMPARE_METRICS[metric]
-    data = [_series_trace(history, metric, name, MODEL_COLORS[i % len(MODEL_COLORS)])
-            for i, (name, history) in enumerate(histories.items())]
-    yaxis = {"range": [0, 1.05]} if y_title.startswith("fraction") else {}
-    return _figure(data, f"{title} per epoch", y_title, xaxis=_compare_axis(histories),
-                   yaxis=yaxis)
-
-
-def compare_losses_figure(histories: Mapping[str, Sequence[EpochMetrics]],
-                          split: str = "val") -> Figure:
-    """The box/cls/dfl losses of one split of several models overlaid.
-
-    Args:
-        histories: ``{model name: per-epoch EpochMetrics}``.
-        split: ``"val"`` or ``"train"``.
-
-    Returns:
-        A figure dict with three traces per model, named ``"<model> <split> box|cls|dfl"``: the
-        model's colour, one dash style per loss (box solid, cls dashed, dfl dotted).
-
-    Raises:
-        ValueError: ``split`` is neither "val" nor "train".
-    """
-    if split not in ("val", "train"):
-        raise ValueError(f"split must be 'val' or 'train', not {split!r}")
-    data = []
-    for i, (name, history) in enumerate(histories.items()):
-        color = MODEL_COLORS[i % len(MODEL_COLORS)]
-        for kind, dash in _LOSS_DASH.items():
-            trace = _series_trace(history, f"{split}_{kind}_loss", f"{name} {split} {kind}",
-                                  color, dash)
-            data.append({**trace, "legendgroup": name})
-    return _figure(data, f"{split.capitalize()} losses", "loss", xaxis=_compare_axis(histories))
