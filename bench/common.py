@@ -145,7 +145,7 @@ def watching_tabs(demo, count: int) -> Iterator[dict[str, float]]:
         yield usage
         usage["cpu_s"] = thread_cpu_s(ids) - start
     finally:
-        asyncio.run_coroutine_threadsafe(_close_tabs(), loop).result()
+        asyncio.run_coroutine_threadsafe(_close_tabs(), loop).result(timeout=60)
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
         loop.close()

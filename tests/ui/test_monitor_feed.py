@@ -340,3 +340,31 @@ def test_a_stream_with_nothing_new_sends_skips_after_the_keepalive() -> None:
     finally:
         tab.close()
         feed.close()
+
+
+def test_a_closing_tab_is_cancelled_even_when_its_frame_arrives_at_that_moment() -> None:
+    """Gradio cancels a page's stream tasks when it closes; a frame delivered in the same
+    loop step must not swallow that (``asyncio.wait_for`` on Python 3.11 did)."""
+    board = SnapshotBoard()
+    feed = MonitorFeed(board, _counted_groups([]), min_interval_s=0, resource_every_s=3600)
+
+    async def scenario() -> list:
+        streams = [feed.updates("state") for _ in range(50)]
+        for stream in streams:
+            await anext(stream)  # the first frame: IDLE
+        tasks = [asyncio.ensure_future(anext(stream)) for stream in streams]
+        await asyncio.sleep(0.1)  # every task now waits for the next frame
+        board.publish(state=JobState.TRAINING)
+        time.sleep(0.3)  # the loop is held: the frame's delivery is queued, not yet run
+        loop = asyncio.get_running_loop()
+        # the pages close right after the frame reached the streams' waits, before the
+        # streams themselves ran again: the cancel lands on a wait that has its result
+        loop.call_soon(loop.call_soon, lambda: [task.cancel() for task in tasks])
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    try:
+        results = asyncio.run(scenario())
+    finally:
+        feed.close()
+    assert all(isinstance(r, asyncio.CancelledError) for r in results), \
+        f"{sum(not isinstance(r, asyncio.CancelledError) for r in results)} of 50 kept going"

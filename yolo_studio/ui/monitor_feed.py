@@ -45,6 +45,7 @@ RETRY_S = 1.0
 KEEPALIVE_S = 15.0
 
 _LOG = logging.getLogger(__name__)
+_TIMED_OUT = object()  # what _frame_for returns when no frame came in time
 
 Group = tuple[Hashable, Callable[[], list[Any]]]
 #: A frame's streams: stream name -> its groups, from (snapshot, resource tick). The tick
@@ -168,10 +169,8 @@ class MonitorFeed:
         try:
             sent, outputs = None, 0
             while True:
-                try:
-                    frame = await asyncio.wait_for(self._frame_for(stream, sent),
-                                                   self._keepalive_s)
-                except asyncio.TimeoutError:
+                frame = await self._frame_for(stream, sent, self._keepalive_s)
+                if frame is _TIMED_OUT:
                     if outputs:
                         yield [gr.skip()] * outputs
                     continue
@@ -196,10 +195,14 @@ class MonitorFeed:
                                                 daemon=True)
                 self._thread.start()
 
-    async def _frame_for(self, stream: str, sent: tuple[Hashable, ...] | None
-                         ) -> Frame | None:
+    async def _frame_for(self, stream: str, sent: tuple[Hashable, ...] | None,
+                         timeout_s: float) -> Any:
         """The current frame once its keys of ``stream`` differ from ``sent``; None when the
-        feed is closed."""
+        feed is closed; ``_TIMED_OUT`` after ``timeout_s`` seconds without one.
+
+        Waits with ``asyncio.wait``, not ``wait_for``: on Python 3.11 ``wait_for`` can swallow
+        the task's cancellation when the frame arrives at the same moment, and Gradio cancels
+        a stream's task when its page closes."""
         loop = asyncio.get_running_loop()
         waiter = _Waiter(loop.create_future(), stream, sent)
         with self._lock:
@@ -209,7 +212,8 @@ class MonitorFeed:
                 return self._frame
             self._waiters.append((loop, waiter))
         try:
-            return await waiter.future
+            done, _ = await asyncio.wait({waiter.future}, timeout=timeout_s)
+            return waiter.future.result() if done else _TIMED_OUT
         finally:
             with self._lock:
                 self._waiters = [w for w in self._waiters if w[1] is not waiter]
