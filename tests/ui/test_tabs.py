@@ -117,8 +117,7 @@ def test_cancel_buttons_are_enabled_only_while_a_job_trains(manager: TrainingMan
     frames: list[Frame] = []
     for state in (JobState.IDLE, JobState.TRAINING, JobState.TRAINING, JobState.CANCELLED):
         snap = TrainingSnapshot(state=state, version=len(frames))
-        frames.append(build_frame(len(frames) + 1, snap, groups(snap, 0),
-                                  frames[-1] if frames else None))
+        frames.append(build_frame(groups(snap, 0), frames[-1] if frames else None))
 
     def buttons(frame: Frame, sent: Frame | None) -> list:
         # the Monitor's and the Train tab's
@@ -137,8 +136,8 @@ def test_finished_key_names_the_last_completed_job_even_while_the_next_one_train
     groups = stream_groups(manager, None, monitor_tab.FigureCache())
     snap = TrainingSnapshot(state=JobState.TRAINING, job_id="j2", dataset="bccd-tiny",
                             last_completed=("j1", "bccd-tiny"))
-    frame = build_frame(1, snap, groups(snap, 0), None)
+    frame = build_frame(groups(snap, 0), None)
     jobs, selector, finished, *buttons = frame.update("jobs", None)
     assert finished == "j1:bccd-tiny"  # the Models tab refreshes for j1's dataset
     idle = TrainingSnapshot()
-    assert build_frame(2, idle, groups(idle, 0), None).update("jobs", None)[2] == gr.skip()
+    assert build_frame(groups(idle, 0), None).update("jobs", None)[2] == gr.skip()

@@ -63,13 +63,9 @@ class Frame:
     """One published state of the Monitor outputs.
 
     Attributes:
-        seq: Increases by one per published frame of this feed.
-        snap: The snapshot the values were drawn from.
         keys: Per stream, one key per group; ``values``: per stream, each group's values.
     """
 
-    seq: int
-    snap: TrainingSnapshot
     keys: dict[str, tuple[Hashable, ...]]
     values: dict[str, tuple[tuple[Any, ...], ...]]
 
@@ -83,8 +79,7 @@ class Frame:
         return out
 
 
-def build_frame(seq: int, snap: TrainingSnapshot, streams: dict[str, list[Group]],
-                previous: Frame | None) -> Frame:
+def build_frame(streams: dict[str, list[Group]], previous: Frame | None) -> Frame:
     """A frame of ``streams``' groups, reusing ``previous``'s values of every group whose key
     is unchanged (those are not rebuilt)."""
     keys, values = {}, {}
@@ -94,7 +89,7 @@ def build_frame(seq: int, snap: TrainingSnapshot, streams: dict[str, list[Group]
         values[name] = tuple(
             previous.values[name][i] if old_keys is not None and old_keys[i] == key
             else tuple(make()) for i, (key, make) in enumerate(groups))
-    return Frame(seq, snap, keys, values)
+    return Frame(keys, values)
 
 
 def next_change(manager: Any, last: TrainingSnapshot | None, timeout_s: float,
@@ -145,7 +140,6 @@ class MonitorFeed:
         self._thread: threading.Thread | None = None
         self._listeners = 0
         self._frame: Frame | None = None
-        self._seq = 0
         self._waiters: list[tuple[asyncio.AbstractEventLoop, _Waiter]] = []
 
     @property
@@ -255,7 +249,7 @@ class MonitorFeed:
             if time.monotonic() - last_resource >= self._resource_every_s - early:
                 tick, last_resource = tick + 1, time.monotonic()
             try:
-                new = build_frame(self._seq + 1, snap, self._groups(snap, tick), frame)
+                new = build_frame(self._groups(snap, tick), frame)
             except Exception:  # e.g. queue.json unreadable: keep every tab's monitoring alive
                 _LOG.exception("Monitor feed: drawing snapshot %s failed; retrying in %s s",
                                snap.version, RETRY_S)
@@ -264,7 +258,7 @@ class MonitorFeed:
             seen = snap
             if frame is not None and new.keys == frame.keys:
                 continue  # a change no tab shows
-            self._seq, frame, last_frame = new.seq, new, time.monotonic()
+            frame, last_frame = new, time.monotonic()
             self._publish(frame)
             self._closed.wait(self._min_interval_s)
 
