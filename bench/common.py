@@ -1,6 +1,8 @@
 """What the benchmarks share: the repository on ``sys.path`` (importing this module puts it
-there, so import it before ``yolo_studio``), tests/data/bccd-tiny, and a throwaway studio root
-with a copy of it as dataset "tiny"."""
+there, so import it before ``yolo_studio``; the scripts run as ``python bench/<name>.py``),
+tests/data/bccd-tiny, a throwaway studio root with a copy of it as dataset "tiny"
+(``tiny_studio``, ``monitored_studio``), the app over it (``studio_app``) and simulated
+browser tabs watching it (``watching_tabs``)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,12 +51,14 @@ def monitored_studio(prefix: str, backend: object) -> Iterator[tuple[object, obj
     with tiny_studio(prefix) as settings:
         monitor = ResourceMonitor()
         monitor.start()
-        manager = TrainingManager(settings, backend=backend, monitor=monitor)
-        manager.start()
         try:
-            yield manager, monitor
+            manager = TrainingManager(settings, backend=backend, monitor=monitor)
+            manager.start()
+            try:
+                yield manager, monitor
+            finally:
+                manager.close()
         finally:
-            manager.close()
             monitor.close()
 
 
@@ -73,16 +78,26 @@ def thread_cpu_s(native_ids: set[int]) -> float:
                if t.id in native_ids)
 
 
-async def _follow(demo, stream, state, drawn: threading.Semaphore) -> None:
-    """Step one stream event of one tab as Gradio's queue does; ``drawn`` is released after
-    its first update."""
+#: Seconds a simulated tab may take to draw its first update before the bench gives up.
+DRAW_TIMEOUT_S = 60.0
+
+
+async def _follow(demo, stream, state, drawn: threading.Semaphore,
+                  arrivals: dict[str, list[float]] | None) -> None:
+    """Step one stream event of one tab as Gradio's queue does, until it ends; ``drawn`` is
+    released after its first update; ``arrivals[stream name]`` (if given) gets the
+    ``time.perf_counter()`` of every update."""
     steps, first = None, True
     try:
         while True:
             out = await demo.process_api(stream, [], state=state, iterator=steps,
                                          in_event_listener=True)
+            if not out["is_generating"]:
+                return
             steps = out["iterator"]
             json.dumps(out["data"])
+            if arrivals is not None:
+                arrivals.setdefault(stream.name, []).append(time.perf_counter())
             if first:
                 drawn.release()
                 first = False
@@ -91,12 +106,13 @@ async def _follow(demo, stream, state, drawn: threading.Semaphore) -> None:
             await steps.aclose()
 
 
-async def _tab(demo, drawn: threading.Semaphore) -> None:
+async def _tab(demo, drawn: threading.Semaphore, arrivals) -> None:
     """One simulated tab: its own session state, every ``follow_*`` stream of ``demo``."""
     from gradio.state_holder import SessionState
 
     state = SessionState(demo)
-    await asyncio.gather(*(_follow(demo, fn, state, drawn) for fn in _streams(demo)))
+    await asyncio.gather(*(_follow(demo, fn, state, drawn, arrivals)
+                           for fn in _streams(demo)))
 
 
 def _streams(demo) -> list:
@@ -110,8 +126,13 @@ async def _close_tabs() -> None:
     await asyncio.gather(*tabs, return_exceptions=True)
 
 
+def _feed_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("monitor-feed")]
+
+
 @contextlib.contextmanager
-def watching_tabs(demo, count: int) -> Iterator[dict[str, float]]:
+def watching_tabs(demo, count: int,
+                  arrivals: dict[str, list[float]] | None = None) -> Iterator[dict[str, float]]:
     """``count`` simulated browser tabs following ``demo``'s Monitor stream while the block
     runs.
 
@@ -123,29 +144,44 @@ def watching_tabs(demo, count: int) -> Iterator[dict[str, float]]:
     every stream of every tab has sent its first update, and after a full garbage collection
     (with or without tabs): the objects the tabs' setup left would otherwise be traversed by
     an extra full collection inside the timed run, about 0.4 s here (some 600,000 objects
-    live in the process), as tabs opened long before would not be.
+    live in the process), as tabs opened long before would not be. After the block the tabs
+    are closed and the feed's thread has ended, so it cannot overlap the next run.
+
+    Args:
+        demo: The app's Blocks (``studio_app``).
+        count: Tabs to open.
+        arrivals: If given, ``{stream event name: [perf_counter() of each update]}`` is
+            filled in (all tabs together).
 
     Yields a dict that holds, after the block, ``cpu_s``: the CPU seconds the tabs' event loop
     thread and the app's monitor-feed thread used during the block.
+
+    Raises:
+        TimeoutError: the tabs did not draw within ``DRAW_TIMEOUT_S`` seconds.
     """
     drawn = threading.Semaphore(0)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="bench-tabs", daemon=True)
     thread.start()
-    for _ in range(count):
-        asyncio.run_coroutine_threadsafe(_tab(demo, drawn), loop)
+    tabs = [asyncio.run_coroutine_threadsafe(_tab(demo, drawn, arrivals), loop)
+            for _ in range(count)]
     usage: dict[str, float] = {}
     try:
         for _ in range(count * len(_streams(demo))):
-            drawn.acquire()
-        ids = {t.native_id for t in threading.enumerate()
-               if t is thread or t.name.startswith("monitor-feed")}
+            if not drawn.acquire(timeout=DRAW_TIMEOUT_S):
+                failed = [t.exception() for t in tabs if t.done() and t.exception()]
+                raise TimeoutError(f"the tabs did not draw within {DRAW_TIMEOUT_S} s: {failed}")
+        ids = {t.native_id for t in [thread, *_feed_threads()]}
         gc.collect()  # the tabs' setup (a SessionState each) is garbage-collected now
         start = thread_cpu_s(ids)
         yield usage
         usage["cpu_s"] = thread_cpu_s(ids) - start
     finally:
-        asyncio.run_coroutine_threadsafe(_close_tabs(), loop).result(timeout=60)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        loop.close()
+        try:
+            asyncio.run_coroutine_threadsafe(_close_tabs(), loop).result(timeout=60)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            loop.close()
+            for feed in _feed_threads():  # ends within RESOURCE_EVERY_S of the last tab
+                feed.join(timeout=10)

@@ -2,18 +2,20 @@
 
 1. Latency: real training of a copy of tests/data/bccd-tiny (yolo11n.yaml, imgsz 64, workers 0)
    through ``TrainingManager``; the backend's hooks are wrapped to note when each epoch's metrics
-   leave Ultralytics' ``on_fit_epoch_end``, and a subscriber thread (``wait_for_change``, as the UI
-   stream does) notes when the new point reaches it. Reports the median delay in seconds.
+   leave Ultralytics' ``on_fit_epoch_end``, and one simulated tab (as in 2.) notes when its next
+   charts update arrives. Reports the median delay in seconds.
 2. Watchers: the same training with 20 simulated browser tabs (``common.watching_tabs``: the
    app's own Monitor stream stepped through Gradio's ``process_api`` on one event loop, as the
    server does for an open page, with each update serialised to JSON; only the network is left
    out) against none, alternated, ``--pairs`` pairs (the tabs are opened, and have drawn their
    first full update, before the timed job starts, as tabs opened beforehand).
-   Reports the median wall-time ratio watched/unwatched and the spread of the pair ratios (on a
-   shared 2-core VM, runs of the same job differ by 5-20%, so a few pairs cannot resolve 3%).
+   Reports the median wall-time ratio watched/unwatched, the spread of the pair ratios (on a
+   shared 2-core VM, runs of the same job differ by 5-20%, so a few pairs cannot resolve 3%)
+   and the CPU the tabs' threads (event loop and feed) used.
 3. The same cost epoch by epoch inside one run (bench/monitoring_epochs.py: the watchers are
-   switched on and off per epoch, so both sides share the machine's drift), and that
-   measurement with no watchers at all, its noise floor. Printed before the last line.
+   switched on and off per epoch, so both sides share the machine's drift; 2 x 21 epochs at
+   imgsz 128 whatever ``--epochs`` says), and that measurement with no watchers at all, its
+   noise floor. Printed before the last line.
 4. ``ResourceMonitor.check()`` cost with a warm NVML handle (bench/monitoring_check.py).
 
     python bench/monitoring.py [--pairs 10] [--epochs 3] [--watchers 20]
@@ -25,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import threading
 import time
 
 from common import monitored_studio, studio_app, watching_tabs
@@ -64,18 +65,6 @@ class TimedBackend(UltralyticsBackend):
                              resume_from)
 
 
-def _subscribe(manager: TrainingManager, stop: threading.Event, arrivals: list[float]) -> None:
-    """A bare subscriber (``wait_for_change``, as the UI stream) noting when each new epoch
-    arrives."""
-    snap = manager.snapshot()
-    seen = len(snap.history)
-    while not stop.is_set():
-        snap = manager.wait_for_change(snap.version, 0.5)
-        if len(snap.history) > seen:
-            arrivals.extend([time.perf_counter()] * (len(snap.history) - seen))
-            seen = len(snap.history)
-
-
 def _train(manager: TrainingManager, demo, config: TrainingConfig, watchers: int
            ) -> tuple[float, float]:
     """(wall seconds of one job, CPU seconds the tabs' threads used meanwhile) with
@@ -89,18 +78,19 @@ def _train(manager: TrainingManager, demo, config: TrainingConfig, watchers: int
     return seconds, usage["cpu_s"]
 
 
-def _latency(manager: TrainingManager, backend: TimedBackend, config: TrainingConfig
+def _latency(manager: TrainingManager, backend: TimedBackend, demo, config: TrainingConfig
              ) -> list[float]:
-    """Seconds from each epoch's end to its point reaching a bare subscriber."""
-    stop, arrivals = threading.Event(), []
-    thread = threading.Thread(target=_subscribe, args=(manager, stop, arrivals), daemon=True)
-    thread.start()
-    snap = manager.wait_for_job(manager.start_training(config))
-    stop.set()
-    thread.join()
+    """Seconds from each epoch's end (its metrics leaving Ultralytics) to the first charts
+    update a simulated tab of ``demo`` gets after it."""
+    backend.epoch_stamps.clear()
+    arrivals: dict[str, list[float]] = {}
+    with watching_tabs(demo, 1, arrivals):
+        snap = manager.wait_for_job(manager.start_training(config))
     if snap.state != JobState.COMPLETED:
         raise SystemExit(f"run ended {snap.state.value}: {snap.error}")
-    return [a - s for s, a in zip(backend.epoch_stamps, arrivals)]
+    charts = arrivals.get("follow_charts", [])
+    return [min((a for a in charts if a >= stamp), default=float("inf")) - stamp
+            for stamp in backend.epoch_stamps]
 
 
 def _print_epoch_ratios(watchers: int) -> None:
@@ -144,9 +134,11 @@ def main() -> None:
     base = dict(dataset="tiny", base_model="yolo11n.yaml", epochs=args.epochs, imgsz=64,
                 workers=0, batch=8, device="cpu")
     with monitored_studio("yolo-studio-monitoring-", backend) as (manager, monitor):
-        delays = _latency(manager, backend, TrainingConfig(**base, model_name="latency"))
-        print("epoch-end -> subscriber delays (s): " + " ".join(f"{d:.4f}" for d in delays))
-        ratios = _pairs(manager, studio_app(manager, monitor), base, args.pairs, args.watchers)
+        demo = studio_app(manager, monitor)
+        delays = _latency(manager, backend, demo, TrainingConfig(**base, model_name="latency"))
+        print("epoch end -> charts update in a tab, delays (s): "
+              + " ".join(f"{d:.4f}" for d in delays))
+        ratios = _pairs(manager, demo, base, args.pairs, args.watchers)
     _print_epoch_ratios(args.watchers)
     check_ms = measure_check_ms(2000)[0]
     print(f"latency_median_s={statistics.median(delays):.4f} "

@@ -3,11 +3,13 @@
 On a shared 2-core VM, whole runs of the same training differ by 5-20% from one minute to the
 next, which hides a 3% effect unless very many runs are made. Here ``watchers`` simulated tabs
 (``common.watching_tabs``: the app's own Monitor stream, stepped as Gradio's server does)
-follow one training run,
-and are switched on and off epoch by epoch in ABBA order (off, on, on, off, ...; epoch 1, the
-warm-up, is left out), so watched and unwatched epochs share the machine's drift. Switched off,
-the feed's thread blocks before its next wait for a change (so no tab gets a frame); if it is
-inside a wait then, it finishes that wait (at most one frame) first.
+follow one training run, and are switched on and off epoch by epoch in ABBA order (off, on,
+on, off, ...; epoch 1, the warm-up, is left out), so watched and unwatched epochs share the
+machine's drift. An epoch is timed from the previous epoch's end to its own, and the switch
+for it is set before the previous epoch's end is published, so the frame for that end (the
+costliest one: new charts to every tab) counts on the side that sent it. Switched off, the
+feed's thread blocks before and after each wait for a change, so no tab gets a frame (tabs
+still send their keep-alive after ``monitor_feed.KEEPALIVE_S`` seconds without one).
 
     python bench/monitoring_epochs.py [--epochs 21] [--watchers 20]
 
@@ -41,26 +43,32 @@ class SwitchedManager:
 
     def wait_for_change(self, version: int, timeout_s: float, major_only: bool = False):
         self.on.wait()
-        return self.manager.wait_for_change(version, timeout_s, major_only=major_only)
+        self.manager.wait_for_change(version, timeout_s, major_only=major_only)
+        self.on.wait()  # switched off meanwhile: nothing goes out until switched on again
+        return self.manager.snapshot()
 
     def __getattr__(self, name: str):  # the rest of the manager's API, for the app
         return getattr(self.manager, name)
 
 
 class _EpochHooks:
-    """Forwards every hook; switches the watchers at each epoch start and times the epochs."""
+    """Forwards every hook; times each epoch from the previous epoch's end (epoch 1: its
+    start) to its own, and sets the watchers' switch for the next epoch before passing an
+    epoch's end on."""
 
     def __init__(self, hooks, switch: threading.Event, times: dict[int, float]) -> None:
         self._hooks, self._switch, self._times = hooks, switch, times
-        self._start = 0.0
+        self._last_end: float | None = None
 
     def on_epoch_start(self, epoch: int) -> None:
-        self._switch.set() if epoch > 1 and watched(epoch) else self._switch.clear()
-        self._start = time.perf_counter()
+        if self._last_end is None:
+            self._last_end = time.perf_counter()
         self._hooks.on_epoch_start(epoch)
 
     def on_epoch_end(self, metrics) -> None:
-        self._times[metrics.epoch] = time.perf_counter() - self._start
+        now = time.perf_counter()
+        self._times[metrics.epoch], self._last_end = now - self._last_end, now
+        self._switch.set() if watched(metrics.epoch + 1) else self._switch.clear()
         self._hooks.on_epoch_end(metrics)
 
     def __getattr__(self, name):
