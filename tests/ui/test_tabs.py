@@ -14,7 +14,7 @@ from yolo_studio.errors import NotFoundError, ValidationError
 from yolo_studio.training.manager import TrainingManager
 from yolo_studio.training.snapshot import JobState, TrainingSnapshot
 from yolo_studio.ui import formatting as fmt
-from yolo_studio.ui import models_tab, monitor_tab, train_tab
+from yolo_studio.ui import models_tab, train_tab
 from yolo_studio.ui.app import build_app, stream_groups
 from yolo_studio.ui.monitor_feed import Frame, build_frame
 from yolo_studio.ui.errors import shows_errors
@@ -113,7 +113,7 @@ def test_events_never_wait_behind_each_other(manager: TrainingManager) -> None:
 
 
 def test_cancel_buttons_are_enabled_only_while_a_job_trains(manager: TrainingManager) -> None:
-    groups = stream_groups(manager, None, monitor_tab.FigureCache())
+    groups = stream_groups(manager, None)
     frames: list[Frame] = []
     for state in (JobState.IDLE, JobState.TRAINING, JobState.TRAINING, JobState.CANCELLED):
         snap = TrainingSnapshot(state=state, version=len(frames))
@@ -133,7 +133,7 @@ def test_cancel_buttons_are_enabled_only_while_a_job_trains(manager: TrainingMan
 
 def test_finished_key_names_the_last_completed_job_even_while_the_next_one_trains(
         manager: TrainingManager) -> None:
-    groups = stream_groups(manager, None, monitor_tab.FigureCache())
+    groups = stream_groups(manager, None)
     snap = TrainingSnapshot(state=JobState.TRAINING, job_id="j2", dataset="bccd-tiny",
                             last_completed=("j1", "bccd-tiny"))
     frame = build_frame(groups(snap, 0), None)

@@ -17,7 +17,7 @@ STREAMS = ("progress", "charts", "resources", "jobs")
 #: long as it is open; with Gradio's default of 40 slots in all, 10 pages locked the app.
 MAX_PAGES = 100
 #: For ``launch(max_threads=...)``: the slots of ``MAX_PAGES`` pages' streams plus Gradio's
-#: default 40 for every other event.
+#: default 40 for every other event (it also caps the threads sync handlers may use at once).
 MAX_THREADS = MAX_PAGES * len(STREAMS) + 40
 
 
@@ -44,7 +44,10 @@ def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Block
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("Train", id="train", elem_id="tab-train"):
                 train = train_tab.build(manager, access)
-            with gr.Tab("Monitor", id="monitor", elem_id="tab-monitor") as monitor_tab_block:
+            # rendered while hidden, so the streams' first updates (the whole history) are
+            # not dropped when the page opens on another tab
+            with gr.Tab("Monitor", id="monitor", elem_id="tab-monitor",
+                        render_children=True) as monitor_tab_block:
                 mon = monitor_tab.build()
             with gr.Tab("Models", id="models", elem_id="tab-models") as models_tab_block:
                 models = models_tab.build(manager)
@@ -53,15 +56,14 @@ def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Block
     return demo
 
 
-def stream_groups(manager: Any, monitor: Any, figures: monitor_tab.FigureCache
-                  ) -> monitor_feed.Groups:
+def stream_groups(manager: Any, monitor: Any) -> monitor_feed.Groups:
     """The monitor feed's streams: the Monitor tab's (``monitor_tab.feed_groups``) and "jobs":
     the Train tab's job table and selector (rebuilt when the queue or the job's state
     changes), the finished-job key (``"<job_id>:<dataset>"`` of the newest COMPLETED job:
     ``last_completed``, which the next job's snapshots keep, so a frame that skips the
     COMPLETED snapshot still tells) and both Cancel buttons (enabled only while a job
     trains)."""
-    monitor_groups = monitor_tab.feed_groups(figures, monitor)
+    monitor_groups = monitor_tab.feed_groups(monitor)
 
     def groups(snap: TrainingSnapshot, tick: int) -> dict[str, list[monitor_feed.Group]]:
         done = ":".join(snap.last_completed) if snap.last_completed else None
@@ -86,8 +88,7 @@ def _follower(feed: monitor_feed.MonitorFeed, stream: str) -> Any:
 def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab,
           mon: monitor_tab.MonitorTab, models: models_tab.ModelsTab, finished: gr.State,
           tab_blocks: dict[str, gr.Tab]) -> None:
-    figures = monitor_tab.FigureCache()  # also redraws the charts when the tab is shown
-    feed = monitor_feed.MonitorFeed(manager, stream_groups(manager, monitor, figures))
+    feed = monitor_feed.MonitorFeed(manager, stream_groups(manager, monitor))
     streams = dict(zip(STREAMS, (
         mon.progress_outputs, mon.chart_outputs, mon.resource_outputs,
         [*train.stream_outputs, finished, mon.cancel_btn, train.cancel_btn])))
@@ -116,15 +117,6 @@ def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab
         train.dataset_added, models.dataset, concurrency_limit=None, api_visibility="private")
     finished.change(on_finished, [finished, models.model], [models.dataset,
                     *models.refresh_outputs], concurrency_limit=None, api_visibility="private")
-    # Gradio mounts an inactive tab's children lazily and drops updates sent to them before,
-    # so the streams' first updates (the whole history) are lost when the page opens on
-    # another tab; the Monitor tab is redrawn (charts from the shared cache) when shown.
-    monitor_groups = monitor_tab.feed_groups(figures, monitor)
-    tab_blocks["monitor"].select(
-        lambda: monitor_tab.redraw_values(monitor_groups, manager.snapshot()), None,
-        [*mon.progress_outputs, *mon.chart_outputs, *mon.resource_outputs],
-        postprocess=False, concurrency_limit=None, api_visibility="private",
-        show_progress="hidden")
     tab_blocks["models"].select(lambda d, m: models_tab.refresh(manager, d, m),
                             [models.dataset, models.model], models.refresh_outputs,
                             concurrency_limit=None, api_visibility="private")

@@ -9,7 +9,6 @@ the whole history.
 from __future__ import annotations
 
 import html
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,12 +17,13 @@ import gradio as gr
 from ..training.snapshot import JobState, TrainingSnapshot
 from . import charts
 from . import formatting as fmt
-from .monitor_feed import RESOURCE_EVERY_S, Group, Groups, same
+from .monitor_feed import Group, Groups, same
 
 
 @dataclass
 class MonitorTab:
-    """The Monitor tab's components; ``outputs`` is the order the stream yields in."""
+    """The Monitor tab's components; ``progress_outputs``, ``chart_outputs`` and
+    ``resource_outputs`` are what the feed's streams of those names update, in order."""
 
     status: gr.Markdown
     progress: gr.HTML
@@ -92,51 +92,23 @@ def alert_html(statuses: Any) -> str:
             f'{html.escape(text)}</div>')
 
 
-class FigureCache:
-    """The latest figures, built once per change: for the monitor feed's frames and for the
-    redraw when the Monitor tab is shown.
+def chart_values(snap: TrainingSnapshot) -> list[dict[str, str]]:
+    """[loss, metrics, lr] charts of ``snap``, in the form Gradio sends
+    (``charts.plot_payload``, for events with ``postprocess=False``): about 0.05 ms each."""
+    return [charts.plot_payload(fig) for fig in (
+        charts.loss_figure(snap.history),
+        charts.metrics_figure(snap.history, _kept_final(snap), snap.stop_reason),
+        charts.lr_figure(snap.history))]
 
-    The charts are figure dicts (about 0.05 ms to build and serialise each, 7-9 KB of JSON);
-    the values are already in the form Gradio sends (``charts.plot_payload``), for events with
-    ``postprocess=False``. Thread-safe; holds only the latest figures.
-    """
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._charts_key: tuple[Any, ...] | None = None
-        self._charts: list[Any] = []
-        self._resource_key: tuple[Any, ...] | None = None
-        self._resource: list[Any] = []
-
-    def charts(self, snap: TrainingSnapshot) -> list[Any]:
-        """[loss, metrics, lr] figures of ``snap`` (built on the first request per change)."""
-        final, key = _kept_final(snap), _chart_key(snap)
-        with self._lock:
-            if key != self._charts_key:
-                self._charts = [charts.plot_payload(fig) for fig in (
-                    charts.loss_figure(snap.history),
-                    charts.metrics_figure(snap.history, final, snap.stop_reason),
-                    charts.lr_figure(snap.history))]
-                self._charts_key = key
-            return list(self._charts)
-
-    def resources(self, monitor: Any) -> list[Any]:
-        """[resource figure, alert HTML] from the monitor's history (rebuilt when the newest
-        sample is in a later ``RESOURCE_EVERY_S`` window than the cached one)."""
-        if monitor is None:
-            return [charts.plot_payload(charts.resource_figure(())), ""]
-        latest = monitor.latest()
-        # rebuilt at most once per RESOURCE_EVERY_S of samples, however many tabs ask
-        stamp = getattr(latest, "timestamp", None)
-        key = (id(monitor), None if stamp is None else int(stamp // RESOURCE_EVERY_S))
-        with self._lock:
-            if key != self._resource_key or latest is None:
-                statuses = monitor.history()
-                fig = charts.resource_figure(statuses, getattr(monitor, "gpu_threshold", None),
-                                             getattr(monitor, "ram_threshold", None))
-                self._resource = [charts.plot_payload(fig), alert_html(statuses)]
-                self._resource_key = key
-            return list(self._resource)
+def resource_values(monitor: Any) -> list[Any]:
+    """[resource chart, alert HTML] from the monitor's history (an empty chart without one)."""
+    if monitor is None:
+        return [charts.plot_payload(charts.resource_figure(())), ""]
+    statuses = monitor.history()
+    fig = charts.resource_figure(statuses, getattr(monitor, "gpu_threshold", None),
+                                 getattr(monitor, "ram_threshold", None))
+    return [charts.plot_payload(fig), alert_html(statuses)]
 
 
 def _kept_final(snap: TrainingSnapshot) -> Any:
@@ -160,35 +132,29 @@ def final_text(snap: TrainingSnapshot) -> str:
     return final
 
 
-def feed_groups(cache: FigureCache, monitor: Any) -> Groups:
+def feed_groups(monitor: Any) -> Groups:
     """The feed's streams for the Monitor tab, each one group, so no update carries a skip
     (Gradio builds a component for each ``gr.skip()`` it sends, about a millisecond each):
 
     - "progress" (``MonitorTab.progress_outputs``): status line and progress bar, keyed on
       their own text;
     - "charts" (``chart_outputs``): final result, the three charts and the log, keyed on what
-      they are drawn from; the charts are built once per change, in ``cache``;
-    - "resources" (``resource_outputs``): resource chart and alert, keyed on the resource tick.
+      they are drawn from (the feed builds them once per change, for every tab);
+    - "resources" (``resource_outputs``): resource chart and alert, keyed on the feed's
+      resource tick (once, without a monitor).
 
     Values are sent as given: the events need ``postprocess=False``.
 
     Args:
-        cache: The app's figure cache (also used when the Monitor tab is shown).
-        monitor: The ResourceMonitor (or None); only ``history()``, ``latest()`` and the
-            thresholds are read.
+        monitor: The ResourceMonitor (or None); only ``history()`` and the thresholds are
+            read.
     """
     def groups(snap: TrainingSnapshot, tick: int) -> dict[str, list[Group]]:
         final = final_text(snap)
         return {"progress": [same(f"**{html.escape(fmt.status_line(snap))}**",
                                   progress_html(snap))],
                 "charts": [((final, _chart_key(snap), snap.log),
-                            lambda: [final, *cache.charts(snap), fmt.log_text(snap)])],
-                "resources": [(tick, lambda: cache.resources(monitor))]}
+                            lambda: [final, *chart_values(snap), fmt.log_text(snap)])],
+                "resources": [(tick if monitor is not None else None,
+                               lambda: resource_values(monitor))]}
     return groups
-
-
-def redraw_values(groups: Groups, snap: TrainingSnapshot) -> list[Any]:
-    """Every value of ``groups``' streams for ``snap``, in order (for ``feed_groups``: the
-    progress, chart and resource outputs), built afresh."""
-    return [value for stream in groups(snap, 0).values() for _, make in stream
-            for value in make()]
