@@ -1,11 +1,10 @@
 """One feed for every open Monitor tab: a single thread follows the manager's snapshots and
 publishes frames; each tab's stream is an async generator awaiting them on Gradio's event loop.
 
-A tab's stream used to be a blocking generator in a thread of its own, so 20 open tabs were 20
-threads waking on each change and contending with the training thread for the GIL and the
-cores. Now the number of threads and of waits on the manager does not grow with the tabs: one
-feed thread waits, builds each frame's values once, and hands the frame to the event loops the
-tabs run on; a tab only compares keys and yields.
+The number of threads and of waits on the manager does not grow with the tabs: one feed thread
+waits, builds each frame's values once, and hands the frame to the event loops the tabs run on;
+a tab only compares keys and yields. The thread is a daemon: the app never closes the feed, and
+it ends on its own within ``RESOURCE_EVERY_S`` seconds of the last tab leaving.
 
 A frame holds named *streams* (one Gradio event each per tab), each a list of *groups*:
 ``(key, make)`` pairs where ``make()`` returns the values of a few consecutive outputs. A
@@ -140,7 +139,7 @@ class MonitorFeed:
         self._thread: threading.Thread | None = None
         self._listeners = 0
         self._frame: Frame | None = None
-        self._waiters: list[tuple[asyncio.AbstractEventLoop, _Waiter]] = []
+        self._waiters: dict[_Waiter, asyncio.AbstractEventLoop] = {}
 
     @property
     def thread_name(self) -> str:
@@ -204,25 +203,25 @@ class MonitorFeed:
                 return None
             if self._frame is not None and waiter.wants(self._frame):
                 return self._frame
-            self._waiters.append((loop, waiter))
+            self._waiters[waiter] = loop
         try:
             done, _ = await asyncio.wait({waiter.future}, timeout=timeout_s)
             return waiter.future.result() if done else _TIMED_OUT
         finally:
             with self._lock:
-                self._waiters = [w for w in self._waiters if w[1] is not waiter]
+                self._waiters.pop(waiter, None)
 
     def _publish(self, frame: Frame | None) -> None:
         """Make ``frame`` current and wake the tabs it changes something for (every tab when
         None: the feed closed), with one call per event loop."""
         by_loop: dict[asyncio.AbstractEventLoop, list[_Waiter]] = {}
         with self._lock:
-            self._frame, keep = frame, []
-            for loop, waiter in self._waiters:
+            self._frame, keep = frame, {}
+            for waiter, loop in self._waiters.items():
                 if frame is None or waiter.wants(frame):
                     by_loop.setdefault(loop, []).append(waiter)
                 else:
-                    keep.append((loop, waiter))
+                    keep[waiter] = loop
             self._waiters = keep
         for loop, waiters in by_loop.items():
             try:
@@ -263,7 +262,7 @@ class MonitorFeed:
             self._closed.wait(self._min_interval_s)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity
 class _Waiter:
     """A tab's stream waiting for a frame that changes one of its groups."""
 
