@@ -1,0 +1,164 @@
+"""The Monitor tab's streams over the feed: the whole history for a new viewer, then each
+stream only when its outputs changed; final result, cancel and errors shown."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from feed_tabs import SKIP, CountingBoard, Tab
+
+from yolo_studio.resources.status import ResourceStatus
+from yolo_studio.training.progress import SnapshotBoard
+from yolo_studio.training.snapshot import EpochMetrics, JobState
+from yolo_studio.ui import monitor_tab
+from yolo_studio.ui.monitor_feed import MonitorFeed
+
+from plot_figures import figure
+
+# Positions in a tab's first updates joined: progress (2), charts (5), then resources (2).
+STATUS, PROGRESS, FINAL, LOSS, METRICS, LR, LOG, RESOURCE, ALERT = range(9)
+
+
+class FakeMonitor:
+    gpu_threshold = 0.9
+    ram_threshold = 0.85
+
+    def __init__(self, constrained: bool = False) -> None:
+        alerts = ("RAM 90% >= 85% threshold",) if constrained else ()
+        self.statuses = (ResourceStatus(timestamp=1.0, gpu_percent=None, ram_percent=0.9,
+                                        ram_used_bytes=9, ram_total_bytes=10, cpu_percent=50.0,
+                                        constrained=constrained, alerts=alerts),)
+
+    def history(self) -> tuple[ResourceStatus, ...]:
+        return self.statuses
+
+
+def _ram_percent(value) -> list:
+    """The RAM trace's y values (percent 0-100) of a streamed resource chart."""
+    return [list(t.y) for t in figure(value).data if t.name == "RAM"][0]
+
+
+def _epochs(n: int) -> tuple[EpochMetrics, ...]:
+    return tuple(EpochMetrics(epoch=i, map50=0.1 * i, precision=0.2, train_box_loss=1.0 / i)
+                 for i in range(1, n + 1))
+
+
+@pytest.fixture
+def feeds():
+    """``make(board, monitor=None, **feed options)`` -> MonitorFeed over the Monitor tab's
+    groups (no pause between frames); every feed is closed afterwards."""
+    made: list[MonitorFeed] = []
+
+    def make(board, monitor=None, **kw) -> MonitorFeed:
+        groups = monitor_tab.feed_groups(monitor or FakeMonitor())
+        made.append(MonitorFeed(board, groups, **{"min_interval_s": 0, **kw}))
+        return made[-1]
+    yield make
+    for feed in made:
+        feed.close()
+
+
+def _first(feed: MonitorFeed) -> list:
+    tab = Tab(feed)
+    try:
+        return tab.first()
+    finally:
+        tab.close()
+
+
+def test_viewer_joining_mid_run_gets_the_whole_history(feeds) -> None:
+    board = SnapshotBoard()
+    board.publish(state=JobState.TRAINING, job_id="j1", dataset="bccd", model_name="m",
+                  epochs=5, epoch=3, history=_epochs(3), log=("a", "b"))
+    first = _first(feeds(board))
+    assert "TRAINING" in first[STATUS] and "bccd / m" in first[STATUS]
+    assert [list(t.x) for t in figure(first[METRICS]).data] == [[1, 2, 3]] * 4
+    assert figure(first[LOSS]).data and figure(first[LR]).data
+    assert first[LOG] == "a\nb"
+    assert "epoch 4/5" in first[PROGRESS]
+    assert _ram_percent(first[RESOURCE]) == [90.0] and first[ALERT] == ""
+
+
+def test_each_stream_sends_only_when_its_outputs_changed(feeds) -> None:
+    board = SnapshotBoard()
+    board.publish(state=JobState.TRAINING, epochs=2, history=_epochs(1), log=("start",))
+    tab = Tab(feeds(board, resource_every_s=3600, progress_every_s=0))
+    tab.first()
+    board.publish(batch_i=3, batches=4)  # progress only
+    status, progress = tab.next("progress")
+    assert "batch 3/4" in progress and "TRAINING" in status
+    assert tab.quiet("charts") and tab.quiet("resources")
+    board.publish(history=_epochs(2), epoch=2, log=("start", "epoch 2 done"))
+    final, loss, metrics, lr, log = tab.next("charts")
+    assert [len(t.x) for t in figure(metrics).data] == [2, 2, 2, 2]
+    assert figure(loss).data and figure(lr).data and final == ""
+    assert log.endswith("epoch 2 done")
+    # these streams never carry gr.skip(): Gradio builds a component for each one it gets
+    assert SKIP not in [status, progress, final, loss, metrics, lr, log]
+    assert "100.0%" in tab.next("progress")[1]  # the new epoch moved the bar too
+    assert tab.quiet("resources")
+    tab.close()
+
+
+def _ended(state: JobState, stop_reason: str) -> SnapshotBoard:
+    """A board whose job ended after 2 of 5 epochs, with best.pt validated (epoch 3 metrics)."""
+    board = SnapshotBoard()
+    final = EpochMetrics(epoch=3, precision=0.5, recall=0.4, map50=0.45, map50_95=0.2)
+    board.publish(state=state, epochs=5, epoch=2, history=_epochs(2), final=final,
+                  stop_reason=stop_reason)
+    return board
+
+
+def test_final_result_and_stop_reason_shown_apart(feeds) -> None:
+    first = _first(feeds(_ended(JobState.COMPLETED, "early stopping: no improvement in 2 epochs")))
+    assert "best.pt on val" in first[FINAL] and "mAP50 0.450" in first[FINAL]
+    assert "Stopped early: early stopping" in first[FINAL]
+    names = [t.name for t in figure(first[METRICS]).data]
+    assert names[-1] == "best.pt on val"
+    assert [len(t.x) for t in figure(first[METRICS]).data[:4]] == [2, 2, 2, 2]
+
+
+def test_cancelled_job_shows_no_final_result(feeds) -> None:
+    first = _first(feeds(_ended(JobState.CANCELLED, "stop requested")))
+    assert first[FINAL] == "Cancelled: no model was registered."
+    assert "best.pt on val" not in [t.name for t in figure(first[METRICS]).data]
+
+
+def test_error_state_names_the_cause(feeds) -> None:
+    board = SnapshotBoard()
+    board.publish(state=JobState.ERROR, error="CUDA out of memory; lower batch")
+    assert "ERROR: CUDA out of memory; lower batch" in _first(feeds(board))[STATUS]
+
+
+def test_resources_refresh_without_snapshot_changes_and_alert_is_visible(feeds) -> None:
+    tab = Tab(feeds(SnapshotBoard(), FakeMonitor(constrained=True), resource_every_s=0.01))
+    first = tab.first()
+    assert "RAM 90% &gt;= 85% threshold" in first[ALERT]
+    resource, alert = tab.next("resources")  # nothing published: only the resources
+    assert _ram_percent(resource) == [90.0] and "Resource alert" in alert
+    assert [t.name for t in figure(resource).data][-1] == "alert"
+    assert tab.quiet("progress") and tab.quiet("charts")
+    tab.close()
+
+
+def test_batch_progress_wakes_the_feed_once_per_interval_and_a_new_epoch_at_once(feeds) -> None:
+    counting = CountingBoard()
+    board = counting.board
+    board.publish(state=JobState.TRAINING, epochs=3, batches=40, history=_epochs(1))
+    tab = Tab(feeds(counting, progress_every_s=2, resource_every_s=3600))
+    tab.first()
+    counting.wakes = 0
+    for i in range(1, 41):  # 40 batches inside the 2 s hold
+        board.publish(batch_i=i)
+    assert "batch 40/40" in tab.next("progress")[1]
+    assert counting.wakes == 1  # not once per batch
+    tab.close()
+
+    slow = Tab(feeds(counting, progress_every_s=3600, resource_every_s=3600))
+    slow.first()
+    board.publish(batch_i=1)
+    threading.Timer(0.1, lambda: board.publish(history=_epochs(2), epoch=2)).start()
+    metrics = slow.next("charts", 10)[2]  # the new epoch does not wait for the hour's hold
+    assert [len(t.x) for t in figure(metrics).data] == [2, 2, 2, 2]
+    slow.close()
