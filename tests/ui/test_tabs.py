@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import shutil
 from pathlib import Path
 
 import gradio as gr
 import pytest
+from gradio.state_holder import SessionState
 from dataset_files import TINY, broken_copy
 
 from yolo_studio.config import StudioSettings, TrainingConfig
@@ -29,6 +32,10 @@ def manager(tmp_path: Path) -> TrainingManager:
     shutil.copytree(TINY, settings.datasets_dir / "bccd-tiny")
     broken_copy(settings.datasets_dir / "broken")
     return TrainingManager(settings)
+
+
+def jobs_table() -> gr.Dataframe:
+    return gr.Dataframe(headers=fmt.JOB_COLUMNS, value=[], interactive=False)
 
 
 def _save_model(manager: TrainingManager, name: str, map50: float, tmp_path: Path) -> None:
@@ -103,41 +110,79 @@ def test_events_never_wait_behind_each_other(manager: TrainingManager) -> None:
     assert all(fn.concurrency_limit is None for fn in fns)
     streams = {fn.name: fn for fn in fns if fn.name.startswith("follow_")}
     assert set(streams) == {"follow_progress", "follow_charts", "follow_resources",
-                            "follow_jobs"}
+                            "follow_jobs", "follow_selector"}
     assert {fn.concurrency_id for fn in streams.values()} == {"monitor-stream"}
-    # the Monitor tab's values are sent as built (charts.plot_payload), the jobs' are not
-    assert [name for name, fn in streams.items() if fn.postprocess] == ["follow_jobs"]
+    # values are sent as the feed built them (charts.plot_payload, jobs_panel.table_payload)
+    assert not any(fn.postprocess for fn in streams.values())
     apis = {fn.api_name for fn in fns}
     assert {"start_training", "cancel_training", "list_models", "set_active_model",
             "delete_model"} <= apis
 
 
-def test_cancel_buttons_are_enabled_only_while_a_job_trains(manager: TrainingManager) -> None:
-    groups = stream_groups(manager, None)
-    frames: list[Frame] = []
-    for state in (JobState.IDLE, JobState.TRAINING, JobState.TRAINING, JobState.CANCELLED):
-        snap = TrainingSnapshot(state=state, version=len(frames))
-        frames.append(build_frame(groups(snap, 0), frames[-1] if frames else None))
-
-    def buttons(frame: Frame, sent: Frame | None) -> list:
-        # the Monitor's and the Train tab's
-        return frame.update("jobs", sent and sent.keys["jobs"])[-2:]
-
-    idle, training, still, cancelled = frames
-    assert [b.interactive for b in buttons(idle, None)] == [False, False]  # opened while idle
-    assert [b.interactive for b in buttons(training, idle)] == [True, True]
-    assert buttons(still, training) == [gr.skip()] * 2  # unchanged: nothing sent
-    assert [b.interactive for b in buttons(cancelled, still)] == [False, False]
-    assert [b.interactive for b in buttons(still, None)] == [True, True]  # opened mid-run
+def test_cancel_with_nothing_training_says_so(manager: TrainingManager) -> None:
+    # the Cancel buttons are never disabled (see app.stream_groups)
+    with pytest.raises(gr.Error, match="No job is training"):
+        train_tab.cancel_handler(manager)()
 
 
 def test_finished_key_names_the_last_completed_job_even_while_the_next_one_trains(
         manager: TrainingManager) -> None:
-    groups = stream_groups(manager, None)
+    groups = stream_groups(manager, None, jobs_table())
     snap = TrainingSnapshot(state=JobState.TRAINING, job_id="j2", dataset="bccd-tiny",
                             last_completed=("j1", "bccd-tiny"))
     frame = build_frame(groups(snap, 0), None)
-    jobs, selector, finished, *buttons = frame.update("jobs", None)
+    table, finished = frame.update("jobs", None)
     assert finished == "j1:bccd-tiny"  # the Models tab refreshes for j1's dataset
     idle = TrainingSnapshot()
-    assert build_frame(groups(idle, 0), None).update("jobs", None)[2] == gr.skip()
+    assert build_frame(groups(idle, 0), None).update("jobs", None)[1] == ""  # State unchanged
+
+
+def test_job_table_goes_as_plain_values_and_the_selector_only_when_it_changes(
+        manager: TrainingManager, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Gradio rebuilds a whole component for each gr.skip() or component update, on every page
+    groups = stream_groups(manager, None, jobs_table())
+    reads = []
+    real_jobs = manager.jobs
+    monkeypatch.setattr(manager, "jobs", lambda: reads.append(1) or real_jobs())
+    idle = TrainingSnapshot()
+    first = build_frame(groups(idle, 0), None)
+    manager.start_training(TrainingConfig(dataset="bccd-tiny", base_model="yolo11n.yaml",
+                                          model_name="queued-one"))
+    queued = TrainingSnapshot(queue_rev=1, version=1)
+    second = build_frame(groups(queued, 0), first)
+    assert len(reads) == 2  # once per queue change, not per frame
+    build_frame(groups(TrainingSnapshot(queue_rev=1, version=2), 0), second)
+    assert len(reads) == 2
+    table, finished = second.update("jobs", first.keys["jobs"])
+    assert table["headers"] == list(fmt.JOB_COLUMNS)  # Dataframe.postprocess already done
+    assert [row[3] for row in table["data"]] == ["queued-one"] and finished == ""
+    for stream in ("progress", "charts", "resources", "jobs"):
+        for value in second.update(stream, None):
+            assert not isinstance(value, gr.blocks.Block), stream
+            assert not (isinstance(value, dict) and value.get("__type__") == "update"), stream
+    # a queued job is a new choice for the selector, sent once
+    [select] = second.update("selector", first.keys["selector"])
+    assert [value for _, value in select.choices] == [real_jobs()[0].job_id]
+    again = build_frame(groups(TrainingSnapshot(queue_rev=1, version=3), 0), second)
+    assert again.keys["selector"] == second.keys["selector"]
+
+
+def test_every_stream_goes_through_gradio_and_serialises(manager: TrainingManager) -> None:
+    # each follow_* event's first update, stepped as Gradio's queue does for an open page
+    demo = build_app(manager, None)
+
+    async def first_updates() -> dict[str, list]:
+        state, data = SessionState(demo), {}
+        for fn in demo.fns.values():
+            if fn.name.startswith("follow_"):
+                out = await demo.process_api(fn, [], state=state, in_event_listener=True)
+                await out["iterator"].aclose()
+                data[fn.name] = json.loads(json.dumps(out["data"]))
+        return data
+
+    data = asyncio.run(first_updates())
+    assert len(data["follow_charts"]) == 3 + 2 and data["follow_charts"][1]["type"] == "plotly"
+    table, finished = data["follow_jobs"]
+    assert table["headers"] == list(fmt.JOB_COLUMNS) and finished is None  # State: not sent
+    [selector] = data["follow_selector"]
+    assert selector["__type__"] == "update" and selector["choices"] == []

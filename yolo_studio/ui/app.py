@@ -7,12 +7,12 @@ from typing import Any
 
 import gradio as gr
 
-from ..training.snapshot import JobState, TrainingSnapshot
-from . import models_tab, monitor_feed, monitor_tab, train_tab
+from ..training.snapshot import TrainingSnapshot
+from . import jobs_panel, models_tab, monitor_feed, monitor_tab, train_tab
 
 TITLE = "YOLO Studio"
 #: The monitor feed's streams: one never-ending page-load event each, per open page.
-STREAMS = ("progress", "charts", "resources", "jobs")
+STREAMS = ("progress", "charts", "resources", "jobs", "selector")
 #: Pages that can be open at once. Each holds one of Gradio's queue slots per stream for as
 #: long as it is open; with Gradio's default of 40 slots in all, 10 pages locked the app.
 MAX_PAGES = 100
@@ -24,9 +24,10 @@ MAX_THREADS = MAX_PAGES * len(STREAMS) + 40
 def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Blocks:
     """Build the studio UI around a started TrainingManager and an optional ResourceMonitor.
 
-    Every page load starts four monitor streams (async generators over the app's one
-    ``MonitorFeed``, which follows the manager's snapshots in a single thread): progress,
-    charts, resources and jobs, so the frequent updates carry few outputs. They run with
+    Every page load starts five monitor streams (async generators over the app's one
+    ``MonitorFeed``, which follows the manager's snapshots in a single thread, see
+    ``stream_groups``): progress, charts, resources, jobs and selector, so each update
+    carries few outputs and no ``gr.skip()``. They run with
     unlimited concurrency, so watching tabs never delay Start or Cancel, which also run with
     ``concurrency_limit=None`` (they only enqueue or flag; the manager does the work).
 
@@ -56,31 +57,56 @@ def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Block
     return demo
 
 
-def stream_groups(manager: Any, monitor: Any) -> monitor_feed.Groups:
-    """The monitor feed's streams: the Monitor tab's (``monitor_tab.feed_groups``) and "jobs":
-    the Train tab's job table and selector (rebuilt when the queue or the job's state
-    changes), the finished-job key (``"<job_id>:<dataset>"`` of the newest COMPLETED job:
-    ``last_completed``, which the next job's snapshots keep, so a frame that skips the
-    COMPLETED snapshot still tells) and both Cancel buttons (enabled only while a job
-    trains)."""
+def stream_groups(manager: Any, monitor: Any, jobs_table: gr.Dataframe
+                  ) -> monitor_feed.Groups:
+    """The monitor feed's streams: the Monitor tab's (``monitor_tab.feed_groups``) and
+
+    - "jobs": the Train tab's job table (in the form Gradio sends, ``jobs_panel.table_payload``
+      of ``jobs_table``) and the finished-job key (``"<job_id>:<dataset>"`` of the newest
+      COMPLETED job, ``""`` before one: ``last_completed``, which the next job's snapshots
+      keep, so a frame that skips the COMPLETED snapshot still tells), rebuilt when the queue
+      or the job's state changes. Plain values only, so an update costs a page little;
+    - "selector": the job selector's choices, sent only when they change: Gradio rebuilds the
+      whole component for such an update (and for a ``gr.skip()``) on every page, about
+      0.3-0.5 ms each. For that reason too the Cancel buttons are never disabled (a Cancel
+      with nothing training says so): their two toggles per job were 40% of what 20
+      watching pages cost in ``bench/monitoring.py``.
+
+    The job queue file is read once per change of (state, queue revision, job).
+    """
     monitor_groups = monitor_tab.feed_groups(monitor)
+    read_jobs = _queue_reader(manager)
 
     def groups(snap: TrainingSnapshot, tick: int) -> dict[str, list[monitor_feed.Group]]:
-        done = ":".join(snap.last_completed) if snap.last_completed else None
-        training = snap.state is JobState.TRAINING
-        return {**monitor_groups(snap, tick), "jobs": [
-            ((snap.state, snap.queue_rev, snap.job_id),
-             lambda: train_tab.stream_values(manager)),
-            (done, lambda: [gr.skip() if done is None else done]),
-            (training, lambda: [gr.Button(interactive=training)] * 2)]}
+        done = ":".join(snap.last_completed) if snap.last_completed else ""
+        queue_key = (snap.state, snap.queue_rev, snap.job_id)
+        jobs = read_jobs(queue_key)
+        choices = tuple(jobs_panel.job_choices(jobs))
+        return {**monitor_groups(snap, tick),
+                "jobs": [((queue_key, done),
+                          lambda: [jobs_panel.table_payload(jobs_table, jobs), done])],
+                "selector": [(choices, lambda: [gr.Dropdown(choices=list(choices))])]}
     return groups
 
 
-def _follower(feed: monitor_feed.MonitorFeed, stream: str) -> Any:
-    """The page-load event function following ``stream`` (named ``follow_<stream>``)."""
-    async def follow() -> AsyncIterator[list[Any]]:
+def _queue_reader(manager: Any) -> Any:
+    """``read(key)``: the manager's jobs (the queue file), read again only when ``key``
+    differs from the last call's (the same list object otherwise)."""
+    last: dict[str, Any] = {}
+
+    def read(key: Any) -> Any:
+        if "jobs" not in last or last["key"] != key:
+            last.update(jobs=manager.jobs(), key=key)
+        return last["jobs"]
+    return read
+
+
+def _follower(feed: monitor_feed.MonitorFeed, stream: str, outputs: int) -> Any:
+    """The page-load event function following ``stream`` (named ``follow_<stream>``), for an
+    event with ``outputs`` outputs (Gradio takes a lone output's value bare, not in a list)."""
+    async def follow() -> AsyncIterator[Any]:
         async for item in feed.updates(stream):
-            yield item
+            yield item if outputs > 1 else item[0]
     follow.__name__ = follow.__qualname__ = f"follow_{stream}"
     return follow
 
@@ -88,12 +114,12 @@ def _follower(feed: monitor_feed.MonitorFeed, stream: str) -> Any:
 def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab,
           mon: monitor_tab.MonitorTab, models: models_tab.ModelsTab, finished: gr.State,
           tab_blocks: dict[str, gr.Tab]) -> None:
-    feed = monitor_feed.MonitorFeed(manager, stream_groups(manager, monitor))
+    feed = monitor_feed.MonitorFeed(manager, stream_groups(manager, monitor, train.jobs_table))
     streams = dict(zip(STREAMS, (
         mon.progress_outputs, mon.chart_outputs, mon.resource_outputs,
-        [*train.stream_outputs, finished, mon.cancel_btn, train.cancel_btn])))
-    for name, outputs in streams.items():  # the Monitor tab's values are sent as given
-        demo.load(_follower(feed, name), None, outputs, postprocess=name == "jobs",
+        [train.jobs_table, finished], [train.job_select])))
+    for name, outputs in streams.items():  # values are sent as the feed built them
+        demo.load(_follower(feed, name, len(outputs)), None, outputs, postprocess=False,
                   concurrency_limit=None, concurrency_id="monitor-stream",
                   show_progress="hidden", api_visibility="private")
 

@@ -48,6 +48,13 @@ def jobs_value(manager: Any, jobs: Sequence[Any] | None = None) -> list[list[Any
     return fmt.job_rows(visible_jobs(manager.jobs() if jobs is None else jobs))
 
 
+def table_payload(table: gr.Dataframe, jobs: Sequence[Any]) -> dict[str, Any]:
+    """The rows of ``jobs`` in the form Gradio sends for ``table`` (``Dataframe.postprocess``
+    done here, for an event with ``postprocess=False``: the monitor feed builds it once per
+    queue change for every open page)."""
+    return table.postprocess(fmt.job_rows(visible_jobs(jobs))).model_dump()
+
+
 def job_dropdown(manager: Any, selected: str | None = None,
                  jobs: Sequence[Any] | None = None) -> gr.Dropdown:
     """The job selector's update: actionable jobs (of ``jobs``, default: the queue file read

@@ -24,7 +24,7 @@ from .jobs_panel import jobs_value
 
 __all__ = ["FORM_FIELDS", "TrainTab", "build", "cancel_handler", "check_base_model_allowed",
            "config_from_form", "dataset_choices", "dataset_info_html", "jobs_value",
-           "load_values", "stream_values"]
+           "load_values"]
 
 _DEFAULTS = TrainingConfig()
 #: Seconds a notice stays up (Gradio's default is 10; notices sit over the page's top right).
@@ -42,7 +42,7 @@ class TrainTab:
     """The components other tabs and the app wire to.
 
     ``dataset_added`` (a ``gr.State``) changes to a dataset's name when one is imported;
-    ``load_outputs`` take ``load_values()``, ``stream_outputs`` take ``stream_values()``.
+    ``load_outputs`` take ``load_values()``.
     """
 
     dataset: gr.Dropdown
@@ -57,10 +57,6 @@ class TrainTab:
     @property
     def load_outputs(self) -> list[gr.components.Component]:
         return [self.dataset, self.jobs_table, self.job_select, self.base_model]
-
-    @property
-    def stream_outputs(self) -> list[gr.components.Component]:
-        return [self.jobs_table, self.job_select]
 
 
 def _number(name: str, value: Any) -> int | float:
@@ -216,9 +212,3 @@ def load_values(manager: Any) -> tuple[gr.Dropdown, list[list[Any]], gr.Dropdown
             jobs_value(manager, jobs), jobs_panel.job_dropdown(manager, jobs=jobs),
             weights_panel.base_model_dropdown(manager))
 
-
-def stream_values(manager: Any) -> list[Any]:
-    """Values for ``TrainTab.stream_outputs`` when the queue changed: job rows and the job
-    selector's choices (its value is left as the user set it)."""
-    jobs = manager.jobs()  # the queue file, read once
-    return [jobs_value(manager, jobs), gr.Dropdown(choices=jobs_panel.job_choices(jobs))]
