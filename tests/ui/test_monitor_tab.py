@@ -16,8 +16,8 @@ from yolo_studio.ui.monitor_feed import MonitorFeed
 
 from plot_figures import figure
 
-# Positions in a tab's first updates joined: progress (2), charts (5), then resources (2).
-STATUS, PROGRESS, FINAL, LOSS, METRICS, LR, LOG, RESOURCE, ALERT = range(9)
+# Positions in a tab's first updates joined: progress (4), charts (3), then resources (2).
+STATUS, PROGRESS, FINAL, LOG, LOSS, METRICS, LR, RESOURCE, ALERT = range(9)
 
 
 class FakeMonitor:
@@ -86,17 +86,19 @@ def test_each_stream_sends_only_when_its_outputs_changed(feeds) -> None:
     tab = Tab(feeds(board, resource_every_s=3600, progress_every_s=0))
     tab.first()
     board.publish(batch_i=3, batches=4)  # progress only
-    status, progress = tab.next("progress")
-    assert "batch 3/4" in progress and "TRAINING" in status
+    status, progress, final, log = tab.next("progress")
+    assert "batch 3/4" in progress and "TRAINING" in status and final == "" and log == "start"
     assert tab.quiet("charts") and tab.quiet("resources")
-    board.publish(history=_epochs(2), epoch=2, log=("start", "epoch 2 done"))
-    final, loss, metrics, lr, log = tab.next("charts")
+    board.publish(log=("start", "a log line"))  # a log line alone does not redraw the charts
+    assert tab.next("progress")[3].endswith("a log line") and tab.quiet("charts")
+    board.publish(history=_epochs(2), epoch=2, log=("start", "a log line", "epoch 2 done"))
+    loss, metrics, lr = tab.next("charts")
     assert [len(t.x) for t in figure(metrics).data] == [2, 2, 2, 2]
-    assert figure(loss).data and figure(lr).data and final == ""
-    assert log.endswith("epoch 2 done")
+    assert figure(loss).data and figure(lr).data
+    status, progress, final, log = tab.next("progress")  # the new epoch moved the bar too
+    assert "100.0%" in progress and log.endswith("epoch 2 done")
     # these streams never carry gr.skip(): Gradio builds a component for each one it gets
     assert SKIP not in [status, progress, final, loss, metrics, lr, log]
-    assert "100.0%" in tab.next("progress")[1]  # the new epoch moved the bar too
     assert tab.quiet("resources")
     tab.close()
 
@@ -159,6 +161,6 @@ def test_batch_progress_wakes_the_feed_once_per_interval_and_a_new_epoch_at_once
     slow.first()
     board.publish(batch_i=1)
     threading.Timer(0.1, lambda: board.publish(history=_epochs(2), epoch=2)).start()
-    metrics = slow.next("charts", 10)[2]  # the new epoch does not wait for the hour's hold
+    metrics = slow.next("charts", 10)[1]  # the new epoch does not wait for the hour's hold
     assert [len(t.x) for t in figure(metrics).data] == [2, 2, 2, 2]
     slow.close()

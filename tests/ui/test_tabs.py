@@ -181,7 +181,7 @@ def test_every_stream_goes_through_gradio_and_serialises(manager: TrainingManage
         return data
 
     data = asyncio.run(first_updates())
-    assert len(data["follow_charts"]) == 3 + 2 and data["follow_charts"][1]["type"] == "plotly"
+    assert [chart["type"] for chart in data["follow_charts"]] == ["plotly"] * 3
     table, finished = data["follow_jobs"]
     assert table["headers"] == list(fmt.JOB_COLUMNS) and finished is None  # State: not sent
     [selector] = data["follow_selector"]

@@ -38,13 +38,14 @@ class MonitorTab:
 
     @property
     def progress_outputs(self) -> list[Any]:
-        """What the feed's "progress" stream updates (about once a second in a run)."""
-        return [self.status, self.progress]
+        """What the feed's "progress" stream updates (about once a second in a run): status,
+        progress bar, final result and log tail."""
+        return [self.status, self.progress, self.final, self.log]
 
     @property
     def chart_outputs(self) -> list[Any]:
-        """What the "charts" stream updates (per epoch, log line or end of a run)."""
-        return [self.final, self.loss_plot, self.metrics_plot, self.lr_plot, self.log]
+        """What the "charts" stream updates (per epoch, and at the start and end of a run)."""
+        return [self.loss_plot, self.metrics_plot, self.lr_plot]
 
     @property
     def resource_outputs(self) -> list[Any]:
@@ -136,10 +137,11 @@ def feed_groups(monitor: Any) -> Groups:
     """The feed's streams for the Monitor tab, each one group, so no update carries a skip
     (Gradio builds a component for each ``gr.skip()`` it sends, about a millisecond each):
 
-    - "progress" (``MonitorTab.progress_outputs``): status line and progress bar, keyed on
-      their own text;
-    - "charts" (``chart_outputs``): final result, the three charts and the log, keyed on what
-      they are drawn from (the feed builds them once per change, for every tab);
+    - "progress" (``MonitorTab.progress_outputs``): status line, progress bar, final result
+      and log tail, all text, keyed on themselves;
+    - "charts" (``chart_outputs``): the three charts, keyed on what they are drawn from (the
+      feed builds them once per change, for every tab), so a log line alone does not send
+      them again;
     - "resources" (``resource_outputs``): resource chart and alert, keyed on the feed's
       resource tick (once, without a monitor).
 
@@ -150,11 +152,9 @@ def feed_groups(monitor: Any) -> Groups:
             read.
     """
     def groups(snap: TrainingSnapshot, tick: int) -> dict[str, list[Group]]:
-        final = final_text(snap)
         return {"progress": [same(f"**{html.escape(fmt.status_line(snap))}**",
-                                  progress_html(snap))],
-                "charts": [((final, _chart_key(snap), snap.log),
-                            lambda: [final, *chart_values(snap), fmt.log_text(snap)])],
+                                  progress_html(snap), final_text(snap), fmt.log_text(snap))],
+                "charts": [(_chart_key(snap), lambda: chart_values(snap))],
                 "resources": [(tick if monitor is not None else None,
                                lambda: resource_values(monitor))]}
     return groups
