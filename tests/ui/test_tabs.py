@@ -15,11 +15,12 @@ from dataset_files import TINY, broken_copy
 from yolo_studio.config import StudioSettings, TrainingConfig
 from yolo_studio.errors import NotFoundError, ValidationError
 from yolo_studio.training.manager import TrainingManager
+from yolo_studio.training.progress import SnapshotBoard
 from yolo_studio.training.snapshot import JobState, TrainingSnapshot
 from yolo_studio.ui import formatting as fmt
 from yolo_studio.ui import models_tab, train_tab
 from yolo_studio.ui.app import build_app, stream_groups
-from yolo_studio.ui.monitor_feed import Frame, build_frame
+from yolo_studio.ui.monitor_feed import build_frame
 from yolo_studio.ui.errors import shows_errors
 
 DEFAULT_FORM = ("bccd-tiny", "yolo11n.yaml", 100, 16.0, 640, 20, 10, 0.001, 0.01, "", 0.8,
@@ -144,45 +145,83 @@ def test_job_table_goes_as_plain_values_and_the_selector_only_when_it_changes(
     reads = []
     real_jobs = manager.jobs
     monkeypatch.setattr(manager, "jobs", lambda: reads.append(1) or real_jobs())
-    idle = TrainingSnapshot()
-    first = build_frame(groups(idle, 0), None)
+    first = build_frame(groups(TrainingSnapshot(), 0), None)
     manager.start_training(TrainingConfig(dataset="bccd-tiny", base_model="yolo11n.yaml",
                                           model_name="queued-one"))
-    queued = TrainingSnapshot(queue_rev=1, version=1)
-    second = build_frame(groups(queued, 0), first)
+    queued = build_frame(groups(TrainingSnapshot(queue_rev=1, version=1), 0), first)
+    build_frame(groups(TrainingSnapshot(queue_rev=1, version=2), 0), queued)
     assert len(reads) == 2  # once per queue change, not per frame
-    build_frame(groups(TrainingSnapshot(queue_rev=1, version=2), 0), second)
-    assert len(reads) == 2
-    table, finished = second.update("jobs", first.keys["jobs"])
+    table, finished = queued.update("jobs", first.keys["jobs"])
     assert table["headers"] == list(fmt.JOB_COLUMNS)  # Dataframe.postprocess already done
     assert [row[3] for row in table["data"]] == ["queued-one"] and finished == ""
     for stream in ("progress", "charts", "resources", "jobs"):
-        for value in second.update(stream, None):
+        for value in queued.update(stream, None):
             assert not isinstance(value, gr.blocks.Block), stream
             assert not (isinstance(value, dict) and value.get("__type__") == "update"), stream
     # a queued job is a new choice for the selector, sent once
-    [select] = second.update("selector", first.keys["selector"])
-    assert [value for _, value in select.choices] == [real_jobs()[0].job_id]
-    again = build_frame(groups(TrainingSnapshot(queue_rev=1, version=3), 0), second)
-    assert again.keys["selector"] == second.keys["selector"]
+    [select] = queued.update("selector", first.keys["selector"])
+    [job] = real_jobs()
+    assert [value for _, value in select.choices] == [job.job_id]
+    moved = build_frame(groups(TrainingSnapshot(queue_rev=2, version=3), 0), queued)
+    assert moved.keys["jobs"] != queued.keys["jobs"]
+    assert moved.keys["selector"] == queued.keys["selector"]  # same choices: nothing sent
+    # a write the snapshot does not tell of (e.g. another process) is read at the next frame
+    manager.queue.remove(job.job_id)
+    gone = build_frame(groups(TrainingSnapshot(queue_rev=2, version=4), 0), moved)
+    assert gone.update("jobs", moved.keys["jobs"])[0]["data"] == []
+    assert gone.update("selector", moved.keys["selector"])[0].choices == []
 
 
-def test_every_stream_goes_through_gradio_and_serialises(manager: TrainingManager) -> None:
-    # each follow_* event's first update, stepped as Gradio's queue does for an open page
+def test_a_failed_queue_read_is_tried_again(manager: TrainingManager,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    groups = stream_groups(manager, None, jobs_table())
+    real_jobs = manager.jobs
+    monkeypatch.setattr(manager, "jobs", lambda: (_ for _ in ()).throw(OSError("busy")))
+    with pytest.raises(OSError):  # the feed logs it and tries again
+        groups(TrainingSnapshot(), 0)
+    monkeypatch.setattr(manager, "jobs", real_jobs)
+    manager.start_training(TrainingConfig(dataset="bccd-tiny", base_model="yolo11n.yaml",
+                                          model_name="after-the-failure"))
+    frame = build_frame(groups(TrainingSnapshot(), 0), None)
+    assert [row[3] for row in frame.update("jobs", None)[0]["data"]] == ["after-the-failure"]
+
+
+def test_every_stream_goes_through_gradio_and_serialises(
+        manager: TrainingManager, monkeypatch: pytest.MonkeyPatch) -> None:
+    # each follow_* event stepped as Gradio's queue does for an open page
+    board = SnapshotBoard()
+    monkeypatch.setattr(manager, "wait_for_change", board.wait_for_change)
     demo = build_app(manager, None)
+    streams = {fn.name: fn for fn in demo.fns.values() if fn.name.startswith("follow_")}
 
-    async def first_updates() -> dict[str, list]:
-        state, data = SessionState(demo), {}
-        for fn in demo.fns.values():
-            if fn.name.startswith("follow_"):
-                out = await demo.process_api(fn, [], state=state, in_event_listener=True)
-                await out["iterator"].aclose()
-                data[fn.name] = json.loads(json.dumps(out["data"]))
-        return data
+    async def run() -> tuple[dict[str, list], list[list]]:
+        state, first, steps = SessionState(demo), {}, {}
+        for name, fn in streams.items():
+            out = await demo.process_api(fn, [], state=state, in_event_listener=True)
+            first[name], steps[name] = json.loads(json.dumps(out["data"])), out["iterator"]
+        changed = []  # the State ids each later jobs update changed (finished.change runs)
+        for publish in ({"last_completed": ("j1", "bccd-tiny")}, {"queue_rev": 5}):
+            board.publish(**publish)
+            out = await demo.process_api(streams["follow_jobs"], [], state=state,
+                                         iterator=steps["follow_jobs"], in_event_listener=True)
+            steps["follow_jobs"] = out["iterator"]
+            assert out["data"][0]["headers"] == list(fmt.JOB_COLUMNS)  # not a keep-alive
+            changed.append(out["changed_state_ids"])
+        for iterator in steps.values():
+            await iterator.aclose()
+        return first, changed
 
-    data = asyncio.run(first_updates())
-    assert [chart["type"] for chart in data["follow_charts"]] == ["plotly"] * 3
-    table, finished = data["follow_jobs"]
+    first, changed = asyncio.run(run())
+    assert [chart["type"] for chart in first["follow_charts"]] == ["plotly"] * 3
+    table, finished = first["follow_jobs"]
     assert table["headers"] == list(fmt.JOB_COLUMNS) and finished is None  # State: not sent
-    [selector] = data["follow_selector"]
+    [selector] = first["follow_selector"]
     assert selector["__type__"] == "update" and selector["choices"] == []
+    # the Models tab refreshes once for a newly completed job, not for later queue changes
+    assert changed == [[_finished_id(demo)], []]
+
+
+def _finished_id(demo: gr.Blocks) -> int:
+    """The id of the app's ``finished`` State (the input of its ``.change`` handler)."""
+    [fn] = [fn for fn in demo.fns.values() if fn.name == "on_finished"]
+    return fn.inputs[0]._id

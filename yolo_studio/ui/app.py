@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from typing import Any
 
 import gradio as gr
@@ -27,9 +27,10 @@ def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Block
     Every page load starts five monitor streams (async generators over the app's one
     ``MonitorFeed``, which follows the manager's snapshots in a single thread, see
     ``stream_groups``): progress, charts, resources, jobs and selector, so each update
-    carries few outputs and no ``gr.skip()``. They run with
-    unlimited concurrency, so watching tabs never delay Start or Cancel, which also run with
-    ``concurrency_limit=None`` (they only enqueue or flag; the manager does the work).
+    carries few outputs and no ``gr.skip()`` (but the keep-alives after 15 s of quiet). They
+    run with unlimited concurrency, so watching tabs never delay Start or Cancel, which also
+    run with ``concurrency_limit=None`` (they only enqueue or flag; the manager does the
+    work).
 
     Args:
         manager: ``TrainingManager`` (already started).
@@ -59,7 +60,8 @@ def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Block
 
 def stream_groups(manager: Any, monitor: Any, jobs_table: gr.Dataframe
                   ) -> monitor_feed.Groups:
-    """The monitor feed's streams: the Monitor tab's (``monitor_tab.feed_groups``) and
+    """The monitor feed's streams: the Monitor tab's (``monitor_tab.feed_groups``), "jobs" and
+    "selector".
 
     - "jobs": the Train tab's job table (in the form Gradio sends, ``jobs_panel.table_payload``
       of ``jobs_table``) and the finished-job key (``"<job_id>:<dataset>"`` of the newest
@@ -72,33 +74,54 @@ def stream_groups(manager: Any, monitor: Any, jobs_table: gr.Dataframe
       with nothing training says so): their two toggles per job were 40% of what 20
       watching pages cost in ``bench/monitoring.py``.
 
-    The job queue file is read once per change of (state, queue revision, job).
+    Args:
+        manager: The TrainingManager; its ``jobs()`` and ``queue.path`` are read.
+        monitor: The ResourceMonitor, or None.
+        jobs_table: The Train tab's job table (its ``postprocess`` shapes the rows).
+
+    Returns:
+        ``groups(snapshot, resource tick)`` for ``MonitorFeed``. It reads the job queue file
+        when the snapshot's (state, queue revision, job) or the file's modification time or
+        size changed (another process may write it), and raises what ``manager.jobs()``
+        raises (the feed logs it and tries again).
     """
     monitor_groups = monitor_tab.feed_groups(monitor)
-    read_jobs = _queue_reader(manager)
+    queue = _QueueView(manager)
 
     def groups(snap: TrainingSnapshot, tick: int) -> dict[str, list[monitor_feed.Group]]:
         done = ":".join(snap.last_completed) if snap.last_completed else ""
-        queue_key = (snap.state, snap.queue_rev, snap.job_id)
-        jobs = read_jobs(queue_key)
+        key, jobs = queue.read(snap)
         choices = tuple(jobs_panel.job_choices(jobs))
         return {**monitor_groups(snap, tick),
-                "jobs": [((queue_key, done),
+                "jobs": [((key, done),
                           lambda: [jobs_panel.table_payload(jobs_table, jobs), done])],
                 "selector": [(choices, lambda: [gr.Dropdown(choices=list(choices))])]}
     return groups
 
 
-def _queue_reader(manager: Any) -> Any:
-    """``read(key)``: the manager's jobs (the queue file), read again only when ``key``
-    differs from the last call's (the same list object otherwise)."""
-    last: dict[str, Any] = {}
+class _QueueView:
+    """The manager's jobs, read from the queue file again only when it may have changed."""
 
-    def read(key: Any) -> Any:
-        if "jobs" not in last or last["key"] != key:
-            last.update(jobs=manager.jobs(), key=key)
-        return last["jobs"]
-    return read
+    def __init__(self, manager: Any) -> None:
+        self._manager = manager
+        self._key: Hashable = None
+        self._jobs: list[Any] = []
+
+    def read(self, snap: TrainingSnapshot) -> tuple[Hashable, list[Any]]:
+        """(what the jobs were read for, the jobs): read again when the snapshot's (state,
+        queue revision, job) or the queue file's (modification time in ns, size in bytes)
+        differ from the last read's. Raises what ``manager.jobs()`` raises; the next call
+        then reads again."""
+        try:
+            stat = self._manager.queue.path.stat()
+            stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+        except FileNotFoundError:
+            stamp = None
+        key = (snap.state, snap.queue_rev, snap.job_id, stamp)
+        if key != self._key:
+            self._jobs = self._manager.jobs()
+            self._key = key
+        return self._key, self._jobs
 
 
 def _follower(feed: monitor_feed.MonitorFeed, stream: str, outputs: int) -> Any:

@@ -51,7 +51,15 @@ def jobs_value(manager: Any, jobs: Sequence[Any] | None = None) -> list[list[Any
 def table_payload(table: gr.Dataframe, jobs: Sequence[Any]) -> dict[str, Any]:
     """The rows of ``jobs`` in the form Gradio sends for ``table`` (``Dataframe.postprocess``
     done here, for an event with ``postprocess=False``: the monitor feed builds it once per
-    queue change for every open page)."""
+    queue change for every open page).
+
+    Args:
+        table: The job table component (its headers shape the payload).
+        jobs: ``JobRecord``s in queue order; ``visible_jobs`` of them become rows.
+
+    Returns:
+        ``{"headers": [...], "data": [[row], ...], "metadata": None}``.
+    """
     return table.postprocess(fmt.job_rows(visible_jobs(jobs))).model_dump()
 
 

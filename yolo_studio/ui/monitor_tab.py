@@ -135,7 +135,7 @@ def final_text(snap: TrainingSnapshot) -> str:
 
 def feed_groups(monitor: Any) -> Groups:
     """The feed's streams for the Monitor tab, each one group, so no update carries a skip
-    (Gradio builds a component for each ``gr.skip()`` it sends, about a millisecond each):
+    (Gradio builds a component for each ``gr.skip()`` it sends, 0.3-0.5 ms each per page):
 
     - "progress" (``MonitorTab.progress_outputs``): status line, progress bar, final result
       and log tail, all text, keyed on themselves;

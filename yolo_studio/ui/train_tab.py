@@ -211,4 +211,3 @@ def load_values(manager: Any) -> tuple[gr.Dropdown, list[list[Any]], gr.Dropdown
     return (gr.Dropdown(choices=names, value=names[0] if names else None),
             jobs_value(manager, jobs), jobs_panel.job_dropdown(manager, jobs=jobs),
             weights_panel.base_model_dropdown(manager))
-
