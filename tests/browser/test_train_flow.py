@@ -4,6 +4,7 @@ the Models tab; reload mid-run; cancel while the chart streams."""
 from __future__ import annotations
 
 import os
+import re
 
 from playwright.sync_api import expect
 
@@ -12,6 +13,10 @@ from .studio_page import (TRAIN_TIMEOUT_MS, metric_epochs, metric_points, model_
 
 def test_train_two_epochs_monitor_and_register(page, studio) -> None:
     start_training(page, "browser-e2e", epochs=2)
+    expect(page.locator("#jobs-table")).to_contain_text("TRAINING", timeout=60_000)
+    page.locator("#job-select input").click()  # a training job is not offered as QUEUED
+    expect(page.get_by_role("option", name=re.compile("QUEUED"))).to_have_count(0)
+    page.keyboard.press("Escape")
     open_tab(page, "Monitor")
     expect(status(page)).to_contain_text("TRAINING", timeout=60_000)
     expect(status(page)).to_contain_text("browser-e2e")

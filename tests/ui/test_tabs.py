@@ -18,7 +18,7 @@ from yolo_studio.training.manager import TrainingManager
 from yolo_studio.training.progress import SnapshotBoard
 from yolo_studio.training.snapshot import JobState, TrainingSnapshot
 from yolo_studio.ui import formatting as fmt
-from yolo_studio.ui import models_tab, train_tab
+from yolo_studio.ui import jobs_panel, models_tab, train_tab
 from yolo_studio.ui.app import build_app, stream_groups
 from yolo_studio.ui.monitor_feed import build_frame
 from yolo_studio.ui.errors import shows_errors
@@ -225,3 +225,21 @@ def _finished_id(demo: gr.Blocks) -> int:
     """The id of the app's ``finished`` State (the input of its ``.change`` handler)."""
     [fn] = [fn for fn in demo.fns.values() if fn.name == "on_finished"]
     return fn.inputs[0]._id
+
+
+def test_job_selector_choices_have_one_writer_and_a_stale_choice_reaches_the_action(
+        manager: TrainingManager) -> None:
+    demo = build_app(manager, None)
+    [select] = [b for b in demo.blocks.values() if getattr(b, "elem_id", "") == "job-select"]
+    writers = {fn.name for fn in demo.fns.values() if select in fn.outputs}
+    # Start and page load leave the choices to the live stream (a handler's could be older
+    # than the stream's last, which it does not send again); actions set only the value
+    assert writers & {"on_start", "on_load"} == set() and "follow_selector" in writers
+    # a job removed from another page may still be selected: Gradio must not refuse it
+    assert select.preprocess("job-gone") == "job-gone"
+    manager.start_training(TrainingConfig(dataset="bccd-tiny", base_model="yolo11n.yaml",
+                                          model_name="queued-one"))
+    [job] = manager.jobs()
+    assert jobs_panel.selection_after(manager.jobs(), job.job_id).value == job.job_id
+    manager.remove_job(job.job_id)
+    assert jobs_panel.selection_after(manager.jobs(), job.job_id).value is None

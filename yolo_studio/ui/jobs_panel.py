@@ -63,14 +63,13 @@ def table_payload(table: gr.Dataframe, jobs: Sequence[Any]) -> dict[str, Any]:
     return table.postprocess(fmt.job_rows(visible_jobs(jobs))).model_dump()
 
 
-def job_dropdown(manager: Any, selected: str | None = None,
-                 jobs: Sequence[Any] | None = None) -> gr.Dropdown:
-    """The job selector's update: actionable jobs (of ``jobs``, default: the queue file read
-    now), keeping ``selected`` when still there."""
-    choices = job_choices(manager.jobs() if jobs is None else jobs)
-    ids = [value for _, value in choices]
-    value = selected if selected in ids else (ids[0] if ids else None)
-    return gr.Dropdown(choices=choices, value=value)
+def selection_after(jobs: Sequence[Any], selected: str | None) -> gr.Dropdown:
+    """The job selector's value after an action: ``selected`` while it can still be acted on
+    (``ACTIONABLE`` in ``jobs``), else empty. Its choices are left to the monitor feed's
+    "selector" stream, their one writer: a handler's choices could be older than the
+    stream's last ones, and the stream sends only when the choices change."""
+    ids = {value for _, value in job_choices(jobs)}
+    return gr.Dropdown(value=selected if selected in ids else None)
 
 
 def actions(manager: Any) -> dict[str, tuple[str, Callable[[str], Any], str]]:
@@ -96,7 +95,10 @@ def build(manager: Any) -> JobsPanel:
                          elem_id="jobs-table", wrap=True)
     acts = actions(manager)
     with gr.Row():
-        select = gr.Dropdown(label="Job", choices=[], elem_id="job-select", scale=3)
+        # a custom value: a job removed from another page may still be selected here; the
+        # action then says it is gone (Gradio would refuse a value not in the choices)
+        select = gr.Dropdown(label="Job", choices=[], allow_custom_value=True,
+                             elem_id="job-select", scale=3)
         buttons = {key: gr.Button(label, elem_id=f"job-{key}-btn", size="sm")
                    for key, (label, _, _) in acts.items()}
     panel = JobsPanel(table, select, buttons)
@@ -131,5 +133,5 @@ def _handler(manager: Any, action: Callable[[str], Any], done: str) -> Callable[
         action(job_id)
         gr.Info(done.format(job=job_id))
         jobs = manager.jobs()
-        return jobs_value(manager, jobs), job_dropdown(manager, job_id, jobs)
+        return jobs_value(manager, jobs), selection_after(jobs, job_id)
     return handler

@@ -56,7 +56,7 @@ class TrainTab:
 
     @property
     def load_outputs(self) -> list[gr.components.Component]:
-        return [self.dataset, self.jobs_table, self.job_select, self.base_model]
+        return [self.dataset, self.base_model]
 
 
 def _number(name: str, value: Any) -> int | float:
@@ -175,17 +175,16 @@ def check_base_model_allowed(manager: Any, base_model: str, access: ServerAccess
 
 def _wire(manager: Any, tab: TrainTab, access: ServerAccess) -> None:
     @shows_errors
-    def on_start(*values: Any) -> tuple[list[list[Any]], gr.Dropdown]:
+    def on_start(*values: Any) -> list[list[Any]]:
         config = config_from_form(*values)
         check_base_model_allowed(manager, config.base_model, access)
         job_id = manager.start_training(config)  # notes only for a job that was queued
         gr.Info(" ".join([f"Job {job_id} queued: {config.dataset} / {config.base_model}, "
                           f"{config.epochs} epochs.", *config.notes]), duration=TOAST_S)
-        jobs = manager.jobs()
-        return jobs_value(manager, jobs), jobs_panel.job_dropdown(manager, job_id, jobs)
+        return jobs_value(manager)  # the job selector's choices come from the live stream
 
     for event in (
-            tab.start_btn.click(on_start, tab.inputs, [tab.jobs_table, tab.job_select],
+            tab.start_btn.click(on_start, tab.inputs, tab.jobs_table,
                                 concurrency_limit=None, api_name="start_training",
                                 show_progress="hidden"),
             tab.cancel_btn.click(cancel_handler(manager), None, tab.jobs_table,
@@ -204,10 +203,10 @@ def cancel_handler(manager: Any) -> Any:
     return on_cancel
 
 
-def load_values(manager: Any) -> tuple[gr.Dropdown, list[list[Any]], gr.Dropdown, gr.Dropdown]:
+def load_values(manager: Any) -> tuple[gr.Dropdown, gr.Dropdown]:
     """Fresh values for a page load (``TrainTab.load_outputs``): dataset choices (first one
-    picked), job rows, the job selector, base-model choices (with uploaded weights)."""
-    names, jobs = dataset_choices(manager), manager.jobs()  # the queue file, read once
+    picked) and base-model choices (with uploaded weights). The job table and selector come
+    with the page's first live update (``app.stream_groups``), their one source then."""
+    names = dataset_choices(manager)
     return (gr.Dropdown(choices=names, value=names[0] if names else None),
-            jobs_value(manager, jobs), jobs_panel.job_dropdown(manager, jobs=jobs),
             weights_panel.base_model_dropdown(manager))
