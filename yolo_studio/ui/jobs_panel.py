@@ -69,7 +69,7 @@ def selection_after(jobs: Sequence[Any], selected: str | None) -> gr.Dropdown:
     "selector" stream, their one writer: a handler's choices could be older than the
     stream's last ones, and the stream sends only when the choices change."""
     ids = {value for _, value in job_choices(jobs)}
-    return gr.Dropdown(value=selected if selected in ids else None)
+    return gr.Dropdown(value=selected if selected in ids else None, allow_custom_value=True)
 
 
 def actions(manager: Any) -> dict[str, tuple[str, Callable[[str], Any], str]]:
