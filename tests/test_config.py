@@ -47,6 +47,7 @@ def test_autobatch_uses_the_gpu_memory_fraction() -> None:
 
 @pytest.mark.parametrize("field,value", [
     ("epochs", 0), ("batch", 0), ("batch", -2), ("batch", 1.5), ("batch", True), ("imgsz", 16),
+    ("imgsz", 4097),
     ("lrf", 1.5), ("lrf", -0.1), ("lr0", 0), ("max_gpu_memory_percent", 80), ("patience", -1),
     ("freeze_layers", -1), ("workers", -1), ("dataset", "../etc"), ("model_name", "a/b"),
     ("base_model", " "),

@@ -31,6 +31,11 @@ def _check(cond: bool, message: str) -> None:
         raise ValidationError(message)
 
 
+#: Largest imgsz a job accepts (pixels). Memory grows with its square: imgsz 100000 had
+#: Ultralytics' image buffer take 23 GB of RAM before it failed.
+MAX_IMGSZ = 4096
+
+
 @dataclass(frozen=True)
 class TrainingConfig:
     """Every parameter of one training job, validated on construction.
@@ -42,7 +47,8 @@ class TrainingConfig:
         epochs: Number of epochs, >= 1.
         batch: Images per batch: an int >= 1, ``-1`` for Ultralytics AutoBatch, or a float in
             (0, 1) meaning that fraction of GPU memory for AutoBatch.
-        imgsz: Training image size in pixels; not a multiple of 32 is rounded up, with a note.
+        imgsz: Training image size in pixels, 32 to ``MAX_IMGSZ``; not a multiple of 32 is
+            rounded up, with a note.
         patience: Epochs without val improvement before early stopping (0 disables it).
         freeze_layers: Number of leading model modules to freeze (0 = none). Ignored, with a note,
             when ``base_model`` is a ``.yaml`` (it would freeze random weights).
@@ -85,8 +91,9 @@ class TrainingConfig:
         _check(bool(str(self.base_model).strip()), "Choose a base model.")
         _check(isinstance(self.epochs, int) and self.epochs >= 1, "epochs must be an integer >= 1.")
         self._check_batch()
-        _check(isinstance(self.imgsz, int) and self.imgsz >= 32,
-               "imgsz must be an integer >= 32 (pixels).")
+        _check(isinstance(self.imgsz, int) and 32 <= self.imgsz <= MAX_IMGSZ,
+               f"imgsz must be an integer from 32 to {MAX_IMGSZ} (pixels): training memory "
+               "grows with its square.")
         if self.imgsz % 32:
             rounded = (self.imgsz + 31) // 32 * 32
             notes.append(f"imgsz {self.imgsz} is not a multiple of 32; using {rounded}.")

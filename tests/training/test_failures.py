@@ -9,7 +9,9 @@ active model needs an explicit choice.
 from __future__ import annotations
 
 import errno
+import gc
 import re
+import weakref
 import shutil
 from pathlib import Path
 
@@ -217,3 +219,34 @@ def test_dataset_moved_away_after_its_last_read_still_registers_the_model(settin
     [record] = manager.models.list("tiny")  # info of the content it was trained on
     assert record.name == "done" and record.dataset_snapshot == "28 images, 3 classes"
     assert record.dataset_hash and record.weights_path.is_file()
+
+
+class _Buffer:
+    """Stands for Ultralytics' image buffer: big, and garbage only once collected (a cycle,
+    as a failed run's trainer, data loader and model sit in)."""
+
+
+def test_a_failed_job_frees_what_its_run_held_at_once(settings, make_manager):
+    manager = make_manager({})
+    held: list[weakref.ref] = []
+
+    def factory(model: str) -> FakeYOLO:
+        fake = FakeYOLO(model)
+
+        def plugin(trainer) -> None:  # the traceback keeps this frame, and the buffer
+            buffer = _Buffer()
+            buffer.itself = buffer
+            held.append(weakref.ref(buffer))
+            raise MemoryError("Failed to allocate 30000000000 bytes")
+        fake.add_callback("on_train_epoch_end", plugin)
+        return fake
+
+    manager.backend._factory = factory
+    gc.disable()  # only the studio's own collection may free the cycle
+    try:
+        snap = manager.wait_for_job(manager.start_training(fake_config(model_name="huge")),
+                                    WAIT_S)
+        assert snap.state == JobState.ERROR
+        assert held and held[0]() is None, "the failed run's buffer is still in memory"
+    finally:
+        gc.enable()
