@@ -133,6 +133,14 @@ def test_error_state_names_the_cause(feeds) -> None:
     assert "ERROR: CUDA out of memory; lower batch" in _first(feeds(board))[STATUS]
 
 
+def test_error_text_is_shown_as_it_is_not_as_markdown(feeds) -> None:
+    board = SnapshotBoard()
+    board.publish(state=JobState.ERROR, error="pass a *.pt PyTorch model or a *.yaml\n")
+    # a lone star made the rest italic, and a trailing newline broke the bold line
+    assert _first(feeds(board))[STATUS] == (r"**ERROR: pass a \*\.pt PyTorch model or a "
+                                             r"\*\.yaml**")
+
+
 def test_resources_refresh_without_snapshot_changes_and_alert_is_visible(feeds) -> None:
     tab = Tab(feeds(SnapshotBoard(), FakeMonitor(constrained=True), resource_every_s=0.01))
     first = tab.first()

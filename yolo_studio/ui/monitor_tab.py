@@ -129,7 +129,8 @@ def final_text(snap: TrainingSnapshot) -> str:
     if snap.state is JobState.CANCELLED:
         return "Cancelled: no model was registered."
     if snap.stop_reason and snap.state is not JobState.TRAINING:
-        final = (final + "  \n" if final else "") + f"Stopped early: {snap.stop_reason}"
+        final = ((final + "  \n" if final else "")
+                 + f"Stopped early: {fmt.markdown_text(snap.stop_reason)}")
     return final
 
 
@@ -152,7 +153,7 @@ def feed_groups(monitor: Any) -> Groups:
             read.
     """
     def groups(snap: TrainingSnapshot, tick: int) -> dict[str, list[Group]]:
-        return {"progress": [same(f"**{html.escape(fmt.status_line(snap))}**",
+        return {"progress": [same(f"**{fmt.markdown_text(fmt.status_line(snap))}**",
                                   progress_html(snap), final_text(snap), fmt.log_text(snap))],
                 "charts": [(_chart_key(snap), lambda: chart_values(snap))],
                 "resources": [(tick if monitor is not None else None,
