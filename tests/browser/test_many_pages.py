@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from .studio_page import open_tab, status
 
-PAGES = 12  # 5 streams each: 60 slots, more than Gradio's default of 40 in all
+PAGES = 12  # 4 streams each: 48 slots, more than Gradio's default of 40 in all
 
 
 def test_a_dozen_open_pages_leave_the_studio_usable(browser, studio) -> None:

@@ -111,7 +111,7 @@ def test_events_never_wait_behind_each_other(manager: TrainingManager) -> None:
     assert all(fn.concurrency_limit is None for fn in fns)
     streams = {fn.name: fn for fn in fns if fn.name.startswith("follow_")}
     assert set(streams) == {"follow_progress", "follow_charts", "follow_resources",
-                            "follow_jobs", "follow_selector"}
+                            "follow_jobs"}
     assert {fn.concurrency_id for fn in streams.values()} == {"monitor-stream"}
     # values are sent as the feed built them (charts.plot_payload, jobs_panel.table_payload)
     assert not any(fn.postprocess for fn in streams.values())
@@ -132,13 +132,13 @@ def test_finished_key_names_the_last_completed_job_even_while_the_next_one_train
     snap = TrainingSnapshot(state=JobState.TRAINING, job_id="j2", dataset="bccd-tiny",
                             last_completed=("j1", "bccd-tiny"))
     frame = build_frame(groups(snap, 0), None)
-    table, finished = frame.update("jobs", None)
+    table, finished, choices = frame.update("jobs", None)
     assert finished == "j1:bccd-tiny"  # the Models tab refreshes for j1's dataset
     idle = TrainingSnapshot()
     assert build_frame(groups(idle, 0), None).update("jobs", None)[1] == ""  # State unchanged
 
 
-def test_job_table_goes_as_plain_values_and_the_selector_only_when_it_changes(
+def test_job_table_and_selector_choices_go_as_plain_values(
         manager: TrainingManager, monkeypatch: pytest.MonkeyPatch) -> None:
     # Gradio rebuilds a whole component for each gr.skip() or component update, on every page
     groups = stream_groups(manager, None, jobs_table())
@@ -151,25 +151,23 @@ def test_job_table_goes_as_plain_values_and_the_selector_only_when_it_changes(
     queued = build_frame(groups(TrainingSnapshot(queue_rev=1, version=1), 0), first)
     build_frame(groups(TrainingSnapshot(queue_rev=1, version=2), 0), queued)
     assert len(reads) == 2  # once per queue change, not per frame
-    table, finished = queued.update("jobs", first.keys["jobs"])
+    table, finished, choices = queued.update("jobs", first.keys["jobs"])
     assert table["headers"] == list(fmt.JOB_COLUMNS)  # Dataframe.postprocess already done
     assert [row[3] for row in table["data"]] == ["queued-one"] and finished == ""
     for stream in ("progress", "charts", "resources", "jobs"):
         for value in queued.update(stream, None):
             assert not isinstance(value, gr.blocks.Block), stream
             assert not (isinstance(value, dict) and value.get("__type__") == "update"), stream
-    # a queued job is a new choice for the selector, sent once
-    [select] = queued.update("selector", first.keys["selector"])
+    # the selector's choices as text: a change of it refills the selector (refresh_choices_on)
     [job] = real_jobs()
-    assert [value for _, value in select.choices] == [job.job_id]
+    assert choices == f"{job.job_id} · QUEUED · queued-one"
     moved = build_frame(groups(TrainingSnapshot(queue_rev=2, version=3), 0), queued)
-    assert moved.keys["jobs"] != queued.keys["jobs"]
-    assert moved.keys["selector"] == queued.keys["selector"]  # same choices: nothing sent
+    assert moved.update("jobs", queued.keys["jobs"])[2] == choices  # same: no refill
     # a write the snapshot does not tell of (e.g. another process) is read at the next frame
     manager.queue.remove(job.job_id)
     gone = build_frame(groups(TrainingSnapshot(queue_rev=2, version=4), 0), moved)
     assert gone.update("jobs", moved.keys["jobs"])[0]["data"] == []
-    assert gone.update("selector", moved.keys["selector"])[0].choices == []
+    assert gone.update("jobs", moved.keys["jobs"])[2] == ""
 
 
 def test_a_failed_queue_read_is_tried_again(manager: TrainingManager,
@@ -199,8 +197,12 @@ def test_every_stream_goes_through_gradio_and_serialises(
         for name, fn in streams.items():
             out = await demo.process_api(fn, [], state=state, in_event_listener=True)
             first[name], steps[name] = json.loads(json.dumps(out["data"])), out["iterator"]
-        changed = []  # the State ids each later jobs update changed (finished.change runs)
-        for publish in ({"last_completed": ("j1", "bccd-tiny")}, {"queue_rev": 5}):
+        changed = []  # the State ids each later jobs update changed (their .change runs)
+        for publish in ({"last_completed": ("j1", "bccd-tiny")}, {"queue_rev": 5},
+                        {"queue_rev": 6}):
+            if publish.get("queue_rev") == 5:  # a job queued: the selector's choices change
+                manager.start_training(TrainingConfig(
+                    dataset="bccd-tiny", base_model="yolo11n.yaml", model_name="queued-one"))
             board.publish(**publish)
             out = await demo.process_api(streams["follow_jobs"], [], state=state,
                                          iterator=steps["follow_jobs"], in_event_listener=True)
@@ -213,17 +215,18 @@ def test_every_stream_goes_through_gradio_and_serialises(
 
     first, changed = asyncio.run(run())
     assert [chart["type"] for chart in first["follow_charts"]] == ["plotly"] * 3
-    table, finished = first["follow_jobs"]
-    assert table["headers"] == list(fmt.JOB_COLUMNS) and finished is None  # State: not sent
-    [selector] = first["follow_selector"]
-    assert selector["__type__"] == "update" and selector["choices"] == []
-    # the Models tab refreshes once for a newly completed job, not for later queue changes
-    assert changed == [[_finished_id(demo)], []]
+    table, finished, choices = first["follow_jobs"]
+    assert table["headers"] == list(fmt.JOB_COLUMNS)
+    assert finished is None and choices is None  # States: kept on the server
+    # the Models tab refreshes once for a newly completed job, not for later queue changes;
+    # the job selector is refilled when its choices change, not at every queue change
+    assert changed == [[_state_id(demo, "on_finished")],
+                       [_state_id(demo, "refresh_job_choices")], []]
 
 
-def _finished_id(demo: gr.Blocks) -> int:
-    """The id of the app's ``finished`` State (the input of its ``.change`` handler)."""
-    [fn] = [fn for fn in demo.fns.values() if fn.name == "on_finished"]
+def _state_id(demo: gr.Blocks, handler: str) -> int:
+    """The id of the State whose ``.change`` runs ``handler`` (its first input)."""
+    [fn] = [fn for fn in demo.fns.values() if fn.name == handler]
     return fn.inputs[0]._id
 
 
@@ -232,14 +235,16 @@ def test_job_selector_choices_have_one_writer_and_a_stale_choice_reaches_the_act
     demo = build_app(manager, None)
     [select] = [b for b in demo.blocks.values() if getattr(b, "elem_id", "") == "job-select"]
     writers = {fn.name for fn in demo.fns.values() if select in fn.outputs}
-    # Start and page load leave the choices to the live stream (a handler's could be older
-    # than the stream's last, which it does not send again); actions set only the value
-    assert writers & {"on_start", "on_load"} == set() and "follow_selector" in writers
+    # Start and page load leave the choices to refresh_job_choices, run when the jobs
+    # stream's choices text changes (a handler's could be older); actions set the value
+    assert writers & {"on_start", "on_load"} == set() and "refresh_job_choices" in writers
     # a job removed from another page may still be selected: Gradio must not refuse it
     assert select.preprocess("job-gone") == "job-gone"
     manager.start_training(TrainingConfig(dataset="bccd-tiny", base_model="yolo11n.yaml",
                                           model_name="queued-one"))
     [job] = manager.jobs()
+    [refresh] = [fn.fn for fn in demo.fns.values() if fn.name == "refresh_job_choices"]
+    assert refresh("any").choices == [(f"{job.job_id} · QUEUED · queued-one", job.job_id)]
     assert jobs_panel.selection_after(manager.jobs(), job.job_id).value == job.job_id
     manager.remove_job(job.job_id)
     assert jobs_panel.selection_after(manager.jobs(), job.job_id).value is None

@@ -12,7 +12,7 @@ from . import jobs_panel, models_tab, monitor_feed, monitor_tab, train_tab
 
 TITLE = "YOLO Studio"
 #: The monitor feed's streams: one never-ending page-load event each, per open page.
-STREAMS = ("progress", "charts", "resources", "jobs", "selector")
+STREAMS = ("progress", "charts", "resources", "jobs")
 #: Pages that can be open at once. Each holds one of Gradio's queue slots per stream for as
 #: long as it is open; with Gradio's default of 40 slots in all, 10 pages locked the app.
 MAX_PAGES = 100
@@ -24,9 +24,9 @@ MAX_THREADS = MAX_PAGES * len(STREAMS) + 40
 def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Blocks:
     """Build the studio UI around a started TrainingManager and an optional ResourceMonitor.
 
-    Every page load starts five monitor streams (async generators over the app's one
+    Every page load starts four monitor streams (async generators over the app's one
     ``MonitorFeed``, which follows the manager's snapshots in a single thread, see
-    ``stream_groups``): progress, charts, resources, jobs and selector, so each update
+    ``stream_groups``): progress, charts, resources and jobs, so each update
     carries few outputs and no ``gr.skip()`` (but the keep-alives after 15 s of quiet). They
     run with unlimited concurrency, so watching tabs never delay Start or Cancel, which also
     run with ``concurrency_limit=None`` (they only enqueue or flag; the manager does the
@@ -60,19 +60,17 @@ def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Block
 
 def stream_groups(manager: Any, monitor: Any, jobs_table: gr.Dataframe
                   ) -> monitor_feed.Groups:
-    """The monitor feed's streams: the Monitor tab's (``monitor_tab.feed_groups``), "jobs" and
-    "selector".
-
-    - "jobs": the Train tab's job table (in the form Gradio sends, ``jobs_panel.table_payload``
-      of ``jobs_table``) and the finished-job key (``"<job_id>:<dataset>"`` of the newest
-      COMPLETED job, ``""`` before one: ``last_completed``, which the next job's snapshots
-      keep, so a frame that skips the COMPLETED snapshot still tells), rebuilt when the queue
-      or the job's state changes. Plain values only, so an update costs a page little;
-    - "selector": the job selector's choices, sent only when they change: Gradio rebuilds the
-      whole component for such an update (and for a ``gr.skip()``) on every page, about
-      0.3-0.5 ms each. For that reason too the Cancel buttons are never disabled (a Cancel
-      with nothing training says so): their two toggles per job were 40% of what 20
-      watching pages cost in ``bench/monitoring.py``.
+    """The monitor feed's streams: the Monitor tab's (``monitor_tab.feed_groups``) and "jobs":
+    the Train tab's job table (in the form Gradio sends, ``jobs_panel.table_payload`` of
+    ``jobs_table``), the finished-job key (``"<job_id>:<dataset>"`` of the newest COMPLETED
+    job, ``""`` before one: ``last_completed``, which the next job's snapshots keep, so a
+    frame that skips the COMPLETED snapshot still tells) and the job selector's choices as
+    text (their labels, one per line; ``jobs_panel.refresh_choices_on`` refills the selector
+    when it changes), rebuilt when the queue or the job's state changes. Plain values only:
+    Gradio rebuilds a whole component for a component update (and a ``gr.skip()``) on every
+    page, 0.3-0.5 ms each, against about 0.03 ms for plain values. For that reason too the
+    Cancel buttons are never disabled (a Cancel with nothing training says so): their two
+    toggles per job were 40% of what 20 watching pages cost in ``bench/monitoring.py``.
 
     Args:
         manager: The TrainingManager; its ``jobs()`` and ``queue.path`` are read.
@@ -91,11 +89,10 @@ def stream_groups(manager: Any, monitor: Any, jobs_table: gr.Dataframe
     def groups(snap: TrainingSnapshot, tick: int) -> dict[str, list[monitor_feed.Group]]:
         done = ":".join(snap.last_completed) if snap.last_completed else ""
         key, jobs = queue.read(snap)
-        choices = tuple(jobs_panel.job_choices(jobs))
+        choices = "\n".join(label for label, _ in jobs_panel.job_choices(jobs))
         return {**monitor_groups(snap, tick),
-                "jobs": [((key, done),
-                          lambda: [jobs_panel.table_payload(jobs_table, jobs), done])],
-                "selector": [(choices, lambda: [gr.Dropdown(choices=list(choices))])]}
+                "jobs": [((key, done), lambda: [jobs_panel.table_payload(jobs_table, jobs),
+                                                 done, choices])]}
     return groups
 
 
@@ -137,10 +134,12 @@ def _follower(feed: monitor_feed.MonitorFeed, stream: str, outputs: int) -> Any:
 def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab,
           mon: monitor_tab.MonitorTab, models: models_tab.ModelsTab, finished: gr.State,
           tab_blocks: dict[str, gr.Tab]) -> None:
+    choices = gr.State("")  # the job selector's choices as text, from the jobs stream
+    jobs_panel.refresh_choices_on(choices, train.job_select, manager)
     feed = monitor_feed.MonitorFeed(manager, stream_groups(manager, monitor, train.jobs_table))
     streams = dict(zip(STREAMS, (
         mon.progress_outputs, mon.chart_outputs, mon.resource_outputs,
-        [train.jobs_table, finished], [train.job_select])))
+        [train.jobs_table, finished, choices])))
     for name, outputs in streams.items():  # values are sent as the feed built them
         demo.load(_follower(feed, name, len(outputs)), None, outputs, postprocess=False,
                   concurrency_limit=None, concurrency_id="monitor-stream",

@@ -65,11 +65,26 @@ def table_payload(table: gr.Dataframe, jobs: Sequence[Any]) -> dict[str, Any]:
 
 def selection_after(jobs: Sequence[Any], selected: str | None) -> gr.Dropdown:
     """The job selector's value after an action: ``selected`` while it can still be acted on
-    (``ACTIONABLE`` in ``jobs``), else empty. Its choices are left to the monitor feed's
-    "selector" stream, their one writer: a handler's choices could be older than the
-    stream's last ones, and the stream sends only when the choices change."""
+    (``ACTIONABLE`` in ``jobs``), else empty. Its choices are left to ``refresh_choices_on``,
+    their one writer: a handler's choices could be older than the last refill, which runs
+    only when the choices change."""
     ids = {value for _, value in job_choices(jobs)}
     return gr.Dropdown(value=selected if selected in ids else None, allow_custom_value=True)
+
+
+def refresh_choices_on(key: gr.State, select: gr.Dropdown, manager: Any) -> None:
+    """Refill ``select`` with the actionable jobs (the queue file, read then) whenever ``key``
+    changes; the app's jobs stream sets it to their labels.
+
+    An ordinary event, not the stream: a page applies a stream's later updates as diffs, and
+    Gradio 6.31's page gets a Dropdown's choices wrong from the diff of a component update
+    (seen in Chromium: emptied, or a job that had started kept as QUEUED). ``always_last``:
+    a change during a refill runs one more refill, so the last one reads the newest queue.
+    """
+    def refresh_job_choices(_key: str) -> gr.Dropdown:
+        return gr.Dropdown(choices=job_choices(manager.jobs()))
+    key.change(refresh_job_choices, key, select, trigger_mode="always_last",
+               concurrency_limit=None, api_visibility="private", show_progress="hidden")
 
 
 def actions(manager: Any) -> dict[str, tuple[str, Callable[[str], Any], str]]:
