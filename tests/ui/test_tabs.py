@@ -158,16 +158,16 @@ def test_job_table_and_selector_choices_go_as_plain_values(
         for value in queued.update(stream, None):
             assert not isinstance(value, gr.blocks.Block), stream
             assert not (isinstance(value, dict) and value.get("__type__") == "update"), stream
-    # the selector's choices as text: a change of it refills the selector (refresh_choices_on)
+    # the selector's choices: a change of them refills the selector (refresh_choices_on)
     [job] = real_jobs()
-    assert choices == f"{job.job_id} · QUEUED · queued-one"
+    assert choices == [(f"{job.job_id} · QUEUED · queued-one", job.job_id)]
     moved = build_frame(groups(TrainingSnapshot(queue_rev=2, version=3), 0), queued)
     assert moved.update("jobs", queued.keys["jobs"])[2] == choices  # same: no refill
     # a write the snapshot does not tell of (e.g. another process) is read at the next frame
     manager.queue.remove(job.job_id)
     gone = build_frame(groups(TrainingSnapshot(queue_rev=2, version=4), 0), moved)
     assert gone.update("jobs", moved.keys["jobs"])[0]["data"] == []
-    assert gone.update("jobs", moved.keys["jobs"])[2] == ""
+    assert gone.update("jobs", moved.keys["jobs"])[2] == []
 
 
 def test_a_failed_queue_read_is_tried_again(manager: TrainingManager,
@@ -244,10 +244,12 @@ def test_job_selector_choices_have_one_writer_and_a_stale_choice_reaches_the_act
                                           model_name="queued-one"))
     [job] = manager.jobs()
     [refresh] = [fn.fn for fn in demo.fns.values() if fn.name == "refresh_job_choices"]
-    assert refresh("any").choices == [(f"{job.job_id} · QUEUED · queued-one", job.job_id)]
-    assert jobs_panel.selection_after(manager.jobs(), job.job_id).value == job.job_id
+    pairs = jobs_panel.job_choices(manager.jobs())
+    assert pairs == [(f"{job.job_id} · QUEUED · queued-one", job.job_id)]
+    assert refresh([list(pair) for pair in pairs]).choices == pairs  # no queue read
+    assert jobs_panel.selection_after(manager.jobs(), job.job_id)["value"] == job.job_id
     manager.remove_job(job.job_id)
-    assert jobs_panel.selection_after(manager.jobs(), job.job_id).value is None
+    assert jobs_panel.selection_after(manager.jobs(), job.job_id)["value"] is None
     [retry] = [fn.fn for fn in demo.fns.values() if fn.api_name == "retry_job"]
     with pytest.raises(gr.Error, match=job.job_id):  # the studio's message, not Gradio's
         retry(job.job_id)

@@ -110,14 +110,14 @@ def test_queue_actions_retry_resume_remove(manager) -> None:
     last.write_bytes(b"PK")
     rows, select = _api(demo, "resume_job")(job)
     assert rows[0][1] == "QUEUED" and rows[0][-1] == "resume from last.pt"
-    assert manager.queue.get(job).resume and select.value == job
+    assert manager.queue.get(job).resume and select["value"] == job
     with pytest.raises(gr.Error, match="only interrupted, failed or cancelled"):
         _api(demo, "retry_job")(job)
     manager.queue.update(job, state=JobState.CANCELLED)
     rows, _ = _api(demo, "retry_job")(job)
     assert rows[0][1] == "QUEUED" and not manager.queue.get(job).resume
     rows, select = _api(demo, "remove_job")(job)
-    assert rows == [] and select.value is None
+    assert rows == [] and select["value"] is None
     with pytest.raises(gr.Error, match="Choose a job"):
         _api(demo, "move_job_up")(None)
 

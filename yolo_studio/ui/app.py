@@ -64,9 +64,10 @@ def stream_groups(manager: Any, monitor: Any, jobs_table: gr.Dataframe
     the Train tab's job table (in the form Gradio sends, ``jobs_panel.table_payload`` of
     ``jobs_table``), the finished-job key (``"<job_id>:<dataset>"`` of the newest COMPLETED
     job, ``""`` before one: ``last_completed``, which the next job's snapshots keep, so a
-    frame that skips the COMPLETED snapshot still tells) and the job selector's choices as
-    text (their labels, one per line; ``jobs_panel.refresh_choices_on`` refills the selector
-    when it changes), rebuilt when the queue or the job's state changes. Plain values only:
+    frame that skips the COMPLETED snapshot still tells) and the job selector's choices
+    (``jobs_panel.job_choices``, into a State whose change refills the selector:
+    ``jobs_panel.refresh_choices_on``), rebuilt when the queue or the job's state changes.
+    Plain values only:
     Gradio rebuilds a whole component for a component update (and a ``gr.skip()``) on every
     page, 0.3-0.5 ms each, against about 0.03 ms for plain values. For that reason too the
     Cancel buttons are never disabled (a Cancel with nothing training says so): their two
@@ -89,10 +90,9 @@ def stream_groups(manager: Any, monitor: Any, jobs_table: gr.Dataframe
     def groups(snap: TrainingSnapshot, tick: int) -> dict[str, list[monitor_feed.Group]]:
         done = ":".join(snap.last_completed) if snap.last_completed else ""
         key, jobs = queue.read(snap)
-        choices = "\n".join(label for label, _ in jobs_panel.job_choices(jobs))
         return {**monitor_groups(snap, tick),
                 "jobs": [((key, done), lambda: [jobs_panel.table_payload(jobs_table, jobs),
-                                                 done, choices])]}
+                                                 done, jobs_panel.job_choices(jobs)])]}
     return groups
 
 
@@ -121,12 +121,12 @@ class _QueueView:
         return self._key, self._jobs
 
 
-def _follower(feed: monitor_feed.MonitorFeed, stream: str, outputs: int) -> Any:
-    """The page-load event function following ``stream`` (named ``follow_<stream>``), for an
-    event with ``outputs`` outputs (Gradio takes a lone output's value bare, not in a list)."""
-    async def follow() -> AsyncIterator[Any]:
+def _follower(feed: monitor_feed.MonitorFeed, stream: str) -> Any:
+    """The page-load event function following ``stream`` (named ``follow_<stream>``). Every
+    stream has several outputs: Gradio would take a lone output's value bare, not in a list."""
+    async def follow() -> AsyncIterator[list[Any]]:
         async for item in feed.updates(stream):
-            yield item if outputs > 1 else item[0]
+            yield item
     follow.__name__ = follow.__qualname__ = f"follow_{stream}"
     return follow
 
@@ -134,14 +134,14 @@ def _follower(feed: monitor_feed.MonitorFeed, stream: str, outputs: int) -> Any:
 def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab,
           mon: monitor_tab.MonitorTab, models: models_tab.ModelsTab, finished: gr.State,
           tab_blocks: dict[str, gr.Tab]) -> None:
-    choices = gr.State("")  # the job selector's choices as text, from the jobs stream
-    jobs_panel.refresh_choices_on(choices, train.job_select, manager)
+    choices = gr.State([])  # the job selector's choices, from the jobs stream
+    jobs_panel.refresh_choices_on(choices, train.job_select)
     feed = monitor_feed.MonitorFeed(manager, stream_groups(manager, monitor, train.jobs_table))
     streams = dict(zip(STREAMS, (
         mon.progress_outputs, mon.chart_outputs, mon.resource_outputs,
         [train.jobs_table, finished, choices])))
     for name, outputs in streams.items():  # values are sent as the feed built them
-        demo.load(_follower(feed, name, len(outputs)), None, outputs, postprocess=False,
+        demo.load(_follower(feed, name), None, outputs, postprocess=False,
                   concurrency_limit=None, concurrency_id="monitor-stream",
                   show_progress="hidden", api_visibility="private")
 

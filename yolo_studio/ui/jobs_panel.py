@@ -60,31 +60,31 @@ def table_payload(table: gr.Dataframe, jobs: Sequence[Any]) -> dict[str, Any]:
     Returns:
         ``{"headers": [...], "data": [[row], ...], "metadata": None}``.
     """
-    return table.postprocess(fmt.job_rows(visible_jobs(jobs))).model_dump()
+    return table.postprocess(jobs_value(None, jobs)).model_dump()
 
 
-def selection_after(jobs: Sequence[Any], selected: str | None) -> gr.Dropdown:
+def selection_after(jobs: Sequence[Any], selected: str | None) -> dict[str, Any]:
     """The job selector's value after an action: ``selected`` while it can still be acted on
     (``ACTIONABLE`` in ``jobs``), else empty. Its choices are left to ``refresh_choices_on``,
     their one writer: a handler's choices could be older than the last refill, which runs
     only when the choices change."""
     ids = {value for _, value in job_choices(jobs)}
-    return gr.Dropdown(value=selected if selected in ids else None, allow_custom_value=True)
+    return gr.update(value=selected if selected in ids else None)
 
 
-def refresh_choices_on(key: gr.State, select: gr.Dropdown, manager: Any) -> None:
-    """Refill ``select`` with the actionable jobs (the queue file, read then) whenever ``key``
-    changes; the app's jobs stream sets it to their labels.
+def refresh_choices_on(choices: gr.State, select: gr.Dropdown) -> None:
+    """Set ``select``'s choices whenever the ``choices`` State changes (the app's jobs stream
+    sets it to ``job_choices`` of the queue it read; nothing is read again per page).
 
     An ordinary event, not the stream: a page applies a stream's later updates as diffs, and
     Gradio 6.31's page gets a Dropdown's choices wrong from the diff of a component update
     (seen in Chromium: emptied, or a job that had started kept as QUEUED). ``always_last``:
-    a change during a refill runs one more refill, so the last one reads the newest queue.
+    a change during a refill runs one more, with the newest choices.
     """
-    def refresh_job_choices(_key: str) -> gr.Dropdown:
-        return gr.Dropdown(choices=job_choices(manager.jobs()))
-    key.change(refresh_job_choices, key, select, trigger_mode="always_last",
-               concurrency_limit=None, api_visibility="private", show_progress="hidden")
+    def refresh_job_choices(pairs: list[list[str]]) -> gr.Dropdown:
+        return gr.Dropdown(choices=[tuple(pair) for pair in pairs])
+    choices.change(refresh_job_choices, choices, select, trigger_mode="always_last",
+                   concurrency_limit=None, api_visibility="private", show_progress="hidden")
 
 
 def actions(manager: Any) -> dict[str, tuple[str, Callable[[str], Any], str]]:
@@ -142,7 +142,7 @@ _API_NAMES = {"up": "move_job_up", "down": "move_job_down", "remove": "remove_jo
 
 def _handler(manager: Any, action: Callable[[str], Any], done: str) -> Callable[..., Any]:
     @shows_errors
-    def handler(job_id: str | None) -> tuple[list[list[Any]], gr.Dropdown]:
+    def handler(job_id: str | None) -> tuple[list[list[Any]], dict[str, Any]]:
         if not job_id:
             raise ValidationError("Choose a job first.")
         action(job_id)
