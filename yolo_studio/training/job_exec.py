@@ -8,7 +8,6 @@ registry untouched, and the jobs behind it still run.
 
 from __future__ import annotations
 
-import gc
 import logging
 import traceback
 from pathlib import Path
@@ -87,14 +86,9 @@ class JobExecutionMixin:
                 _LOG.exception("job %s crashed", job.job_id)
                 tracker.log(traceback.format_exc().strip().splitlines()[-1])
             state, changes = JobState.ERROR, {"error": explain_failure(err, dataset, run_dir)}
-        if state is not JobState.COMPLETED:
-            # a failed or cancelled run may leave big buffers in reference cycles (e.g.
-            # Ultralytics' image buffer: 23 GB at imgsz 100000); free them now, not at
-            # Python's next full collection (0.1-0.3 s, once per such job)
-            gc.collect()
         release = getattr(self.backend, "release_memory", None)
         if release is not None:  # after the error and its traceback are dropped
-            release()
+            release(failed=state is not JobState.COMPLETED)
         self._finish(job, state, changes)
 
     def _train_and_register(self, job: JobRecord, config: TrainingConfig,

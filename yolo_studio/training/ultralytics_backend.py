@@ -112,15 +112,22 @@ class UltralyticsBackend:
             raise TrainingError(f"Could not load base model '{base_model}': {exc}") from exc
 
     @staticmethod
-    def release_memory() -> None:
-        """Give a finished run's GPU memory back: collect its trainer, model and optimizer
-        (they sit in reference cycles) and return PyTorch's cached CUDA blocks to the driver,
-        so NVML and other processes see it free. The manager calls it after every job. Without
-        CUDA it does nothing: a full ``gc.collect()`` costs a CPU job 0.1-0.3 s, and Python
-        collects the cycles on its own."""
+    def release_memory(failed: bool = False) -> None:
+        """Give a finished run's memory back: collect its trainer, model, optimizer and data
+        loader (they sit in reference cycles) and return PyTorch's cached CUDA blocks to the
+        driver, so NVML and other processes see it free. The manager calls it after every job.
+
+        Args:
+            failed: The job failed or was cancelled. Its leftovers are then collected on CPU
+                too (a full ``gc.collect()``, 0.1-0.3 s): a run that failed may hold big
+                buffers (Ultralytics' image buffer took 23 GB at imgsz 100000) until Python's
+                next full collection. After a completed CPU job Python collects on its own.
+        """
         torch = sys.modules.get("torch")  # never imported just for this
-        if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+        cuda = torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized()
+        if failed or cuda:
             gc.collect()
+        if cuda:
             torch.cuda.empty_cache()
 
     @staticmethod
