@@ -64,13 +64,14 @@ def test_details_markdown_and_dataset_warning(tmp_path) -> None:
     record = SimpleNamespace(name="m1", active=True, created="2025-01-31T12:00:00.123+00:00",
                              base_model="yolo11n.yaml", epochs_completed=2, best_map50=None,
                              dataset="tiny", dataset_snapshot="28 images, 3 classes",
-                             tags=["baseline", "cpu"], notes="first try")
+                             tags=["baseline", "cpu"], notes="first try: *.pt\n# not a title")
     details = SimpleNamespace(record=record, stop_reason="cancelled", exports={"onnx": onnx},
                               dataset_changed=False, dataset_message="")
     text = tables.details_markdown(details)
     for part in ("### m1 ★ active", "2025-01-31T12:00:00", "best mAP50: —",
                  "tiny (28 images, 3 classes)", "stopped early: cancelled",
-                 "tags: baseline, cpu", "notes: first try", "onnx (best.onnx, 2.5 MB)"):
+                 "tags: baseline, cpu", r"notes: first try: \*\.pt \# not a title",
+                 "onnx (best.onnx, 2.5 MB)"):  # user text shown as typed, not as Markdown
         assert part in text, part
     assert tables.dataset_warning(details) == ""
     changed = SimpleNamespace(dataset_changed=True, dataset_message="The dataset changed.")

@@ -14,6 +14,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from ..training.model_details import PER_CLASS_COLUMNS
+from .formatting import markdown_text
 
 CONFIG_COLUMNS = ["field", "value"]
 PER_CLASS_HEADERS = ["class", "images", "instances", "precision", "recall", "mAP50",
@@ -69,11 +70,11 @@ def details_markdown(details: Any) -> str:
              f"completed: {rec.epochs_completed} · best mAP50: {_fraction(rec.best_map50)}",
              f"- trained on: {rec.dataset} ({rec.dataset_snapshot or 'snapshot unknown'})"]
     if details.stop_reason:
-        lines.append(f"- stopped early: {details.stop_reason}")
+        lines.append(f"- stopped early: {markdown_text(details.stop_reason)}")
     if rec.tags:
-        lines.append(f"- tags: {', '.join(rec.tags)}")
+        lines.append(f"- tags: {markdown_text(', '.join(rec.tags))}")
     if rec.notes:
-        lines.append(f"- notes: {rec.notes}")
+        lines.append(f"- notes: {markdown_text(rec.notes)}")
     lines.append(f"- exports: {exports_text(details.exports)}")
     return "\n".join(lines)
 
