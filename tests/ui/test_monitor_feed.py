@@ -156,3 +156,22 @@ def test_a_closing_tab_is_cancelled_even_when_its_frame_arrives_at_that_moment()
         feed.close()
     assert all(isinstance(r, asyncio.CancelledError) for r in results), \
         f"{sum(not isinstance(r, asyncio.CancelledError) for r in results)} of 50 kept going"
+
+
+def test_a_stream_of_two_groups_sends_skips_for_the_unchanged_one() -> None:
+    # the app's streams have one group each; a stream of several is still served right
+    board = SnapshotBoard()
+
+    def groups(snap, tick):
+        return {"both": [(snap.state, lambda: [snap.state.value]),
+                         (snap.epoch, lambda: [f"epoch {snap.epoch}"])]}
+
+    feed = MonitorFeed(board, groups, min_interval_s=0, resource_every_s=3600)
+    tab = Tab(feed, ("both",))
+    try:
+        assert tab.next("both") == ["IDLE", "epoch 0"]
+        board.publish(epoch=1)
+        assert tab.next("both") == [SKIP, "epoch 1"]
+    finally:
+        tab.close()
+        feed.close()

@@ -14,7 +14,8 @@ already has, so a tab that joins mid-run gets everything and later only what cha
 the outputs into streams of one group each (as the app does) keeps updates free of skips:
 Gradio builds a whole component for every ``gr.skip()`` (and every component update) it
 processes, on every page, 0.3-0.5 ms each, against about 0.03 ms for an update of plain
-values. Groups of several outputs in one stream remain possible (and tested).
+values. A stream of several groups is still served right (a test covers it), though the
+app's streams have one group each.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def same(*values: Hashable) -> Group:
 
 @dataclass(frozen=True)
 class Frame:
-    """One published state of the Monitor outputs.
+    """One published state of the live outputs (the Monitor tab's and the Train tab's jobs).
 
     Attributes:
         keys: Per stream, one key per group; ``values``: per stream, each group's values.
