@@ -57,6 +57,8 @@ def test_simultaneous_starts_queue_two_jobs_and_train_one(page, studio) -> None:
     running = "race-b" if queued == "race-a" else "race-a"
 
     page.locator("#job-select input").click()  # remove the queued job from the panel
+    # exactly the queued one is offered as QUEUED: the one that started is no longer
+    expect(page.get_by_role("option", name=re.compile("QUEUED"))).to_have_count(1)
     page.get_by_role("option", name=re.compile(f"QUEUED · {queued}$")).click()
     page.locator("#job-remove-btn").click()
     expect(_rows(page, queued)).to_have_count(0, timeout=30_000)
