@@ -70,7 +70,7 @@ def test_details_markdown_and_dataset_warning(tmp_path) -> None:
     text = tables.details_markdown(details)
     for part in ("### m1 ★ active", "2025-01-31T12:00:00", "best mAP50: —",
                  "tiny (28 images, 3 classes)", "stopped early: cancelled",
-                 "tags: baseline, cpu", r"notes: first try: \*\.pt \# not a title",
+                 "tags: baseline, cpu", r"notes: first try: \*.pt # not a title",
                  "onnx (best.onnx, 2.5 MB)"):  # user text shown as typed, not as Markdown
         assert part in text, part
     assert tables.dataset_warning(details) == ""

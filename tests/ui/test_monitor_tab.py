@@ -137,8 +137,8 @@ def test_error_text_is_shown_as_it_is_not_as_markdown(feeds) -> None:
     board = SnapshotBoard()
     board.publish(state=JobState.ERROR, error="pass a *.pt PyTorch model or a *.yaml\n")
     # a lone star made the rest italic, and a trailing newline broke the bold line
-    assert _first(feeds(board))[STATUS] == (r"**ERROR: pass a \*\.pt PyTorch model or a "
-                                             r"\*\.yaml**")
+    assert _first(feeds(board))[STATUS] == (r"**ERROR: pass a \*.pt PyTorch model or a "
+                                             r"\*.yaml**")
 
 
 def test_resources_refresh_without_snapshot_changes_and_alert_is_visible(feeds) -> None:
@@ -172,3 +172,9 @@ def test_batch_progress_wakes_the_feed_once_per_interval_and_a_new_epoch_at_once
     metrics = slow.next("charts", 10)[1]  # the new epoch does not wait for the hour's hold
     assert [len(t.x) for t in figure(metrics).data] == [2, 2, 2, 2]
     slow.close()
+
+
+def test_a_url_in_an_error_stays_a_working_link() -> None:
+    # Gradio links bare URLs; a backslash before "." or "-" ended up inside the href
+    url = "https://pytorch.org/get-started/locally/"
+    assert monitor_tab.fmt.markdown_text(f"see {url}") == f"see {url}"

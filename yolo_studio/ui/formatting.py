@@ -16,13 +16,16 @@ MODEL_COLUMNS = ["active", "name", "created", "base model", "epochs completed", 
 JOB_COLUMNS = ["job", "state", "dataset", "model name", "base model", "epochs", "detail"]
 ACTIVE_MARK = "★ active"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&])")
+#: Characters that mean something inside a Markdown line (emphasis, code, links, HTML, tables,
+#: strike-through, entities). ``.``, ``-``, ``+`` and ``#`` only do at a line's start, and
+#: escaping them would break the links Gradio makes of bare URLs.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 
 
 def markdown_text(text: str) -> str:
-    """``text`` shown as it is inside Markdown, on one line: Markdown's (and HTML's) special
-    characters backslash-escaped, so an error's ``*.pt`` keeps its star and makes nothing
-    italic, and line breaks made spaces."""
+    """``text`` shown as it is inside a Markdown line that does not start with it: Markdown's
+    (and HTML's) inline special characters backslash-escaped, so an error's ``*.pt`` keeps its
+    star and makes nothing italic, and line breaks made spaces."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
