@@ -21,6 +21,10 @@ def test_explicit_optimizer_so_lr0_reaches_it() -> None:
         TrainingConfig(optimizer="auto")
 
 
+def test_imgsz_limit_is_inclusive() -> None:
+    assert TrainingConfig(imgsz=4096).imgsz == 4096  # MAX_IMGSZ itself is accepted
+
+
 def test_imgsz_rounded_up_with_a_note() -> None:
     c = TrainingConfig(imgsz=100)
     assert c.imgsz == 128
