@@ -1,22 +1,24 @@
 """What the benchmarks share: the repository on ``sys.path`` (importing this module puts it
 there, so import it before ``yolo_studio``; the scripts run as ``python bench/<name>.py``),
 tests/data/bccd-tiny, a throwaway studio root with a copy of it as dataset "tiny"
-(``tiny_studio``, ``monitored_studio``), the app over it (``studio_app``) and simulated
-browser tabs watching it (``watching_tabs``)."""
+(``tiny_studio``, ``monitored_studio``), the app over it (``studio_app``), served as
+``app.py`` serves it (``served``), and simulated browser pages watching it over HTTP
+(``watching_pages``)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
 import json
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
@@ -70,118 +72,132 @@ def studio_app(manager, monitor) -> object:
     return build_app(manager, monitor)
 
 
-def thread_cpu_s(native_ids: set[int]) -> float:
-    """CPU seconds (user + system) the threads with these native ids used so far (psutil)."""
+@contextlib.contextmanager
+def served(demo) -> Iterator[str]:
+    """``demo`` served on a free port of 127.0.0.1 as ``app.py`` serves it (Gradio's queue,
+    ``max_threads=MAX_THREADS``), in this process; yields its base URL; closed afterwards."""
+    from yolo_studio.ui.app import MAX_THREADS
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, max_threads=MAX_THREADS,
+                        prevent_thread_lock=True, quiet=True, show_error=True)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        demo.close()
+
+
+def thread_cpu_s(native_ids: set[int]) -> dict[int, float]:
+    """CPU seconds (user + system) each live thread with one of these native ids used so far
+    (psutil)."""
     import psutil
 
-    return sum(t.user_time + t.system_time for t in psutil.Process().threads()
-               if t.id in native_ids)
+    return {t.id: t.user_time + t.system_time for t in psutil.Process().threads()
+            if t.id in native_ids}
 
 
-#: Seconds a simulated tab may take to draw its first update before the bench gives up.
+def serving_threads() -> set[int]:
+    """Native ids of this process's Python threads but the main one and the trainer's:
+    Gradio's server (event loop, worker threads), the monitor feed, the resource sampler."""
+    return {t.native_id for t in threading.enumerate()
+            if t is not threading.main_thread() and not t.name.startswith("yolo-studio-trainer")}
+
+
+#: Seconds the simulated pages may take to draw their first update before the bench gives up.
 DRAW_TIMEOUT_S = 60.0
 
 
-async def _follow(demo, stream, state, drawn: threading.Semaphore,
-                  arrivals: dict[str, list[float]] | None) -> None:
-    """Step one stream event of one tab as Gradio's queue does, until it ends; ``drawn`` is
-    released after its first update; ``arrivals[stream name]`` (if given) gets the
-    ``time.perf_counter()`` of every update."""
-    steps, first = None, True
+def _page_plan(demo, url: str, pages: int, stamps: str | None) -> dict:
+    """What ``sse_pages.py`` needs: the stream events to join, and per State the change
+    events a page sends when it changes, by fn index as the server numbers them."""
+    streams = {fn.name: i for i, fn in demo.fns.items() if fn.name.startswith("follow_")}
+    changes: dict[str, list[list[int]]] = {}
+    for i, fn in demo.fns.items():
+        for block_id, event in fn.targets:
+            if event == "change" and block_id is not None:
+                changes.setdefault(str(block_id), []).append([i, len(fn.inputs)])
+    return {"url": url, "pages": pages, "streams": list(streams.values()), "changes": changes,
+            "stamps": streams[stamps] if stamps else None}
+
+
+@contextlib.contextmanager
+def watching_pages(demo, url: str, count: int, stamps: str | None = None
+                   ) -> Iterator[dict[str, Any]]:
+    """``count`` simulated browser pages watching the studio served at ``url`` while the
+    block runs.
+
+    The pages run in a process of their own (``bench/sse_pages.py``): each joins every
+    ``follow_*`` stream event over HTTP as a page load does, reads its server-sent events
+    and sends the State ``change`` events the page's JavaScript would (job selector refill,
+    Models tab refresh). So the server does everything it does for real pages: Gradio's queue,
+    the diff of each update against the last, JSON, the network stack; only the drawing is
+    left out. The block starts once every stream of every page has sent its first update,
+    after a full garbage collection (with or without pages), as pages opened long before.
+    Afterwards the pages' process is killed and the monitor feed's thread has ended, so
+    nothing overlaps the next run.
+
+    Args:
+        demo: The app's Blocks, served at ``url`` (``served``).
+        url: Its base URL.
+        count: Pages to open (0: none; the block still gets its usage figures).
+        stamps: A stream's name (``"charts"``): note the ``time.perf_counter()`` of each of
+            its updates to a page.
+
+    Yields a dict that holds, after the block: ``server_cpu_s``, the CPU seconds this
+    process's serving threads (``serving_threads``) used during the block; ``pages_cpu_s``,
+    the pages' process's; and with ``stamps``, ``stamps``: the arrival times.
+
+    Raises:
+        TimeoutError: the pages did not draw within ``DRAW_TIMEOUT_S`` seconds.
+    """
+    usage: dict[str, Any] = {"pages_cpu_s": 0.0}
+    pages = None
+    if count:
+        plan = _page_plan(demo, url, count, f"follow_{stamps}" if stamps else None)
+        pages = subprocess.Popen([sys.executable, str(Path(__file__).with_name("sse_pages.py")),
+                                  json.dumps(plan)], stdout=subprocess.PIPE, text=True)
     try:
-        while True:
-            out = await demo.process_api(stream, [], state=state, iterator=steps,
-                                         in_event_listener=True)
-            if not out["is_generating"]:
-                return
-            steps = out["iterator"]
-            json.dumps(out["data"])
-            if arrivals is not None:
-                arrivals.setdefault(stream.name, []).append(time.perf_counter())
-            if first:
-                drawn.release()
-                first = False
+        if pages is not None:
+            _wait_ready(pages)
+        gc.collect()
+        before, pages_before = thread_cpu_s(serving_threads()), _process_cpu_s(pages)
+        yield usage
+        after = thread_cpu_s(serving_threads() | set(before))
+        usage["server_cpu_s"] = sum(s - before.get(i, 0.0) for i, s in after.items())
+        usage["pages_cpu_s"] = _process_cpu_s(pages) - pages_before
     finally:
-        if steps is not None:
-            await steps.aclose()
+        if pages is not None:
+            pages.kill()
+            out, _ = pages.communicate()
+            if stamps:
+                usage["stamps"] = [float(line) for line in out.split()]
+        for feed in _feed_threads():  # ends within RESOURCE_EVERY_S of the last page
+            feed.join(timeout=10)
 
 
-async def _tab(demo, drawn: threading.Semaphore, arrivals) -> None:
-    """One simulated tab: its own session state, every ``follow_*`` stream of ``demo``."""
-    from gradio.state_holder import SessionState
+def _wait_ready(pages: subprocess.Popen) -> None:
+    ready = threading.Event()
 
-    state = SessionState(demo)
-    await asyncio.gather(*(_follow(demo, fn, state, drawn, arrivals)
-                           for fn in _streams(demo)))
+    def read() -> None:
+        if pages.stdout.readline().strip() == "READY":
+            ready.set()
+    threading.Thread(target=read, daemon=True).start()
+    if not ready.wait(DRAW_TIMEOUT_S):
+        pages.kill()
+        raise TimeoutError(f"the pages did not draw within {DRAW_TIMEOUT_S} s "
+                           f"(exit code {pages.wait()})")
 
 
-def _streams(demo) -> list:
-    return [fn for fn in demo.fns.values() if fn.name.startswith("follow_")]
+def _process_cpu_s(process: subprocess.Popen | None) -> float:
+    import psutil
 
-
-async def _close_tabs() -> None:
-    tabs = asyncio.all_tasks() - {asyncio.current_task()}
-    for task in tabs:
-        task.cancel()
-    await asyncio.gather(*tabs, return_exceptions=True)
+    if process is None:
+        return 0.0
+    times = psutil.Process(process.pid).cpu_times()
+    return times.user + times.system
 
 
 def _feed_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("monitor-feed")]
-
-
-@contextlib.contextmanager
-def watching_tabs(demo, count: int,
-                  arrivals: dict[str, list[float]] | None = None) -> Iterator[dict[str, float]]:
-    """``count`` simulated browser tabs following ``demo``'s Monitor stream while the block
-    runs.
-
-    Each tab steps the app's own stream events (``follow_<stream>``: async generators over
-    the app's one ``MonitorFeed``) through ``Blocks.process_api``, as Gradio's queue does for
-    an open page: the same processing of every output, then each update is serialised to
-    JSON, as the server does before sending it. All tabs run on one event loop, in a thread of
-    its own, as Gradio's server runs them; only the network is left out. The block starts once
-    every stream of every tab has sent its first update, and after a full garbage collection
-    (with or without tabs): the objects the tabs' setup left would otherwise be traversed by
-    an extra full collection inside the timed run, about 0.4 s here (some 600,000 objects
-    live in the process), as tabs opened long before would not be. After the block the tabs
-    are closed and the feed's thread has ended, so it cannot overlap the next run.
-
-    Args:
-        demo: The app's Blocks (``studio_app``).
-        count: Tabs to open.
-        arrivals: If given, ``{stream event name: [perf_counter() of each update]}`` is
-            filled in (all tabs together).
-
-    Yields a dict that holds, after the block, ``cpu_s``: the CPU seconds the tabs' event loop
-    thread and the app's monitor-feed thread used during the block.
-
-    Raises:
-        TimeoutError: the tabs did not draw within ``DRAW_TIMEOUT_S`` seconds.
-    """
-    drawn = threading.Semaphore(0)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="bench-tabs", daemon=True)
-    thread.start()
-    tabs = [asyncio.run_coroutine_threadsafe(_tab(demo, drawn, arrivals), loop)
-            for _ in range(count)]
-    usage: dict[str, float] = {}
-    try:
-        for _ in range(count * len(_streams(demo))):
-            if not drawn.acquire(timeout=DRAW_TIMEOUT_S):
-                failed = [t.exception() for t in tabs if t.done() and t.exception()]
-                raise TimeoutError(f"the tabs did not draw within {DRAW_TIMEOUT_S} s: {failed}")
-        ids = {t.native_id for t in [thread, *_feed_threads()]}
-        gc.collect()  # the tabs' setup (a SessionState each) is garbage-collected now
-        start = thread_cpu_s(ids)
-        yield usage
-        usage["cpu_s"] = thread_cpu_s(ids) - start
-    finally:
-        try:
-            asyncio.run_coroutine_threadsafe(_close_tabs(), loop).result(timeout=60)
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join()
-            loop.close()
-            for feed in _feed_threads():  # ends within RESOURCE_EVERY_S of the last tab
-                feed.join(timeout=10)

@@ -2,16 +2,18 @@
 
 1. Latency: real training of a copy of tests/data/bccd-tiny (yolo11n.yaml, imgsz 64, workers 0)
    through ``TrainingManager``; the backend's hooks are wrapped to note when each epoch's metrics
-   leave Ultralytics' ``on_fit_epoch_end``, and one simulated tab (as in 2.) notes when its next
-   charts update arrives. Reports the median delay in seconds.
-2. Watchers: the same training with 20 simulated browser tabs (``common.watching_tabs``: the
-   app's own Monitor stream stepped through Gradio's ``process_api`` on one event loop, as the
-   server does for an open page, with each update serialised to JSON; only the network is left
-   out) against none, alternated, ``--pairs`` pairs (the tabs are opened, and have drawn their
-   first full update, before the timed job starts, as tabs opened beforehand).
+   leave Ultralytics' ``on_fit_epoch_end``, and one simulated page (as in 2.) notes when its
+   next charts update arrives over HTTP. Reports the median delay in seconds.
+2. Watchers: the same training with 20 simulated browser pages against none, alternated,
+   ``--pairs`` pairs. The app is served as ``app.py`` serves it, in this process; the pages
+   (``common.watching_pages``) run in another process and do over HTTP what the studio's page
+   does: join every stream, read the server-sent events, send the State change events the
+   page's JavaScript sends. Only the drawing is left out. They are opened, and have drawn
+   their first full update, before the timed job starts, as pages opened beforehand.
    Reports the median wall-time ratio watched/unwatched, the spread of the pair ratios (on a
-   shared 2-core VM, runs of the same job differ by 5-20%, so a few pairs cannot resolve 3%)
-   and the CPU the tabs' threads (event loop and feed) used.
+   shared 2-core VM, runs of the same job differ by 5-20%, so a few pairs cannot resolve 3%),
+   the CPU the server's threads used for the pages, and the pages' own process's CPU (it
+   competes for this machine's cores too, as browsers on it would).
 3. The same cost epoch by epoch inside one run (bench/monitoring_epochs.py: the watchers are
    switched on and off per epoch, so both sides share the machine's drift; 2 x 21 epochs at
    imgsz 128 whatever ``--epochs`` says), and that measurement with no watchers at all, its
@@ -29,7 +31,7 @@ import argparse
 import statistics
 import time
 
-from common import monitored_studio, studio_app, watching_tabs
+from common import monitored_studio, served, studio_app, watching_pages
 from monitoring_check import measure_check_ms
 from monitoring_epochs import epoch_ratio
 
@@ -65,31 +67,29 @@ class TimedBackend(UltralyticsBackend):
                              resume_from)
 
 
-def _train(manager: TrainingManager, demo, config: TrainingConfig, watchers: int
-           ) -> tuple[float, float]:
-    """(wall seconds of one job, CPU seconds the tabs' threads used meanwhile) with
-    ``watchers`` simulated tabs of ``demo`` watching."""
-    with watching_tabs(demo, watchers) as usage:
+def _train(manager: TrainingManager, demo, url: str, config: TrainingConfig, watchers: int
+           ) -> tuple[float, dict]:
+    """(wall seconds of one job, ``watching_pages``' usage figures) with ``watchers``
+    simulated pages watching ``demo`` served at ``url``."""
+    with watching_pages(demo, url, watchers) as usage:
         t0 = time.perf_counter()
         snap = manager.wait_for_job(manager.start_training(config))
         seconds = time.perf_counter() - t0
     if snap.state != JobState.COMPLETED:
         raise SystemExit(f"run ended {snap.state.value}: {snap.error}")
-    return seconds, usage["cpu_s"]
+    return seconds, usage
 
 
-def _latency(manager: TrainingManager, backend: TimedBackend, demo, config: TrainingConfig
-             ) -> list[float]:
+def _latency(manager: TrainingManager, backend: TimedBackend, demo, url: str,
+             config: TrainingConfig) -> list[float]:
     """Seconds from each epoch's end (its metrics leaving Ultralytics) to the first charts
-    update a simulated tab of ``demo`` gets after it."""
+    update a simulated page of ``demo`` (served at ``url``) gets after it."""
     backend.epoch_stamps.clear()
-    arrivals: dict[str, list[float]] = {}
-    with watching_tabs(demo, 1, arrivals):
+    with watching_pages(demo, url, 1, stamps="charts") as usage:
         snap = manager.wait_for_job(manager.start_training(config))
     if snap.state != JobState.COMPLETED:
         raise SystemExit(f"run ended {snap.state.value}: {snap.error}")
-    charts = arrivals.get("follow_charts", [])
-    return [min((a for a in charts if a >= stamp), default=float("inf")) - stamp
+    return [min((a for a in usage["stamps"] if a >= stamp), default=float("inf")) - stamp
             for stamp in backend.epoch_stamps]
 
 
@@ -103,24 +103,27 @@ def _print_epoch_ratios(watchers: int) -> None:
               f", epoch ratio {result['ratio']:.3f}")
 
 
-def _pairs(manager: TrainingManager, demo, base: dict, pairs: int, watchers: int
+def _pairs(manager: TrainingManager, demo, url: str, base: dict, pairs: int, watchers: int
            ) -> list[float]:
-    """Alternated runs without and with ``watchers`` tabs; prints each pair and the tabs'
-    own CPU use; returns the pair ratios (watched / unwatched wall time)."""
-    ratios, cpu_shares = [], []
+    """Alternated runs without and with ``watchers`` pages; prints each pair and the CPU the
+    server's threads and the pages used; returns the pair ratios (watched / unwatched wall
+    time)."""
+    ratios, extra = [], []
     for i in range(pairs):
         runs = {}
         for count in ((0, watchers) if i % 2 == 0 else (watchers, 0)):
             cfg = TrainingConfig(**base, model_name=f"pair{i}-w{count}")
-            runs[count] = _train(manager, demo, cfg, count)
-        (none_s, _), (watched_s, cpu_s) = runs[0], runs[watchers]
+            runs[count] = _train(manager, demo, url, cfg, count)
+        (none_s, none), (watched_s, watched) = runs[0], runs[watchers]
         ratios.append(watched_s / none_s)
-        cpu_shares.append(cpu_s / watched_s)
+        extra.append(watched["server_cpu_s"] / watched_s - none["server_cpu_s"] / none_s)
         print(f"pair {i}: none {none_s:.2f}s, {watchers} watchers {watched_s:.2f}s, ratio "
-              f"{ratios[-1]:.3f}; the tabs' threads used {cpu_s * 1000:.0f} ms of CPU")
-    print(f"pair ratios spread {min(ratios):.3f}-{max(ratios):.3f} (this machine's noise); the "
-          f"tabs' own CPU use, median {100 * statistics.median(cpu_shares):.2f}% of a watched "
-          "run's wall time on one core")
+              f"{ratios[-1]:.3f}; server threads {none['server_cpu_s'] * 1000:.0f} / "
+              f"{watched['server_cpu_s'] * 1000:.0f} ms of CPU, pages' process "
+              f"{watched['pages_cpu_s'] * 1000:.0f} ms")
+    print(f"pair ratios spread {min(ratios):.3f}-{max(ratios):.3f} (this machine's noise); "
+          f"serving the pages took, median, {100 * statistics.median(extra):.2f}% of one core "
+          "more in the server's threads than serving none")
     return ratios
 
 
@@ -135,10 +138,12 @@ def main() -> None:
                 workers=0, batch=8, device="cpu")
     with monitored_studio("yolo-studio-monitoring-", backend) as (manager, monitor):
         demo = studio_app(manager, monitor)
-        delays = _latency(manager, backend, demo, TrainingConfig(**base, model_name="latency"))
-        print("epoch end -> charts update in a tab, delays (s): "
-              + " ".join(f"{d:.4f}" for d in delays))
-        ratios = _pairs(manager, demo, base, args.pairs, args.watchers)
+        with served(demo) as url:
+            delays = _latency(manager, backend, demo, url,
+                              TrainingConfig(**base, model_name="latency"))
+            print("epoch end -> charts update in a page, delays (s): "
+                  + " ".join(f"{d:.4f}" for d in delays))
+            ratios = _pairs(manager, demo, url, base, args.pairs, args.watchers)
     _print_epoch_ratios(args.watchers)
     check_ms = measure_check_ms(2000)[0]
     print(f"latency_median_s={statistics.median(delays):.4f} "

@@ -1,15 +1,15 @@
 """Watchers' cost epoch by epoch, inside one real training run (used by bench/monitoring.py).
 
 On a shared 2-core VM, whole runs of the same training differ by 5-20% from one minute to the
-next, which hides a 3% effect unless very many runs are made. Here ``watchers`` simulated tabs
-(``common.watching_tabs``: the app's own Monitor stream, stepped as Gradio's server does)
+next, which hides a 3% effect unless very many runs are made. Here ``watchers`` simulated pages
+(``common.watching_pages``: over HTTP, against the app served as ``app.py`` serves it)
 follow one training run, and are switched on and off epoch by epoch in ABBA order (off, on,
 on, off, ...; epoch 1, the warm-up, is left out), so watched and unwatched epochs share the
 machine's drift. An epoch is timed from the previous epoch's end to its own, and the switch
 for it is set before the previous epoch's end is published, so the frame for that end (the
-costliest one: new charts to every tab) counts on the side that sent it. Switched off, the
-feed's thread blocks before and after each wait for a change, so no tab gets a frame (tabs
-still send their keep-alive after ``monitor_feed.KEEPALIVE_S`` seconds without one).
+costliest one: new charts to every page) counts on the side that sent it. Switched off, the
+feed's thread blocks before and after each wait for a change, so no page gets a frame (pages
+still get their keep-alive after ``monitor_feed.KEEPALIVE_S`` seconds without one).
 
     python bench/monitoring_epochs.py [--epochs 21] [--watchers 20]
 
@@ -23,7 +23,7 @@ import statistics
 import threading
 import time
 
-from common import monitored_studio, studio_app, watching_tabs
+from common import monitored_studio, served, studio_app, watching_pages
 
 from yolo_studio.config import TrainingConfig
 from yolo_studio.training.manager import TrainingManager
@@ -88,7 +88,7 @@ class SwitchingBackend(UltralyticsBackend):
 
 
 def epoch_ratio(epochs: int = 21, watchers: int = 20, imgsz: int = 128) -> dict:
-    """Train a copy of bccd-tiny for ``epochs`` epochs with ``watchers`` simulated tabs,
+    """Train a copy of bccd-tiny for ``epochs`` epochs with ``watchers`` simulated pages,
     switched on in the watched epochs.
 
     Returns:
@@ -97,8 +97,9 @@ def epoch_ratio(epochs: int = 21, watchers: int = 20, imgsz: int = 128) -> dict:
     backend = SwitchingBackend(threading.Event())
     with monitored_studio("yolo-studio-monitoring-epochs-", backend) as (manager, monitor):
         view = SwitchedManager(manager, backend.switch)
-        view.on.set()  # the tabs draw their first update, then wait for a watched epoch
-        with watching_tabs(studio_app(view, monitor), watchers):
+        view.on.set()  # the pages draw their first update, then wait for a watched epoch
+        demo = studio_app(view, monitor)
+        with served(demo) as url, watching_pages(demo, url, watchers):
             view.on.clear()
             try:
                 snap = manager.wait_for_job(manager.start_training(TrainingConfig(

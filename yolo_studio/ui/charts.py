@@ -36,15 +36,27 @@ METRIC_SERIES = (
     ("map50", "mAP50", "#2ca02c"), ("map50_95", "mAP50-95", "#d62728"),
 )
 FINAL_TRACE_NAME = "best.pt on val"
-#: Most readings one resource chart draws (10 minutes of the sampler's 1 Hz).
-MAX_RESOURCE_POINTS = 600
+#: Most readings one resource chart draws (5 minutes of the sampler's 1 Hz; a longer history
+#: is thinned): every open page gets the chart every few seconds, at 300 readings about 20 KB
+#: of JSON (28 KB with a GPU trace).
+MAX_RESOURCE_POINTS = 300
 _MARGIN = dict(l=50, r=20, t=50, b=40)
+
+
+#: The parts of Plotly's "plotly_white" template that a 2-D line chart uses.
+_TEMPLATE_LAYOUT = ("autotypenumbers", "colorway", "font", "hovermode", "hoverlabel",
+                    "paper_bgcolor", "plot_bgcolor", "xaxis", "yaxis", "shapedefaults",
+                    "annotationdefaults", "title")
 
 
 @functools.lru_cache(maxsize=1)
 def _template() -> dict[str, Any]:
-    """Plotly's "plotly_white" template as plain JSON (plotly.js takes no template names)."""
-    return pio.templates["plotly_white"].to_plotly_json()
+    """Plotly's "plotly_white" template as plain JSON (plotly.js takes no template names),
+    cut to what these charts use: the whole one is about 7 KB, and every chart update carries
+    it to every open page; this is about 0.8 KB and draws the same."""
+    whole = pio.templates["plotly_white"].to_plotly_json()
+    return {"data": {"scatter": whole["data"]["scatter"]},
+            "layout": {key: whole["layout"][key] for key in _TEMPLATE_LAYOUT}}
 
 
 def plot_value(fig: Figure) -> Any:
@@ -171,8 +183,10 @@ def lr_figure(history: Sequence[EpochMetrics]) -> Figure:
                    xaxis=_epoch_axis(_last_epoch(history)), yaxis=_value_axis(history))
 
 
-def _percent(values: Sequence[float | None]) -> list[float | None]:
-    return [None if v is None else 100.0 * v for v in values]
+def _percent(values: Sequence[float | None], scale: float = 100.0) -> list[float | None]:
+    """``values`` times ``scale``, to one decimal (the chart's resolution; it keeps the JSON
+    every open page gets small)."""
+    return [None if v is None else round(scale * v, 1) for v in values]
 
 
 def _line(times: list[Any], values: list[Any], name: str, color: str, **line: Any) -> dict:
@@ -215,7 +229,8 @@ def resource_figure(statuses: Sequence[ResourceStatus], gpu_threshold: float | N
         statuses: Resource checks in time order (``ResourceMonitor.history()``); their
             ``gpu_percent`` / ``ram_percent`` are fractions 0-1, ``cpu_percent`` is 0-100.
             More than ``MAX_RESOURCE_POINTS`` are thinned (``thin_statuses``), which keeps the
-            chart's JSON under about 40 KB: every open tab gets it every few seconds.
+            chart's JSON under about 30 KB: every open page gets it every few seconds. Times
+            are drawn to the second, values to 0.1 percent.
         gpu_threshold / ram_threshold: Alert thresholds as fractions 0-1, drawn as dotted lines.
 
     Returns:
@@ -224,14 +239,15 @@ def resource_figure(statuses: Sequence[ResourceStatus], gpu_threshold: float | N
         that were constrained.
     """
     statuses = thin_statuses(statuses)
-    times = [_dt.datetime.fromtimestamp(s.timestamp) for s in statuses]
+    times = [_dt.datetime.fromtimestamp(round(s.timestamp)) for s in statuses]  # whole seconds
     has_gpu = any(s.gpu_percent is not None for s in statuses)
     data = []
     if has_gpu:  # no GPU: no GPU trace or limit line
         data.append(_line(times, _percent([s.gpu_percent for s in statuses]), "GPU memory",
                           "#2ca02c"))
     data.append(_line(times, _percent([s.ram_percent for s in statuses]), "RAM", "#1f77b4"))
-    data.append(_line(times, [s.cpu_percent for s in statuses], "CPU", "#ff7f0e", width=1))
+    data.append(_line(times, _percent([s.cpu_percent for s in statuses], scale=1.0), "CPU",
+                      "#ff7f0e", width=1))
     alerts = [(t, s) for t, s in zip(times, statuses) if s.constrained]
     if alerts:
         data.append({"type": "scatter", "x": [t for t, _ in alerts],

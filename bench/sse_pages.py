@@ -1,0 +1,89 @@
+"""Simulated browser pages watching a running studio server (run by ``common.watching_pages``
+in a process of its own).
+
+Each page does over HTTP what the studio's page does in a browser, without drawing: it joins
+every ``follow_*`` stream event under one session (``POST /gradio_api/queue/join``, as the
+page load does), reads the session's server-sent events (``GET /gradio_api/queue/data``), and
+when an update says a State changed (``changed_state_ids``), it sends that State's ``change``
+events, as the page's JavaScript does (the job selector's refill, the Models tab's refresh
+after a finished job).
+
+    python bench/sse_pages.py '<plan as JSON>'
+
+The plan: ``{"url": base URL, "pages": N, "streams": [fn_index, ...], "changes": {state id:
+[[fn_index, number of inputs], ...]}, "stamps": fn_index or null}``. Prints ``READY`` once
+every stream of every page has sent its first update; after that, with ``stamps``, one line
+``<time.perf_counter()>`` per later update of that stream (``CLOCK_MONOTONIC``, comparable with the
+server process's). Runs until killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+import uuid
+
+import httpx
+
+
+async def _join(client: httpx.AsyncClient, plan: dict, session: str, fn_index: int,
+                inputs: int, trigger_id: int | None) -> None:
+    body = {"data": [None] * inputs, "fn_index": fn_index, "session_hash": session,
+            "trigger_id": trigger_id, "event_data": None}
+    (await client.post(f"{plan['url']}/gradio_api/queue/join", json=body)).raise_for_status()
+
+
+async def _page(client: httpx.AsyncClient, plan: dict, ready: asyncio.Semaphore,
+                drawn: asyncio.Event) -> None:
+    """One page: join its streams, then follow the session's events until cancelled."""
+    session = uuid.uuid4().hex[:11]
+    events: dict[str, int] = {}  # event id -> fn_index, as the joins answer
+    for fn_index in plan["streams"]:
+        body = {"data": [], "fn_index": fn_index, "session_hash": session,
+                "trigger_id": None, "event_data": None}
+        reply = await client.post(f"{plan['url']}/gradio_api/queue/join", json=body)
+        reply.raise_for_status()
+        events[reply.json()["event_id"]] = fn_index
+    first = set(plan["streams"])
+    async with client.stream("GET", f"{plan['url']}/gradio_api/queue/data",
+                             params={"session_hash": session}) as stream:
+        async for line in stream.aiter_lines():
+            if not line.startswith("data:"):
+                continue
+            message = json.loads(line[5:])
+            if message.get("msg") != "process_generating":
+                continue
+            fn_index = events.get(message["event_id"])
+            if fn_index == plan["stamps"] and drawn.is_set():
+                print(time.perf_counter(), flush=True)
+            if fn_index in first:
+                first.discard(fn_index)
+                if not first:
+                    ready.release()
+            for state_id in message["output"].get("changed_state_ids") or []:
+                for change_fn, inputs in plan["changes"].get(str(state_id), []):
+                    await _join(client, plan, session, change_fn, inputs, state_id)
+
+
+async def main(plan: dict) -> None:
+    ready, drawn = asyncio.Semaphore(0), asyncio.Event()
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+    async with httpx.AsyncClient(timeout=None, limits=limits) as client:
+        pages = [asyncio.create_task(_page(client, plan, ready, drawn)) for _ in range(plan["pages"])]
+        for _ in pages:
+            waiting = asyncio.create_task(ready.acquire())
+            done, _pending = await asyncio.wait([waiting, *pages],
+                                                return_when=asyncio.FIRST_COMPLETED)
+            for page in pages:
+                if page in done:  # a page ended before it drew: its error ends the run
+                    page.result()
+                    raise SystemExit("a page's stream ended before its first update")
+        print("READY", flush=True)
+        drawn.set()
+        await asyncio.gather(*pages)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(json.loads(sys.argv[1])))
