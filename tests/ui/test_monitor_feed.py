@@ -62,6 +62,31 @@ def test_a_tab_that_falls_behind_gets_the_newest_state() -> None:
     feed.close()
 
 
+def test_resources_keep_their_own_pace_while_progress_frames_go_out() -> None:
+    """Frames for batch progress take the resource refresh along only when it is due within
+    half a progress interval, so the resource chart (the biggest update) goes out once per
+    ``resource_every_s``, not with every progress frame as before."""
+    board, ticks = SnapshotBoard(), []
+
+    def groups(snap, tick):
+        return {"progress": [(snap.batch_i, lambda: [snap.batch_i])],
+                "resources": [(tick, lambda: ticks.append(tick) or [tick])]}
+    feed = MonitorFeed(board, groups, min_interval_s=0, resource_every_s=0.4,
+                       progress_every_s=0.2)
+    tab = Tab(feed, ("progress",))
+    tab.next("progress")
+    started = time.monotonic()
+    try:
+        for batch in range(1, 41):  # 2 s of batch progress, one every 0.05 s
+            board.publish(batch_i=batch)
+            time.sleep(0.05)
+    finally:
+        tab.close()
+        feed.close()
+    seconds = time.monotonic() - started
+    assert 2 <= len(ticks) <= seconds / 0.4 + 2  # one every 0.4 s, not one per 0.2 s frame
+
+
 def test_the_thread_ends_with_the_last_tab_and_a_new_tab_starts_it_again() -> None:
     board = SnapshotBoard()
     feed = MonitorFeed(board, _counted_groups([]), min_interval_s=0, resource_every_s=0.05)
