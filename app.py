@@ -56,12 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     except StudioError as err:
         print(f"yolo-studio: {err}", file=sys.stderr)
         return 2
-    from yolo_studio.ui.app import MAX_THREADS, build_app
+    from yolo_studio.ui.app import MAX_THREADS, build_app, queued
 
     print(f"YOLO Studio: storage root {settings.root}", flush=True)
     try:
         access = server_access(hosting, args.allow_weights_upload, os.environ)
-        build_app(manager, monitor, access).queue().launch(
+        queued(build_app(manager, monitor, access)).launch(
             server_name=hosting.host, server_port=hosting.port, share=hosting.share,
             auth=list(hosting.auth) or None, allowed_paths=[str(settings.root)],
             show_error=True, max_threads=MAX_THREADS)

@@ -74,14 +74,14 @@ def studio_app(manager, monitor) -> object:
 
 @contextlib.contextmanager
 def served(demo) -> Iterator[str]:
-    """``demo`` served on a free port of 127.0.0.1 as ``app.py`` serves it (Gradio's queue,
+    """``demo`` served on a free port of 127.0.0.1 as ``app.py`` serves it (``queued``,
     ``max_threads=MAX_THREADS``), in this process; yields its base URL; closed afterwards."""
-    from yolo_studio.ui.app import MAX_THREADS
+    from yolo_studio.ui.app import MAX_THREADS, queued
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, max_threads=MAX_THREADS,
+    queued(demo).launch(server_name="127.0.0.1", server_port=port, max_threads=MAX_THREADS,
                         prevent_thread_lock=True, quiet=True, show_error=True)
     try:
         yield f"http://127.0.0.1:{port}"

@@ -19,7 +19,7 @@ from yolo_studio.training.progress import SnapshotBoard
 from yolo_studio.training.snapshot import JobState, TrainingSnapshot
 from yolo_studio.ui import formatting as fmt
 from yolo_studio.ui import jobs_panel, models_tab, train_tab
-from yolo_studio.ui.app import build_app, stream_groups
+from yolo_studio.ui.app import PROGRESS_POLL_S, QUEUE_POLL_S, build_app, queued, stream_groups
 from yolo_studio.ui.monitor_feed import build_frame
 from yolo_studio.ui.errors import shows_errors
 
@@ -118,6 +118,15 @@ def test_events_never_wait_behind_each_other(manager: TrainingManager) -> None:
     apis = {fn.api_name for fn in fns}
     assert {"start_training", "cancel_training", "list_models", "set_active_model",
             "delete_model"} <= apis
+
+
+def test_the_queue_polls_at_the_studios_pace(manager: TrainingManager) -> None:
+    """Gradio's queue looks for new events every 1 ms by default, which slowed training by
+    about 4% with no page open (bench/serving.py); ``queued`` slows its polling. Fails if the
+    installed Gradio no longer has the attributes (the setting would silently do nothing)."""
+    queue = queued(build_app(manager, None))._queue
+    assert queue.sleep_when_free == QUEUE_POLL_S
+    assert queue.progress_update_sleep_when_free == PROGRESS_POLL_S
 
 
 def test_cancel_with_nothing_training_says_so(manager: TrainingManager) -> None:

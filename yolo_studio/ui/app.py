@@ -19,6 +19,14 @@ MAX_PAGES = 100
 #: For ``launch(max_threads=...)``: the slots of ``MAX_PAGES`` pages' streams plus Gradio's
 #: default 40 for every other event (it also caps the threads sync handlers may use at once).
 MAX_THREADS = MAX_PAGES * len(STREAMS) + 40
+#: Seconds Gradio's queue sleeps between looks for a new event while it has none. Its default,
+#: 1 ms, wakes the server's event loop about 1000 times a second even with no page open, and
+#: each wake-up takes the GIL from training: training ran about 4% slower on a 2-core machine
+#: (bench/serving.py). A click's event starts at most this much later.
+QUEUE_POLL_S = 0.02
+#: Seconds between the queue's looks for ``gr.Progress`` updates (its default: 10 ms, over
+#: every queue slot); the studio sends none.
+PROGRESS_POLL_S = 0.2
 
 
 def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Blocks:
@@ -38,7 +46,7 @@ def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Block
         access: ``hosting.ServerAccess`` (weights upload, server-folder import); None = off.
 
     Returns:
-        The Blocks; call ``.queue().launch(max_threads=MAX_THREADS, ...)`` on it.
+        The Blocks; call ``queued(blocks).launch(max_threads=MAX_THREADS, ...)`` on it.
     """
     with gr.Blocks(title=TITLE) as demo:
         gr.Markdown(f"# {TITLE}\nTrain Ultralytics YOLO detectors on your datasets.")
@@ -55,6 +63,26 @@ def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Block
                 models = models_tab.build(manager)
         _wire(demo, manager, monitor, train, mon, models, finished,
               {"monitor": monitor_tab_block, "models": models_tab_block})
+    return demo
+
+
+def queued(demo: gr.Blocks) -> gr.Blocks:
+    """``demo.queue()``, with its idle polling at ``QUEUE_POLL_S`` and ``PROGRESS_POLL_S``.
+
+    Gradio has no public setting for them: the queue's ``sleep_when_free`` and
+    ``progress_update_sleep_when_free`` are set (Gradio reads them on every loop), where they
+    exist; a Gradio without them keeps its own pace (tests/ui/test_tabs.py checks the
+    installed one has them).
+
+    Returns:
+        ``demo``, for ``.launch(...)``.
+    """
+    demo.queue()
+    queue = getattr(demo, "_queue", None)
+    for name, seconds in (("sleep_when_free", QUEUE_POLL_S),
+                          ("progress_update_sleep_when_free", PROGRESS_POLL_S)):
+        if hasattr(queue, name):
+            setattr(queue, name, seconds)
     return demo
 
 
