@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,11 +99,19 @@ def thread_cpu_s(native_ids: set[int]) -> dict[int, float]:
             if t.id in native_ids}
 
 
+#: Names (prefixes) of the threads that serve pages: Gradio's worker threads (sync event
+#: handlers), asyncio's executor, the monitor feed, the resource sampler; and Gradio's server
+#: thread, whose event loop runs the streams, named "Thread-<n> (run)" (``SERVER_SUFFIX``).
+#: Not the trainer, torch's native threads, Ultralytics' (plot_images, label caching pools).
+SERVING_PREFIXES = ("AnyIO worker thread", "asyncio_", "monitor-feed-",
+                    "yolo-studio-resource-monitor")
+SERVER_SUFFIX = " (run)"
+
+
 def serving_threads() -> set[int]:
-    """Native ids of this process's Python threads but the main one and the trainer's:
-    Gradio's server (event loop, worker threads), the monitor feed, the resource sampler."""
+    """Native ids of this process's threads that serve pages (``SERVING_PREFIXES``)."""
     return {t.native_id for t in threading.enumerate()
-            if t is not threading.main_thread() and not t.name.startswith("yolo-studio-trainer")}
+            if t.name.startswith(SERVING_PREFIXES) or t.name.endswith(SERVER_SUFFIX)}
 
 
 #: Seconds the simulated pages may take to draw their first update before the bench gives up.
@@ -129,14 +138,17 @@ def watching_pages(demo, url: str, count: int, stamps: str | None = None
     block runs.
 
     The pages run in a process of their own (``bench/sse_pages.py``): each joins every
-    ``follow_*`` stream event over HTTP as a page load does, reads its server-sent events
-    and sends the State ``change`` events the page's JavaScript would (job selector refill,
-    Models tab refresh). So the server does everything it does for real pages: Gradio's queue,
-    the diff of each update against the last, JSON, the network stack; only the drawing is
-    left out. The block starts once every stream of every page has sent its first update,
-    after a full garbage collection (with or without pages), as pages opened long before.
-    Afterwards the pages' process is killed and the monitor feed's thread has ended, so
-    nothing overlaps the next run.
+    ``follow_*`` stream event over HTTP as a page load does, holds Gradio's heartbeat, reads
+    its server-sent events and sends the State ``change`` events the page's JavaScript would
+    (the job selector's refill; ``on_finished``, the Models tab's refresh, with no model
+    selected). So the server does for them what it does for real pages: Gradio's queue, the
+    diff of each update against the last, JSON, the network stack. Left out: the drawing, the
+    page-load event that fills the Train tab's form, and the changes that follow a component
+    update (``on_finished``'s new Models-tab values run ``on_model``, ``on_refresh``, ...), which
+    come after a job has ended, outside its wall time. The block starts once every stream of
+    every page has sent its first update, after a full garbage collection (with or without
+    pages), as pages opened long before. Afterwards the pages' process is killed and the
+    monitor feed's thread has ended (``_wait_feed_ended``), so nothing overlaps the next run.
 
     Args:
         demo: The app's Blocks, served at ``url`` (``served``).
@@ -146,8 +158,10 @@ def watching_pages(demo, url: str, count: int, stamps: str | None = None
             its updates to a page.
 
     Yields a dict that holds, after the block: ``server_cpu_s``, the CPU seconds this
-    process's serving threads (``serving_threads``) used during the block; ``pages_cpu_s``,
-    the pages' process's; and with ``stamps``, ``stamps``: the arrival times.
+    process's serving threads (``serving_threads``, alive at the start or the end: Gradio's
+    worker threads end after 10 s idle, so one that worked during a run of a few seconds is
+    still there) used during the block; ``pages_cpu_s``, the pages' process's; and with
+    ``stamps``, ``stamps``: the arrival times.
 
     Raises:
         TimeoutError: the pages did not draw within ``DRAW_TIMEOUT_S`` seconds.
@@ -173,8 +187,25 @@ def watching_pages(demo, url: str, count: int, stamps: str | None = None
             out, _ = pages.communicate()
             if stamps:
                 usage["stamps"] = [float(line) for line in out.split()]
-        for feed in _feed_threads():  # ends within RESOURCE_EVERY_S of the last page
-            feed.join(timeout=10)
+        _wait_feed_ended()
+
+
+def _wait_feed_ended() -> None:
+    """Wait until the monitor feed's thread has ended. A page that went away is noticed when
+    a stream next sends to it: a quiet stream's keep-alive after ``KEEPALIVE_S``; the feed
+    then ends within ``RESOURCE_EVERY_S``. Until then the gone pages' streams would still take
+    frames in the next run.
+
+    Raises:
+        TimeoutError: it still runs 5 s after that.
+    """
+    from yolo_studio.ui.monitor_feed import KEEPALIVE_S, RESOURCE_EVERY_S
+
+    deadline = time.monotonic() + KEEPALIVE_S + RESOURCE_EVERY_S + 5.0
+    for feed in _feed_threads():
+        feed.join(timeout=max(0.0, deadline - time.monotonic()))
+        if feed.is_alive():
+            raise TimeoutError(f"{feed.name} still runs after the pages were closed")
 
 
 def _wait_ready(pages: subprocess.Popen) -> None:

@@ -20,7 +20,11 @@
    noise floor. Printed before the last line.
 4. ``ResourceMonitor.check()`` cost with a warm NVML handle (bench/monitoring_check.py).
 
-    python bench/monitoring.py [--pairs 10] [--epochs 3] [--watchers 20]
+    python bench/monitoring.py [--pairs 10] [--epochs 3] [--imgsz 64] [--watchers 20]
+
+The default job is short (epochs of about 1.5 s here), so each epoch's and each job's updates
+(charts, job table, the pages' selector refills and Models-tab refreshes) weigh more than in a
+real run; ``--imgsz 320`` gives epochs of a few seconds.
 
 Last line: ``latency_median_s=<x> watchers_ratio=<y> check_ms=<z>``.
 """
@@ -131,10 +135,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--imgsz", type=int, default=64)
     parser.add_argument("--watchers", type=int, default=20)
     args = parser.parse_args()
     backend = TimedBackend()
-    base = dict(dataset="tiny", base_model="yolo11n.yaml", epochs=args.epochs, imgsz=64,
+    base = dict(dataset="tiny", base_model="yolo11n.yaml", epochs=args.epochs, imgsz=args.imgsz,
                 workers=0, batch=8, device="cpu")
     with monitored_studio("yolo-studio-monitoring-", backend) as (manager, monitor):
         demo = studio_app(manager, monitor)

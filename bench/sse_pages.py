@@ -3,10 +3,12 @@ in a process of its own).
 
 Each page does over HTTP what the studio's page does in a browser, without drawing: it joins
 every ``follow_*`` stream event under one session (``POST /gradio_api/queue/join``, as the
-page load does), reads the session's server-sent events (``GET /gradio_api/queue/data``), and
-when an update says a State changed (``changed_state_ids``), it sends that State's ``change``
-events, as the page's JavaScript does (the job selector's refill, the Models tab's refresh
-after a finished job).
+page load does), holds Gradio's heartbeat (``GET /gradio_api/heartbeat/<session>``), reads the
+session's server-sent events (``GET /gradio_api/queue/data``), and when an update says a State
+changed (``changed_state_ids``), it sends that State's ``change`` events with null inputs (a
+State's value is the server's; a dropdown's is sent as none selected), as the page's
+JavaScript does (the job selector's refill, the Models tab's refresh after a finished job).
+It sends every change, where the page runs an ``always_last`` one again only once.
 
     python bench/sse_pages.py '<plan as JSON>'
 
@@ -27,9 +29,9 @@ import uuid
 
 import httpx
 
-#: In an update's JSON when it changed no State; most do, and parsing them all made this
-#: process cost more CPU than the server's serving of them.
-_QUIET = '"changed_state_ids": []'
+#: In an update's JSON when it changed no State (Gradio writes it with orjson, no spaces);
+#: most updates are such, and parsing them all is most of this process's CPU.
+_QUIET = '"changed_state_ids":[]'
 
 
 async def _join(client: httpx.AsyncClient, plan: dict, session: str, fn_index: int,
@@ -50,6 +52,24 @@ async def _page(client: httpx.AsyncClient, plan: dict, ready: asyncio.Semaphore,
     events = {await _join(client, plan, session, fn_index): fn_index  # event id -> fn
               for fn_index in plan["streams"]}
     first = set(plan["streams"])
+    heartbeat = asyncio.create_task(_heartbeat(client, plan, session))
+    try:
+        await _follow(client, plan, session, events, first, ready, drawn)
+    finally:
+        heartbeat.cancel()
+
+
+async def _heartbeat(client: httpx.AsyncClient, plan: dict, session: str) -> None:
+    """Hold the session's heartbeat, as a page with States does; its end tells Gradio the
+    page closed."""
+    async with client.stream("GET", f"{plan['url']}/gradio_api/heartbeat/{session}") as beat:
+        async for _ in beat.aiter_bytes():
+            pass
+
+
+async def _follow(client: httpx.AsyncClient, plan: dict, session: str, events: dict[str, int],
+                  first: set[int], ready: asyncio.Semaphore, drawn: asyncio.Event) -> None:
+    """Read the session's server-sent events until cancelled (see the module docstring)."""
     async with client.stream("GET", f"{plan['url']}/gradio_api/queue/data",
                              params={"session_hash": session}) as stream:
         async for line in stream.aiter_lines():
@@ -75,7 +95,8 @@ async def main(plan: dict) -> None:
     ready, drawn = asyncio.Semaphore(0), asyncio.Event()
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     async with httpx.AsyncClient(timeout=None, limits=limits) as client:
-        pages = [asyncio.create_task(_page(client, plan, ready, drawn)) for _ in range(plan["pages"])]
+        pages = [asyncio.create_task(_page(client, plan, ready, drawn))
+                 for _ in range(plan["pages"])]
         for _ in pages:
             waiting = asyncio.create_task(ready.acquire())
             done, _pending = await asyncio.wait([waiting, *pages],

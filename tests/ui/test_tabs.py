@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import shutil
 from pathlib import Path
@@ -122,11 +123,14 @@ def test_events_never_wait_behind_each_other(manager: TrainingManager) -> None:
 
 def test_the_queue_polls_at_the_studios_pace(manager: TrainingManager) -> None:
     """Gradio's queue looks for new events every 1 ms by default, which slowed training by
-    about 4% with no page open (bench/serving.py); ``queued`` slows its polling. Fails if the
-    installed Gradio no longer has the attributes (the setting would silently do nothing)."""
+    5.4% with no page open (bench/serving.py); ``queued`` slows its polling. Fails if the
+    installed Gradio no longer has or reads the attributes (the setting would do nothing)."""
     queue = queued(build_app(manager, None))._queue
     assert queue.sleep_when_free == QUEUE_POLL_S
     assert queue.progress_update_sleep_when_free == PROGRESS_POLL_S
+    assert "self.sleep_when_free" in inspect.getsource(type(queue).start_processing)
+    assert "self.progress_update_sleep_when_free" in inspect.getsource(
+        type(queue).start_progress_updates)
 
 
 def test_cancel_with_nothing_training_says_so(manager: TrainingManager) -> None:

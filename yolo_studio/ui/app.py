@@ -21,7 +21,8 @@ MAX_PAGES = 100
 MAX_THREADS = MAX_PAGES * len(STREAMS) + 40
 #: Seconds Gradio's queue sleeps between looks for a new event while it has none. Its default,
 #: 1 ms, wakes the server's event loop about 1000 times a second even with no page open, and
-#: each wake-up takes the GIL from training: training ran about 4% slower on a 2-core machine
+#: each wake-up takes the GIL from training: served with no page open, training ran 5.4%
+#: slower than with nothing served on a 2-core machine, and 1.0% at this pace
 #: (bench/serving.py). A click's event starts at most this much later.
 QUEUE_POLL_S = 0.02
 #: Seconds between the queue's looks for ``gr.Progress`` updates (its default: 10 ms, over
@@ -70,9 +71,9 @@ def queued(demo: gr.Blocks) -> gr.Blocks:
     """``demo.queue()``, with its idle polling at ``QUEUE_POLL_S`` and ``PROGRESS_POLL_S``.
 
     Gradio has no public setting for them: the queue's ``sleep_when_free`` and
-    ``progress_update_sleep_when_free`` are set (Gradio reads them on every loop), where they
-    exist; a Gradio without them keeps its own pace (tests/ui/test_tabs.py checks the
-    installed one has them).
+    ``progress_update_sleep_when_free`` are raised to them (Gradio reads them on every loop;
+    a slower default, as on Windows, is kept), where they exist; a Gradio without them keeps
+    its own pace (tests/ui/test_tabs.py checks the installed one has and reads them).
 
     Returns:
         ``demo``, for ``.launch(...)``.
@@ -82,7 +83,7 @@ def queued(demo: gr.Blocks) -> gr.Blocks:
     for name, seconds in (("sleep_when_free", QUEUE_POLL_S),
                           ("progress_update_sleep_when_free", PROGRESS_POLL_S)):
         if hasattr(queue, name):
-            setattr(queue, name, seconds)
+            setattr(queue, name, max(getattr(queue, name), seconds))
     return demo
 
 

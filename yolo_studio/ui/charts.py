@@ -208,6 +208,13 @@ def _limit_lines(limits: Sequence[tuple[float | None, str]]) -> tuple[list, list
     return shapes, annotations
 
 
+def _local_time(timestamp: float) -> str:
+    """``timestamp`` (seconds since the epoch) as local ISO time to a tenth of a second (short,
+    and the 1 Hz sampler's readings never share an x, as whole seconds could)."""
+    tenths = round(timestamp * 10)
+    return f"{_dt.datetime.fromtimestamp(tenths // 10):%Y-%m-%dT%H:%M:%S}.{tenths % 10}"
+
+
 def thin_statuses(statuses: Sequence[ResourceStatus],
                   max_points: int = MAX_RESOURCE_POINTS) -> list[ResourceStatus]:
     """At most ``max_points`` of ``statuses``, in order: the history is cut into equal slices
@@ -230,7 +237,7 @@ def resource_figure(statuses: Sequence[ResourceStatus], gpu_threshold: float | N
             ``gpu_percent`` / ``ram_percent`` are fractions 0-1, ``cpu_percent`` is 0-100.
             More than ``MAX_RESOURCE_POINTS`` are thinned (``thin_statuses``), which keeps the
             chart's JSON under about 30 KB: every open page gets it every few seconds. Times
-            are drawn to the second, values to 0.1 percent.
+            are drawn to 0.1 s, values to 0.1 percent.
         gpu_threshold / ram_threshold: Alert thresholds as fractions 0-1, drawn as dotted lines.
 
     Returns:
@@ -239,7 +246,7 @@ def resource_figure(statuses: Sequence[ResourceStatus], gpu_threshold: float | N
         that were constrained.
     """
     statuses = thin_statuses(statuses)
-    times = [_dt.datetime.fromtimestamp(round(s.timestamp)) for s in statuses]  # whole seconds
+    times = [_local_time(s.timestamp) for s in statuses]
     has_gpu = any(s.gpu_percent is not None for s in statuses)
     data = []
     if has_gpu:  # no GPU: no GPU trace or limit line

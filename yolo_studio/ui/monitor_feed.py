@@ -33,7 +33,8 @@ import gradio as gr
 from ..training.snapshot import TrainingSnapshot
 
 #: Seconds between resource-chart refreshes (the monitor samples at about 1 Hz); a frame
-#: that goes out for progress takes them along when they are due within half a second.
+#: that goes out for progress takes them along when they are due within half a progress
+#: interval, so during a run they go every 1.5-2 s.
 RESOURCE_EVERY_S = 2.0
 #: Minimum seconds between two frames: coalesces bursts of changes.
 MIN_INTERVAL_S = 0.2
@@ -246,8 +247,9 @@ class MonitorFeed:
             snap = next_change(self._manager, seen, wait_s, self._progress_every_s, last_frame)
             changed = seen is None or snap.version != seen.version
             # a frame going out anyway takes resources due within half a progress interval
-            # along (no extra wake-up for them), but they stay at one per resource_every_s:
-            # the resource chart is the biggest update every page gets (up to about 30 KB)
+            # along (no extra wake-up for them), so while a run goes they are refreshed every
+            # 1.5-2 s, not with every progress frame: the resource chart is the biggest update
+            # every page gets (up to about 30 KB)
             early = self._progress_every_s / 2 if changed else 0.0
             if time.monotonic() - last_resource >= self._resource_every_s - early:
                 tick, last_resource = tick + 1, time.monotonic()
