@@ -65,6 +65,20 @@ def monitored_studio(prefix: str, backend: object) -> Iterator[tuple[object, obj
             monitor.close()
 
 
+def studio_run(manager, config) -> float:
+    """Seconds from ``manager.start_training(config)`` to the job's finished snapshot.
+
+    Raises:
+        SystemExit: the job did not complete (its state and error are in the message).
+    """
+    t0 = time.perf_counter()
+    snap = manager.wait_for_job(manager.start_training(config))
+    seconds = time.perf_counter() - t0
+    if snap.state.value != "COMPLETED":
+        raise SystemExit(f"studio run ended {snap.state.value}: {snap.error}")
+    return seconds
+
+
 def studio_app(manager, monitor) -> object:
     """The studio's Gradio Blocks over ``manager`` (the real one, or a stand-in with its
     API), as ``app.py`` builds them; not launched."""
@@ -103,7 +117,7 @@ def thread_cpu_s(native_ids: set[int]) -> dict[int, float]:
 #: handlers), asyncio's executor, the monitor feed, the resource sampler; and Gradio's server
 #: thread, whose event loop runs the streams, named "Thread-<n> (run)" (``SERVER_SUFFIX``).
 #: Not the trainer, torch's native threads, Ultralytics' (plot_images, label caching pools).
-SERVING_PREFIXES = ("AnyIO worker thread", "asyncio_", "monitor-feed-",
+SERVING_PREFIXES = ("AnyIO worker thread", "asyncio_", "monitor-feed-",  # THREAD_PREFIX
                     "yolo-studio-resource-monitor")
 SERVER_SUFFIX = " (run)"
 
@@ -231,4 +245,6 @@ def _process_cpu_s(process: subprocess.Popen | None) -> float:
 
 
 def _feed_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("monitor-feed")]
+    from yolo_studio.ui.monitor_feed import THREAD_PREFIX
+
+    return [t for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX)]

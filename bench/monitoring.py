@@ -35,13 +35,12 @@ import argparse
 import statistics
 import time
 
-from common import monitored_studio, served, studio_app, watching_pages
+from common import monitored_studio, served, studio_app, studio_run, watching_pages
 from monitoring_check import measure_check_ms
 from monitoring_epochs import epoch_ratio
 
 from yolo_studio.config import TrainingConfig
 from yolo_studio.training.manager import TrainingManager
-from yolo_studio.training.snapshot import JobState
 from yolo_studio.training.ultralytics_backend import UltralyticsBackend
 
 
@@ -76,11 +75,7 @@ def _train(manager: TrainingManager, demo, url: str, config: TrainingConfig, wat
     """(wall seconds of one job, ``watching_pages``' usage figures) with ``watchers``
     simulated pages watching ``demo`` served at ``url``."""
     with watching_pages(demo, url, watchers) as usage:
-        t0 = time.perf_counter()
-        snap = manager.wait_for_job(manager.start_training(config))
-        seconds = time.perf_counter() - t0
-    if snap.state != JobState.COMPLETED:
-        raise SystemExit(f"run ended {snap.state.value}: {snap.error}")
+        seconds = studio_run(manager, config)
     return seconds, usage
 
 
@@ -90,9 +85,7 @@ def _latency(manager: TrainingManager, backend: TimedBackend, demo, url: str,
     update a simulated page of ``demo`` (served at ``url``) gets after it."""
     backend.epoch_stamps.clear()
     with watching_pages(demo, url, 1, stamps="charts") as usage:
-        snap = manager.wait_for_job(manager.start_training(config))
-    if snap.state != JobState.COMPLETED:
-        raise SystemExit(f"run ended {snap.state.value}: {snap.error}")
+        studio_run(manager, config)
     return [min((a for a in usage["stamps"] if a >= stamp), default=float("inf")) - stamp
             for stamp in backend.epoch_stamps]
 

@@ -17,21 +17,10 @@ import statistics
 import time
 from pathlib import Path
 
-from common import TINY, tiny_studio
+from common import TINY, studio_run, tiny_studio
 
 from yolo_studio.config import TrainingConfig
 from yolo_studio.training.manager import TrainingManager
-from yolo_studio.training.snapshot import JobState
-
-
-def studio_run(manager: TrainingManager, config: TrainingConfig) -> float:
-    """Seconds from start_training to the job's finished snapshot."""
-    t0 = time.perf_counter()
-    snap = manager.wait_for_job(manager.start_training(config))
-    seconds = time.perf_counter() - t0
-    if snap.state != JobState.COMPLETED:
-        raise SystemExit(f"studio run ended {snap.state.value}: {snap.error}")
-    return seconds
 
 
 def bare_run(config: TrainingConfig, data_yaml: Path, project: Path, name: str) -> float:

@@ -21,24 +21,13 @@ import contextlib
 import statistics
 import time
 
-from common import monitored_studio, served, studio_app
+import gradio as gr
+from common import monitored_studio, served, studio_app, studio_run
 
 from yolo_studio.config import TrainingConfig
-from yolo_studio.training.manager import TrainingManager
-from yolo_studio.training.snapshot import JobState
 from yolo_studio.ui.app import PROGRESS_POLL_S, QUEUE_POLL_S
 
 ARMS = ("none", "gradio", "studio")
-#: Gradio 6's own polling (seconds): new events, progress updates.
-GRADIO_POLL_S = (0.001, 0.01)
-
-
-def _run(manager: TrainingManager, config: TrainingConfig) -> float:
-    t0 = time.perf_counter()
-    snap = manager.wait_for_job(manager.start_training(config))
-    if snap.state != JobState.COMPLETED:
-        raise SystemExit(f"run ended {snap.state.value}: {snap.error}")
-    return time.perf_counter() - t0
 
 
 @contextlib.contextmanager
@@ -48,9 +37,10 @@ def _arm(name: str, demo):
         yield
         return
     with served(demo):
-        if name == "gradio":
-            demo._queue.sleep_when_free, demo._queue.progress_update_sleep_when_free = \
-                GRADIO_POLL_S
+        if name == "gradio":  # the pace of a queue Gradio made and nobody changed
+            fresh = gr.Blocks().queue()._queue
+            demo._queue.sleep_when_free = fresh.sleep_when_free
+            demo._queue.progress_update_sleep_when_free = fresh.progress_update_sleep_when_free
         else:
             assert (demo._queue.sleep_when_free, demo._queue.progress_update_sleep_when_free) \
                 == (QUEUE_POLL_S, PROGRESS_POLL_S)
@@ -70,13 +60,13 @@ def main() -> None:
     times: dict[str, list[float]] = {arm: [] for arm in ARMS}
     with monitored_studio("yolo-studio-serving-", UltralyticsBackend()) as (manager, monitor):
         demo = studio_app(manager, monitor)
-        _run(manager, TrainingConfig(**base, model_name="warm-up"))
+        studio_run(manager, TrainingConfig(**base, model_name="warm-up"))
         for i in range(args.rounds):
             order = ARMS[i % 3:] + ARMS[:i % 3]
             for arm in order:
                 with _arm(arm, demo):
-                    times[arm].append(_run(manager, TrainingConfig(**base,
-                                                                   model_name=f"r{i}-{arm}")))
+                    times[arm].append(studio_run(manager, TrainingConfig(**base,
+                                                                         model_name=f"r{i}-{arm}")))
             print(f"round {i}: " + ", ".join(f"{arm} {times[arm][-1]:.2f}s" for arm in order))
     def ratio(a: str, b: str) -> float:
         return statistics.median(x / y for x, y in zip(times[a], times[b]))

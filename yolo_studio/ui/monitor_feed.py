@@ -40,6 +40,8 @@ RESOURCE_EVERY_S = 2.0
 MIN_INTERVAL_S = 0.2
 #: Seconds between two frames that carry batch progress alone (a new epoch goes at once).
 PROGRESS_EVERY_S = 1.0
+#: The start of a feed thread's name (``MonitorFeed.thread_name``).
+THREAD_PREFIX = "monitor-feed-"
 #: Seconds before the feed tries again after drawing a frame failed.
 RETRY_S = 1.0
 #: Seconds after which a stream with nothing new sends an update of skips anyway. Gradio
@@ -148,7 +150,7 @@ class MonitorFeed:
     @property
     def thread_name(self) -> str:
         """The name of this feed's thread (``monitor-feed-<id>``), while one runs."""
-        return f"monitor-feed-{id(self):x}"
+        return f"{THREAD_PREFIX}{id(self):x}"
 
     async def updates(self, stream: str) -> AsyncIterator[list[Any]]:
         """One stream of one tab: all its outputs first, then only the groups that changed.
