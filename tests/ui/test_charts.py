@@ -147,3 +147,6 @@ def test_a_full_resource_chart_stays_small() -> None:
     ram = _traces(figure(charts.resource_figure(statuses[:3], 0.9, 0.85)))["RAM"]
     assert list(ram.y) == [40.0, 40.1, 40.2]
     assert str(ram.x[1]).replace("T", " ") == f"{datetime.datetime.fromtimestamp(1001)}.1"
+    # local time of the studio machine, which a page elsewhere must be told
+    assert figure(charts.resource_figure(statuses[:3])).layout.xaxis.title.text == \
+        "time (studio machine's clock)"

@@ -41,6 +41,8 @@ FINAL_TRACE_NAME = "best.pt on val"
 #: of JSON (28 KB with a GPU trace).
 MAX_RESOURCE_POINTS = 300
 _MARGIN = dict(l=50, r=20, t=50, b=40)
+#: The resource chart's time axis title: its times are the studio machine's local time.
+RESOURCE_TIME_TITLE = "time (studio machine's clock)"
 
 
 #: The parts of Plotly's "plotly_white" template that a 2-D line chart uses.
@@ -265,7 +267,9 @@ def resource_figure(statuses: Sequence[ResourceStatus], gpu_threshold: float | N
                      "hovertemplate": "%{text}<extra></extra>"})
     shapes, annotations = _limit_lines(((gpu_threshold if has_gpu else None, "GPU limit"),
                                         (ram_threshold, "RAM limit")))
-    return _figure(data, "Resources", "percent (0-100)", x_title="time",
+    # Plotly draws times as given, in no time zone: say whose clock (a page on another
+    # machine, or of a Space, would otherwise read the studio machine's time as its own)
+    return _figure(data, "Resources", "percent (0-100)", x_title=RESOURCE_TIME_TITLE,
                    yaxis={"range": [0, 105]}, shapes=shapes, annotations=annotations)
 
 
