@@ -132,21 +132,29 @@ def serving_threads() -> set[int]:
 DRAW_TIMEOUT_S = 60.0
 
 
-def _page_plan(demo, url: str, pages: int, stamps: str | None) -> dict:
-    """What ``sse_pages.py`` needs: the stream events to join, and per State the change
-    events a page sends when it changes, by fn index as the server numbers them."""
-    streams = {fn.name: i for i, fn in demo.fns.items() if fn.name.startswith("follow_")}
+def _page_plan(demo, url: str, pages: int, stamps: tuple[str, ...]) -> dict:
+    """What ``sse_pages.py`` needs: the stream events to join, per State the change events a
+    page sends when it changes (by fn index, as the server numbers them), and where the
+    outputs whose elem_ids are ``stamps`` are: their stream's fn index and their positions."""
+    streams = {i: fn for i, fn in demo.fns.items() if fn.name.startswith("follow_")}
     changes: dict[str, list[list[int]]] = {}
     for i, fn in demo.fns.items():
         for block_id, event in fn.targets:
             if event == "change" and block_id is not None:
                 changes.setdefault(str(block_id), []).append([i, len(fn.inputs)])
-    return {"url": url, "pages": pages, "streams": list(streams.values()), "changes": changes,
-            "stamps": streams[stamps] if stamps else None}
+    stamped = None
+    for i, fn in streams.items():
+        positions = [n for n, out in enumerate(fn.outputs) if out.elem_id in stamps]
+        if positions:
+            stamped = {"fn": i, "outputs": positions}
+    if stamps and (stamped is None or len(stamped["outputs"]) != len(stamps)):
+        raise ValueError(f"no stream updates all of {stamps}")
+    return {"url": url, "pages": pages, "streams": list(streams), "changes": changes,
+            "stamps": stamped}
 
 
 @contextlib.contextmanager
-def watching_pages(demo, url: str, count: int, stamps: str | None = None
+def watching_pages(demo, url: str, count: int, stamps: tuple[str, ...] = ()
                    ) -> Iterator[dict[str, Any]]:
     """``count`` simulated browser pages watching the studio served at ``url`` while the
     block runs.
@@ -168,8 +176,8 @@ def watching_pages(demo, url: str, count: int, stamps: str | None = None
         demo: The app's Blocks, served at ``url`` (``served``).
         url: Its base URL.
         count: Pages to open (0: none; the block still gets its usage figures).
-        stamps: A stream's name (``"charts"``): note the ``time.perf_counter()`` of each of
-            its updates to a page.
+        stamps: elem_ids of outputs of one stream (the charts): note the
+            ``time.perf_counter()`` of each update to a page that changes one of them.
 
     Yields a dict that holds, after the block: ``server_cpu_s``, the CPU seconds this
     process's serving threads (``serving_threads``, alive at the start or the end: Gradio's
@@ -183,7 +191,7 @@ def watching_pages(demo, url: str, count: int, stamps: str | None = None
     usage: dict[str, Any] = {"pages_cpu_s": 0.0}
     pages = None
     if count:
-        plan = _page_plan(demo, url, count, f"follow_{stamps}" if stamps else None)
+        plan = _page_plan(demo, url, count, stamps)
         pages = subprocess.Popen([sys.executable, str(Path(__file__).with_name("sse_pages.py")),
                                   json.dumps(plan)], stdout=subprocess.PIPE, text=True)
     try:

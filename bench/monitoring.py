@@ -3,7 +3,7 @@
 1. Latency: real training of a copy of tests/data/bccd-tiny (yolo11n.yaml, imgsz 64, workers 0)
    through ``TrainingManager``; the backend's hooks are wrapped to note when each epoch's metrics
    leave Ultralytics' ``on_fit_epoch_end``, and one simulated page (as in 2.) notes when its
-   next charts update arrives over HTTP. Reports the median delay in seconds.
+   next update that changes a chart arrives over HTTP. Reports the median delay in seconds.
 2. Watchers: the same training with 20 simulated browser pages against none, alternated,
    ``--pairs`` pairs. The app is served as ``app.py`` serves it, in this process; the pages
    (``common.watching_pages``) run in another process and do over HTTP what the studio's page
@@ -42,6 +42,10 @@ from monitoring_epochs import epoch_ratio
 from yolo_studio.config import TrainingConfig
 from yolo_studio.training.manager import TrainingManager
 from yolo_studio.training.ultralytics_backend import UltralyticsBackend
+
+
+#: elem_ids of the Monitor tab's charts (``monitor_tab.build``), whose updates are timed.
+CHARTS = ("loss-plot", "metrics-plot", "lr-plot")
 
 
 class _TimedHooks:
@@ -84,7 +88,7 @@ def _latency(manager: TrainingManager, backend: TimedBackend, demo, url: str,
     """Seconds from each epoch's end (its metrics leaving Ultralytics) to the first charts
     update a simulated page of ``demo`` (served at ``url``) gets after it."""
     backend.epoch_stamps.clear()
-    with watching_pages(demo, url, 1, stamps="charts") as usage:
+    with watching_pages(demo, url, 1, stamps=CHARTS) as usage:
         studio_run(manager, config)
     return [min((a for a in usage["stamps"] if a >= stamp), default=float("inf")) - stamp
             for stamp in backend.epoch_stamps]

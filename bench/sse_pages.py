@@ -12,7 +12,8 @@ JavaScript does (the Models tab's refresh after a finished job).
     python bench/sse_pages.py '<plan as JSON>'
 
 The plan: ``{"url": base URL, "pages": N, "streams": [fn_index, ...], "changes": {state id:
-[[fn_index, number of inputs], ...]}, "stamps": fn_index or null}``. Prints ``READY`` once
+[[fn_index, number of inputs], ...]}, "stamps": {"fn": fn_index, "outputs": [position, ...]}
+or null}``. Prints ``READY`` once
 every stream of every page has sent its first update; after that, with ``stamps``, one line
 ``<time.perf_counter()>`` per later update of that stream (``CLOCK_MONOTONIC``, comparable with the
 server process's). Runs until killed.
@@ -79,7 +80,7 @@ async def _follow(client: httpx.AsyncClient, plan: dict, session: str, events: d
             if message.get("msg") != "process_generating":
                 continue
             fn_index = events.get(message["event_id"])
-            if fn_index == plan["stamps"] and drawn.is_set():
+            if _stamped(plan["stamps"], fn_index, message) and drawn.is_set():
                 print(time.perf_counter(), flush=True)
             if fn_index in first:
                 first.discard(fn_index)
@@ -88,6 +89,14 @@ async def _follow(client: httpx.AsyncClient, plan: dict, session: str, events: d
             for state_id in message["output"].get("changed_state_ids") or []:
                 for change_fn, inputs in plan["changes"].get(str(state_id), []):
                     await _join(client, plan, session, change_fn, inputs, state_id)
+
+
+def _stamped(stamps: dict | None, fn_index: int, message: dict) -> bool:
+    """Whether ``message`` (a later update of event ``fn_index``, its values as Gradio's
+    diffs: ``[]`` for an unchanged one) changes one of the stamped outputs."""
+    data = message["output"]["data"]
+    return (stamps is not None and fn_index == stamps["fn"]
+            and any(data[i] for i in stamps["outputs"]))
 
 
 async def main(plan: dict) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from yolo_studio.training.progress import SnapshotBoard
+from yolo_studio.ui import monitor_tab
 from yolo_studio.ui.monitor_feed import MonitorFeed
 
 SKIP = {"__type__": "update"}  # what gr.skip() returns
-STREAMS = ("progress", "charts", "resources")  # the Monitor tab's, in output order
+STREAMS = (monitor_tab.STREAM,)
 
 
 class Tab:

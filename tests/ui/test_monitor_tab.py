@@ -1,5 +1,6 @@
-"""The Monitor tab's streams over the feed: the whole history for a new viewer, then each
-stream only when its outputs changed; final result, cancel and errors shown."""
+"""The Monitor tab's stream over the feed: the whole history for a new viewer, then an update
+when an output changed, in which only what changed is new; final result, cancel and errors
+shown."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from yolo_studio.ui.monitor_feed import MonitorFeed
 
 from plot_figures import figure
 
-# Positions in a tab's first updates joined: progress (4), charts (3), then resources (2).
+# Positions in an update (MonitorTab.outputs): progress (4), charts (3), then resources (2).
 STATUS, PROGRESS, FINAL, LOG, LOSS, METRICS, LR, RESOURCE, ALERT = range(9)
 
 
@@ -80,26 +81,34 @@ def test_viewer_joining_mid_run_gets_the_whole_history(feeds) -> None:
     assert _ram_percent(first[RESOURCE]) == [90.0] and first[ALERT] == ""
 
 
-def test_each_stream_sends_only_when_its_outputs_changed(feeds) -> None:
+def _same(before: list, after: list, positions) -> bool:
+    """Whether the values at ``positions`` are the very objects sent before (not rebuilt;
+    Gradio sends them as empty diffs)."""
+    return all(before[i] is after[i] for i in positions)
+
+
+def test_an_update_rebuilds_only_what_changed(feeds) -> None:
     board = SnapshotBoard()
     board.publish(state=JobState.TRAINING, epochs=2, history=_epochs(1), log=("start",))
     tab = Tab(feeds(board, resource_every_s=3600, progress_every_s=0))
-    tab.first()
+    first = tab.first()
     board.publish(batch_i=3, batches=4)  # progress only
-    status, progress, final, log = tab.next("progress")
+    update = tab.next()
+    status, progress, final, log = update[:LOSS]
     assert "batch 3/4" in progress and "TRAINING" in status and final == "" and log == "start"
-    assert tab.quiet("charts") and tab.quiet("resources")
+    assert _same(first, update, (LOSS, METRICS, LR, RESOURCE, ALERT))
     board.publish(log=("start", "a log line"))  # a log line alone does not redraw the charts
-    assert tab.next("progress")[3].endswith("a log line") and tab.quiet("charts")
+    logged = tab.next()
+    assert logged[LOG].endswith("a log line") and _same(update, logged, (LOSS, METRICS, LR))
     board.publish(history=_epochs(2), epoch=2, log=("start", "a log line", "epoch 2 done"))
-    loss, metrics, lr = tab.next("charts")
-    assert [len(t.x) for t in figure(metrics).data] == [2, 2, 2, 2]
-    assert figure(loss).data and figure(lr).data
-    status, progress, final, log = tab.next("progress")  # the new epoch moved the bar too
-    assert "100.0%" in progress and log.endswith("epoch 2 done")
-    # these streams never carry gr.skip(): Gradio builds a component for each one it gets
-    assert SKIP not in [status, progress, final, loss, metrics, lr, log]
-    assert tab.quiet("resources")
+    epoch = tab.next()
+    assert [len(t.x) for t in figure(epoch[METRICS]).data] == [2, 2, 2, 2]
+    assert figure(epoch[LOSS]).data and figure(epoch[LR]).data
+    assert "100.0%" in epoch[PROGRESS] and epoch[LOG].endswith("epoch 2 done")
+    assert _same(logged, epoch, (RESOURCE, ALERT))
+    # never a gr.skip(): Gradio builds a component for each one it gets
+    assert SKIP not in first + update + logged + epoch
+    assert tab.quiet(monitor_tab.STREAM)  # nothing changed: nothing sent
     tab.close()
 
 
@@ -145,10 +154,11 @@ def test_resources_refresh_without_snapshot_changes_and_alert_is_visible(feeds) 
     tab = Tab(feeds(SnapshotBoard(), FakeMonitor(constrained=True), resource_every_s=0.01))
     first = tab.first()
     assert "RAM 90% &gt;= 85% threshold" in first[ALERT]
-    resource, alert = tab.next("resources")  # nothing published: only the resources
+    update = tab.next()  # nothing published: new resources only
+    resource, alert = update[RESOURCE:]
     assert _ram_percent(resource) == [90.0] and "Resource alert" in alert
     assert [t.name for t in figure(resource).data][-1] == "alert"
-    assert tab.quiet("progress") and tab.quiet("charts")
+    assert resource is not first[RESOURCE] and _same(first, update, range(RESOURCE))
     tab.close()
 
 
@@ -161,7 +171,7 @@ def test_batch_progress_wakes_the_feed_once_per_interval_and_a_new_epoch_at_once
     counting.wakes = 0
     for i in range(1, 41):  # 40 batches inside the 2 s hold
         board.publish(batch_i=i)
-    assert "batch 40/40" in tab.next("progress")[1]
+    assert "batch 40/40" in tab.next()[PROGRESS]
     assert counting.wakes == 1  # not once per batch
     tab.close()
 
@@ -169,7 +179,7 @@ def test_batch_progress_wakes_the_feed_once_per_interval_and_a_new_epoch_at_once
     slow.first()
     board.publish(batch_i=1)
     threading.Timer(0.1, lambda: board.publish(history=_epochs(2), epoch=2)).start()
-    metrics = slow.next("charts", 10)[1]  # the new epoch does not wait for the hour's hold
+    metrics = slow.next(timeout_s=10)[METRICS]  # a new epoch does not wait for the hold
     assert [len(t.x) for t in figure(metrics).data] == [2, 2, 2, 2]
     slow.close()
 

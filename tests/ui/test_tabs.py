@@ -20,7 +20,8 @@ from yolo_studio.training.progress import SnapshotBoard
 from yolo_studio.training.snapshot import JobState, TrainingSnapshot
 from yolo_studio.ui import formatting as fmt
 from yolo_studio.ui import jobs_panel, models_tab, train_tab
-from yolo_studio.ui.app import PROGRESS_POLL_S, QUEUE_POLL_S, build_app, queued, stream_groups
+from yolo_studio.ui.app import (PROGRESS_POLL_S, QUEUE_POLL_S, STREAMS, build_app, queued,
+                                stream_groups)
 from yolo_studio.ui.monitor_feed import build_frame
 from yolo_studio.ui.errors import shows_errors
 
@@ -111,8 +112,7 @@ def test_events_never_wait_behind_each_other(manager: TrainingManager) -> None:
     fns = list(demo.fns.values())
     assert all(fn.concurrency_limit is None for fn in fns)
     streams = {fn.name: fn for fn in fns if fn.name.startswith("follow_")}
-    assert set(streams) == {"follow_progress", "follow_charts", "follow_resources",
-                            "follow_jobs"}
+    assert set(streams) == {"follow_monitor", "follow_jobs"}
     assert {fn.concurrency_id for fn in streams.values()} == {"monitor-stream"}
     # values are sent as the feed built them (charts.plot_payload, jobs_panel.table_payload)
     assert not any(fn.postprocess for fn in streams.values())
@@ -145,10 +145,10 @@ def test_finished_key_names_the_last_completed_job_even_while_the_next_one_train
     snap = TrainingSnapshot(state=JobState.TRAINING, job_id="j2", dataset="bccd-tiny",
                             last_completed=("j1", "bccd-tiny"))
     frame = build_frame(groups(snap, 0), None)
-    table, finished = frame.update("jobs", None)
+    table, finished = frame.update("jobs")
     assert finished == "j1:bccd-tiny"  # the Models tab refreshes for j1's dataset
     idle = TrainingSnapshot()
-    assert build_frame(groups(idle, 0), None).update("jobs", None)[1] == ""  # State unchanged
+    assert build_frame(groups(idle, 0), None).update("jobs")[1] == ""  # State unchanged
 
 
 def test_job_table_goes_as_plain_values(
@@ -164,18 +164,18 @@ def test_job_table_goes_as_plain_values(
     queued = build_frame(groups(TrainingSnapshot(queue_rev=1, version=1), 0), first)
     build_frame(groups(TrainingSnapshot(queue_rev=1, version=2), 0), queued)
     assert len(reads) == 2  # once per queue change, not per frame
-    table, finished = queued.update("jobs", first.keys["jobs"])
+    table, finished = queued.update("jobs")
     assert table["headers"] == list(fmt.JOB_COLUMNS)  # Dataframe.postprocess already done
     assert [row[3] for row in table["data"]] == ["queued-one"] and finished == ""
-    for stream in ("progress", "charts", "resources", "jobs"):
-        for value in queued.update(stream, None):
+    for stream in STREAMS:
+        for value in queued.update(stream):
             assert not isinstance(value, gr.blocks.Block), stream
             assert not (isinstance(value, dict) and value.get("__type__") == "update"), stream
     # a write the snapshot does not tell of (e.g. another process) is read at the next frame
     [job] = real_jobs()
     manager.queue.remove(job.job_id)
     gone = build_frame(groups(TrainingSnapshot(queue_rev=1, version=4), 0), queued)
-    assert gone.update("jobs", queued.keys["jobs"])[0]["data"] == []
+    assert gone.update("jobs")[0]["data"] == []
 
 
 def test_a_failed_queue_read_is_tried_again(manager: TrainingManager,
@@ -189,7 +189,7 @@ def test_a_failed_queue_read_is_tried_again(manager: TrainingManager,
     manager.start_training(TrainingConfig(dataset="bccd-tiny", base_model="yolo11n.yaml",
                                           model_name="after-the-failure"))
     frame = build_frame(groups(TrainingSnapshot(), 0), None)
-    assert [row[3] for row in frame.update("jobs", None)[0]["data"]] == ["after-the-failure"]
+    assert [row[3] for row in frame.update("jobs")[0]["data"]] == ["after-the-failure"]
 
 
 def test_every_stream_goes_through_gradio_and_serialises(
@@ -222,7 +222,7 @@ def test_every_stream_goes_through_gradio_and_serialises(
         return first, changed
 
     first, changed = asyncio.run(run())
-    assert [chart["type"] for chart in first["follow_charts"]] == ["plotly"] * 3
+    assert [value["type"] for value in first["follow_monitor"][4:8]] == ["plotly"] * 4
     table, finished = first["follow_jobs"]
     assert table["headers"] == list(fmt.JOB_COLUMNS)
     assert finished is None  # a State: kept on the server

@@ -12,7 +12,7 @@ from . import jobs_panel, models_tab, monitor_feed, monitor_tab, train_tab
 
 TITLE = "YOLO Studio"
 #: The monitor feed's streams: one never-ending page-load event each, per open page.
-STREAMS = ("progress", "charts", "resources", "jobs")
+STREAMS = (monitor_tab.STREAM, "jobs")
 #: Pages that can be open at once. Each holds one of Gradio's queue slots per stream for as
 #: long as it is open; with Gradio's default of 40 slots in all, 10 pages locked the app.
 MAX_PAGES = 100
@@ -33,10 +33,10 @@ PROGRESS_POLL_S = 0.2
 def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Blocks:
     """Build the studio UI around a started TrainingManager and an optional ResourceMonitor.
 
-    Every page load starts four monitor streams (async generators over the app's one
-    ``MonitorFeed``, which follows the manager's snapshots in a single thread, see
-    ``stream_groups``): progress, charts, resources and jobs, so each update
-    carries few outputs and no ``gr.skip()`` (but the keep-alives after 15 s of quiet). They
+    Every page load starts two streams (async generators over the app's one ``MonitorFeed``,
+    which follows the manager's snapshots in a single thread, see ``stream_groups``): the
+    Monitor tab's, one update per change for all its outputs, and the job table's, apart
+    because a Dataframe restyles its columns at every update, even of an unchanged value. They
     run with unlimited concurrency, so watching tabs never delay Start or Cancel, which also
     run with ``concurrency_limit=None`` (they only enqueue or flag; the manager does the
     work).
@@ -97,7 +97,7 @@ def stream_groups(manager: Any, monitor: Any, jobs_table: gr.Dataframe
     state changes. (The job selector reads its choices when opened:
     ``jobs_panel.refresh_choices_on_open``.) Plain values only:
     Gradio rebuilds a whole component for a component update (and a ``gr.skip()``) on every
-    page, 0.3-0.5 ms each, against about 0.03 ms for plain values. For that reason too the
+    page, about 1 ms per update, against about 0.03 ms for plain values. For that reason too the
     Cancel buttons are never disabled (a Cancel with nothing training says so): their two
     toggles per job were 40% of what 20 watching pages cost in ``bench/monitoring.py``.
 
@@ -163,9 +163,7 @@ def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab
           mon: monitor_tab.MonitorTab, models: models_tab.ModelsTab, finished: gr.State,
           tab_blocks: dict[str, gr.Tab]) -> None:
     feed = monitor_feed.MonitorFeed(manager, stream_groups(manager, monitor, train.jobs_table))
-    streams = dict(zip(STREAMS, (
-        mon.progress_outputs, mon.chart_outputs, mon.resource_outputs,
-        [train.jobs_table, finished])))
+    streams = dict(zip(STREAMS, (mon.outputs, [train.jobs_table, finished])))
     for name, outputs in streams.items():  # values are sent as the feed built them
         demo.load(_follower(feed, name), None, outputs, postprocess=False,
                   concurrency_limit=None, concurrency_id="monitor-stream",

@@ -20,10 +20,13 @@ from . import formatting as fmt
 from .monitor_feed import Group, Groups, same
 
 
+#: The feed's stream for the Monitor tab (``feed_groups``); it updates ``MonitorTab.outputs``.
+STREAM = "monitor"
+
+
 @dataclass
 class MonitorTab:
-    """The Monitor tab's components; ``progress_outputs``, ``chart_outputs`` and
-    ``resource_outputs`` are what the feed's streams of those names update, in order."""
+    """The Monitor tab's components; ``outputs`` are what the feed's ``STREAM`` updates."""
 
     status: gr.Markdown
     progress: gr.HTML
@@ -37,20 +40,11 @@ class MonitorTab:
     cancel_btn: gr.Button
 
     @property
-    def progress_outputs(self) -> list[Any]:
-        """What the feed's "progress" stream updates (about once a second in a run): status,
-        progress bar, final result and log tail."""
-        return [self.status, self.progress, self.final, self.log]
-
-    @property
-    def chart_outputs(self) -> list[Any]:
-        """What the "charts" stream updates (per epoch, and at the start and end of a run)."""
-        return [self.loss_plot, self.metrics_plot, self.lr_plot]
-
-    @property
-    def resource_outputs(self) -> list[Any]:
-        """What the "resources" stream updates (every ``RESOURCE_EVERY_S`` seconds)."""
-        return [self.resource_plot, self.alert]
+    def outputs(self) -> list[Any]:
+        """In the order of ``feed_groups``' groups: status line, progress bar, final result,
+        log tail; loss, metrics and lr charts; resource chart and alert."""
+        return [self.status, self.progress, self.final, self.log, self.loss_plot,
+                self.metrics_plot, self.lr_plot, self.resource_plot, self.alert]
 
 
 def build() -> MonitorTab:
@@ -135,27 +129,28 @@ def final_text(snap: TrainingSnapshot) -> str:
 
 
 def feed_groups(monitor: Any) -> Groups:
-    """The feed's streams for the Monitor tab, each one group, so no update carries a skip
-    (Gradio builds a component for each ``gr.skip()`` it sends, 0.3-0.5 ms each per page):
+    """The feed's stream for the Monitor tab, ``STREAM``: one update per change for all of
+    ``MonitorTab.outputs``, in three groups, each rebuilt only when its key changes (the feed
+    builds it once per change, for every tab; an unchanged group goes again as the same
+    objects, which Gradio sends as empty diffs):
 
-    - "progress" (``MonitorTab.progress_outputs``): status line, progress bar, final result
-      and log tail, all text, keyed on themselves;
-    - "charts" (``chart_outputs``): the three charts, keyed on what they are drawn from (the
-      feed builds them once per change, for every tab), so a log line alone does not send
-      them again;
-    - "resources" (``resource_outputs``): resource chart and alert, keyed on the feed's
-      resource tick (once, without a monitor).
+    - progress: status line, progress bar, final result and log tail, all text, keyed on
+      themselves (about once a second in a run);
+    - charts: the three charts, keyed on what they are drawn from (per epoch, and at the start
+      and end of a run), so a log line alone does not draw them again;
+    - resources: resource chart and alert, keyed on the feed's resource tick (every
+      ``monitor_feed.RESOURCE_EVERY_S`` seconds; once, without a monitor).
 
-    Values are sent as given: the events need ``postprocess=False``.
+    Values are sent as given: the event needs ``postprocess=False``.
 
     Args:
         monitor: The ResourceMonitor (or None); only ``history()`` and the thresholds are
             read.
     """
     def groups(snap: TrainingSnapshot, tick: int) -> dict[str, list[Group]]:
-        return {"progress": [same(f"**{fmt.markdown_text(fmt.status_line(snap))}**",
-                                  progress_html(snap), final_text(snap), fmt.log_text(snap))],
-                "charts": [(_chart_key(snap), lambda: chart_values(snap))],
-                "resources": [(tick if monitor is not None else None,
-                               lambda: resource_values(monitor))]}
+        return {STREAM: [same(f"**{fmt.markdown_text(fmt.status_line(snap))}**",
+                              progress_html(snap), final_text(snap), fmt.log_text(snap)),
+                         (_chart_key(snap), lambda: chart_values(snap)),
+                         (tick if monitor is not None else None,
+                          lambda: resource_values(monitor))]}
     return groups
