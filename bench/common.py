@@ -162,7 +162,7 @@ def watching_pages(demo, url: str, count: int, stamps: tuple[str, ...] = ()
     The pages run in a process of their own (``bench/sse_pages.py``): each joins every
     ``follow_*`` stream event over HTTP as a page load does, holds Gradio's heartbeat, reads
     its server-sent events and sends the State ``change`` events the page's JavaScript would
-    (``on_finished``, the Models tab's refresh after a finished job, with no model
+    (the job selector's refill; ``on_finished``, the Models tab's refresh, with no model
     selected). So the server does for them what it does for real pages: Gradio's queue, the
     diff of each update against the last, JSON, the network stack. Left out: the drawing, the
     page-load event that fills the Train tab's form, and the changes that follow a component

@@ -23,7 +23,7 @@
     python bench/monitoring.py [--pairs 10] [--epochs 3] [--imgsz 64] [--watchers 20]
 
 The default job is short (epochs of about 1.5 s here), so each epoch's and each job's updates
-(charts, job table, the pages' Models-tab refreshes) weigh more than in a
+(charts, job table, the pages' selector refills and Models-tab refreshes) weigh more than in a
 real run; ``--imgsz 320`` gives epochs of a few seconds.
 
 Last line: ``latency_median_s=<x> watchers_ratio=<y> check_ms=<z>``.

@@ -7,7 +7,8 @@ page load does), holds Gradio's heartbeat (``GET /gradio_api/heartbeat/<session>
 session's server-sent events (``GET /gradio_api/queue/data``), and when an update says a State
 changed (``changed_state_ids``), it sends that State's ``change`` events with null inputs (a
 State's value is the server's; a dropdown's is sent as none selected), as the page's
-JavaScript does (the Models tab's refresh after a finished job).
+JavaScript does (the job selector's refill, the Models tab's refresh after a finished job).
+It sends every change, where the page runs an ``always_last`` one again only once.
 
     python bench/sse_pages.py '<plan as JSON>'
 

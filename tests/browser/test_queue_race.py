@@ -65,13 +65,6 @@ def test_simultaneous_starts_queue_two_jobs_and_train_one(page, studio) -> None:
     page.locator("#cancel-btn").click()  # and cancel the running one
     expect(_rows(page, running)).to_contain_text("CANCELLED", timeout=60_000)
     expect(_rows(other, running)).to_contain_text("CANCELLED")
-    # the selector reads the queue again when opened: the removed job is gone from it, the
-    # cancelled one is offered (retry, resume)
-    page.locator("#job-select input").click()
-    expect(page.get_by_role("option", name=re.compile(f"CANCELLED · {running}$"))
-           ).to_have_count(1)
-    expect(page.get_by_role("option", name=re.compile("QUEUED"))).to_have_count(0)
-    page.locator("#jobs-table").click()  # closes the list
 
     page.locator("#start-btn").click()  # a new Start right after a cancelled job: no reset
     fresh = _rows(page, "race-a").filter(has_not_text="CANCELLED")

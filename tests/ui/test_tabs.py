@@ -145,13 +145,13 @@ def test_finished_key_names_the_last_completed_job_even_while_the_next_one_train
     snap = TrainingSnapshot(state=JobState.TRAINING, job_id="j2", dataset="bccd-tiny",
                             last_completed=("j1", "bccd-tiny"))
     frame = build_frame(groups(snap, 0), None)
-    table, finished = frame.update("jobs")
+    table, finished, choices = frame.update("jobs")
     assert finished == "j1:bccd-tiny"  # the Models tab refreshes for j1's dataset
     idle = TrainingSnapshot()
     assert build_frame(groups(idle, 0), None).update("jobs")[1] == ""  # State unchanged
 
 
-def test_job_table_goes_as_plain_values(
+def test_job_table_and_selector_choices_go_as_plain_values(
         manager: TrainingManager, monkeypatch: pytest.MonkeyPatch) -> None:
     # Gradio rebuilds a whole component for each gr.skip() or component update, on every page
     groups = stream_groups(manager, None, jobs_table())
@@ -164,18 +164,23 @@ def test_job_table_goes_as_plain_values(
     queued = build_frame(groups(TrainingSnapshot(queue_rev=1, version=1), 0), first)
     build_frame(groups(TrainingSnapshot(queue_rev=1, version=2), 0), queued)
     assert len(reads) == 2  # once per queue change, not per frame
-    table, finished = queued.update("jobs")
+    table, finished, choices = queued.update("jobs")
     assert table["headers"] == list(fmt.JOB_COLUMNS)  # Dataframe.postprocess already done
     assert [row[3] for row in table["data"]] == ["queued-one"] and finished == ""
     for stream in STREAMS:
         for value in queued.update(stream):
             assert not isinstance(value, gr.blocks.Block), stream
             assert not (isinstance(value, dict) and value.get("__type__") == "update"), stream
-    # a write the snapshot does not tell of (e.g. another process) is read at the next frame
+    # the selector's choices: a change of them refills the selector (refresh_choices_on)
     [job] = real_jobs()
+    assert choices == [(f"{job.job_id} · QUEUED · queued-one", job.job_id)]
+    moved = build_frame(groups(TrainingSnapshot(queue_rev=2, version=3), 0), queued)
+    assert moved.update("jobs")[2] == choices  # same: no refill
+    # a write the snapshot does not tell of (e.g. another process) is read at the next frame
     manager.queue.remove(job.job_id)
-    gone = build_frame(groups(TrainingSnapshot(queue_rev=1, version=4), 0), queued)
+    gone = build_frame(groups(TrainingSnapshot(queue_rev=2, version=4), 0), moved)
     assert gone.update("jobs")[0]["data"] == []
+    assert gone.update("jobs")[2] == []
 
 
 def test_a_failed_queue_read_is_tried_again(manager: TrainingManager,
@@ -208,7 +213,7 @@ def test_every_stream_goes_through_gradio_and_serialises(
         changed = []  # the State ids each later jobs update changed (their .change runs)
         for publish in ({"last_completed": ("j1", "bccd-tiny")}, {"queue_rev": 5},
                         {"queue_rev": 6}):
-            if publish.get("queue_rev") == 5:  # a job queued: the job table changes
+            if publish.get("queue_rev") == 5:  # a job queued: the selector's choices change
                 manager.start_training(TrainingConfig(
                     dataset="bccd-tiny", base_model="yolo11n.yaml", model_name="queued-one"))
             board.publish(**publish)
@@ -223,13 +228,13 @@ def test_every_stream_goes_through_gradio_and_serialises(
 
     first, changed = asyncio.run(run())
     assert [value["type"] for value in first["follow_monitor"][4:8]] == ["plotly"] * 4
-    table, finished = first["follow_jobs"]
+    table, finished, choices = first["follow_jobs"]
     assert table["headers"] == list(fmt.JOB_COLUMNS)
-    assert finished is None  # a State: kept on the server
+    assert finished is None and choices is None  # States: kept on the server
     # the Models tab refreshes once for a newly completed job, not for later queue changes;
-    # nothing else makes each page send an event (the job selector reads the queue when
-    # opened)
-    assert changed == [[_state_id(demo, "on_finished")], [], []]
+    # the job selector is refilled when its choices change, not at every queue change
+    assert changed == [[_state_id(demo, "on_finished")],
+                       [_state_id(demo, "refresh_job_choices")], []]
 
 
 def _state_id(demo: gr.Blocks, handler: str) -> int:
@@ -238,25 +243,25 @@ def _state_id(demo: gr.Blocks, handler: str) -> int:
     return fn.inputs[0]._id
 
 
-def test_job_selector_reads_the_queue_when_opened_and_a_stale_choice_reaches_the_action(
+def test_job_selector_choices_have_one_writer_and_a_stale_choice_reaches_the_action(
         manager: TrainingManager) -> None:
     demo = build_app(manager, None)
     [select] = [b for b in demo.blocks.values() if getattr(b, "elem_id", "") == "job-select"]
-    writers = {fn.name: fn for fn in demo.fns.values() if select in fn.outputs}
-    # the choices have one writer, run when the list is opened (actions set the value only)
-    assert {"on_start", "on_load"} & set(writers) == set()
-    refresh = writers["refresh_job_choices"]
-    assert refresh.targets == [(select._id, "focus")] and refresh.inputs == []
+    writers = {fn.name for fn in demo.fns.values() if select in fn.outputs}
+    # Start and page load leave the choices to refresh_job_choices, run when the jobs
+    # stream's choices text changes (a handler's could be older); actions set the value
+    assert writers & {"on_start", "on_load"} == set() and "refresh_job_choices" in writers
     # a job removed from another page may still be selected: Gradio must not refuse it
     assert select.preprocess("job-gone") == "job-gone"
-    assert refresh.fn().choices == []
     manager.start_training(TrainingConfig(dataset="bccd-tiny", base_model="yolo11n.yaml",
                                           model_name="queued-one"))
     [job] = manager.jobs()
-    assert refresh.fn().choices == [(f"{job.job_id} · QUEUED · queued-one", job.job_id)]
+    [refresh] = [fn.fn for fn in demo.fns.values() if fn.name == "refresh_job_choices"]
+    pairs = jobs_panel.job_choices(manager.jobs())
+    assert pairs == [(f"{job.job_id} · QUEUED · queued-one", job.job_id)]
+    assert refresh([list(pair) for pair in pairs]).choices == pairs  # no queue read
     assert jobs_panel.selection_after(manager.jobs(), job.job_id)["value"] == job.job_id
     manager.remove_job(job.job_id)
-    assert refresh.fn().choices == []  # read again at each opening
     assert jobs_panel.selection_after(manager.jobs(), job.job_id)["value"] is None
     [retry] = [fn.fn for fn in demo.fns.values() if fn.api_name == "retry_job"]
     with pytest.raises(gr.Error, match=job.job_id):  # the studio's message, not Gradio's

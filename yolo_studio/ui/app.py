@@ -91,11 +91,12 @@ def stream_groups(manager: Any, monitor: Any, jobs_table: gr.Dataframe
                   ) -> monitor_feed.Groups:
     """The monitor feed's streams: the Monitor tab's (``monitor_tab.feed_groups``) and "jobs":
     the Train tab's job table (in the form Gradio sends, ``jobs_panel.table_payload`` of
-    ``jobs_table``) and the finished-job key (``"<job_id>:<dataset>"`` of the newest COMPLETED
+    ``jobs_table``), the finished-job key (``"<job_id>:<dataset>"`` of the newest COMPLETED
     job, ``""`` before one: ``last_completed``, which the next job's snapshots keep, so a
-    frame that skips the COMPLETED snapshot still tells), rebuilt when the queue or the job's
-    state changes. (The job selector reads its choices when opened:
-    ``jobs_panel.refresh_choices_on_open``.) Plain values only:
+    frame that skips the COMPLETED snapshot still tells) and the job selector's choices
+    (``jobs_panel.job_choices``, into a State whose change refills the selector:
+    ``jobs_panel.refresh_choices_on``), rebuilt when the queue or the job's state changes.
+    Plain values only:
     Gradio rebuilds a whole component for a component update (and a ``gr.skip()``) on every
     page, about 1 ms per update, against about 0.03 ms for plain values. For that reason too the
     Cancel buttons are never disabled (a Cancel with nothing training says so): their two
@@ -120,7 +121,7 @@ def stream_groups(manager: Any, monitor: Any, jobs_table: gr.Dataframe
         key, jobs = queue.read(snap)
         return {**monitor_groups(snap, tick),
                 "jobs": [((key, done), lambda: [jobs_panel.table_payload(jobs_table, jobs),
-                                                 done])]}
+                                                 done, jobs_panel.job_choices(jobs)])]}
     return groups
 
 
@@ -162,8 +163,10 @@ def _follower(feed: monitor_feed.MonitorFeed, stream: str) -> Any:
 def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab,
           mon: monitor_tab.MonitorTab, models: models_tab.ModelsTab, finished: gr.State,
           tab_blocks: dict[str, gr.Tab]) -> None:
+    choices = gr.State([])  # the job selector's choices, from the jobs stream
+    jobs_panel.refresh_choices_on(choices, train.job_select)
     feed = monitor_feed.MonitorFeed(manager, stream_groups(manager, monitor, train.jobs_table))
-    streams = dict(zip(STREAMS, (mon.outputs, [train.jobs_table, finished])))
+    streams = dict(zip(STREAMS, (mon.outputs, [train.jobs_table, finished, choices])))
     for name, outputs in streams.items():  # values are sent as the feed built them
         demo.load(_follower(feed, name), None, outputs, postprocess=False,
                   concurrency_limit=None, concurrency_id="monitor-stream",

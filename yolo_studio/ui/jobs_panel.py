@@ -65,30 +65,26 @@ def table_payload(table: gr.Dataframe, jobs: Sequence[Any]) -> dict[str, Any]:
 
 def selection_after(jobs: Sequence[Any], selected: str | None) -> dict[str, Any]:
     """The job selector's value after an action: ``selected`` while it can still be acted on
-    (``ACTIONABLE`` in ``jobs``), else empty. Its choices are left to ``refresh_choices_on_open``,
-    their one writer."""
+    (``ACTIONABLE`` in ``jobs``), else empty. Its choices are left to ``refresh_choices_on``,
+    their one writer: a handler's choices could be older than the last refill, which runs
+    only when the choices change."""
     ids = {value for _, value in job_choices(jobs)}
     return gr.update(value=selected if selected in ids else None)
 
 
-def refresh_choices_on_open(manager: Any, select: gr.Dropdown) -> None:
-    """Fill ``select`` with ``job_choices`` of the queue, read when a user opens (focuses) it.
+def refresh_choices_on(choices: gr.State, select: gr.Dropdown) -> None:
+    """Set ``select``'s choices whenever the ``choices`` State changes (the app's jobs stream
+    sets it to ``job_choices`` of the queue it read; nothing is read again per page).
 
-    Read on open, not pushed to every page with each queue change: a push is one Gradio event
-    per open page each time the choices change (a job queued, started, ended), which with 20
-    watching pages cost training up to 5% of a short job's wall time (``bench/monitoring.py``);
-    and the list is as new as the click, where a pushed one could be a round trip behind the
-    table. The list opens with the choices of the last opening and shows the new ones a
-    round trip later; an action on a job that can no longer take it says so.
-    A pushed component update would not do either: the page applies a stream's later updates
-    as diffs, and Gradio 6.31's page gets a Dropdown's choices wrong from them (seen in
-    Chromium: emptied, or a job that had started kept as QUEUED).
+    An ordinary event, not the stream: a page applies a stream's later updates as diffs, and
+    Gradio 6.31's page gets a Dropdown's choices wrong from the diff of a component update
+    (seen in Chromium: emptied, or a job that had started kept as QUEUED). ``always_last``:
+    a change during a refill runs one more, with the newest choices.
     """
-    @shows_errors
-    def refresh_job_choices() -> gr.Dropdown:
-        return gr.Dropdown(choices=job_choices(manager.jobs()))
-    select.focus(refresh_job_choices, None, select, concurrency_limit=None,
-                 api_visibility="private", show_progress="hidden")
+    def refresh_job_choices(pairs: list[list[str]]) -> gr.Dropdown:
+        return gr.Dropdown(choices=[tuple(pair) for pair in pairs])
+    choices.change(refresh_job_choices, choices, select, trigger_mode="always_last",
+                   concurrency_limit=None, api_visibility="private", show_progress="hidden")
 
 
 def actions(manager: Any) -> dict[str, tuple[str, Callable[[str], Any], str]]:
@@ -121,7 +117,6 @@ def build(manager: Any) -> JobsPanel:
         buttons = {key: gr.Button(label, elem_id=f"job-{key}-btn", size="sm")
                    for key, (label, _, _) in acts.items()}
     panel = JobsPanel(table, select, buttons)
-    refresh_choices_on_open(manager, select)
     for key, (_, action, done) in acts.items():
         event = panel.buttons[key].click(_handler(manager, action, done), select,
                                          [table, select], concurrency_limit=None,

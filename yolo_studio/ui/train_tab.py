@@ -181,7 +181,7 @@ def _wire(manager: Any, tab: TrainTab, access: ServerAccess) -> None:
         job_id = manager.start_training(config)  # notes only for a job that was queued
         gr.Info(" ".join([f"Job {job_id} queued: {config.dataset} / {config.base_model}, "
                           f"{config.epochs} epochs.", *config.notes]), duration=TOAST_S)
-        return jobs_value(manager)  # the job selector reads its choices when opened
+        return jobs_value(manager)  # the job selector's choices come from the live stream
 
     for event in (
             tab.start_btn.click(on_start, tab.inputs, tab.jobs_table,
