@@ -135,7 +135,9 @@ def test_killed_training_process_is_interrupted_then_resumed(settings):
         manager.retry_job(killed_id, resume=True)
         snap = _wait_done(manager, killed_id)
         assert snap.state == JobState.COMPLETED, snap.error
-        assert [m.epoch for m in snap.history] == [2]  # only the epoch left was trained
+        # epoch 1 charted from the run's results.csv, epoch 2 trained now
+        assert [m.epoch for m in snap.history] == [1, 2]
+        assert any("Resuming after epoch 1" in line for line in snap.log)
     finally:
         manager.close()
     [record] = store.list("tiny")

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from yolo_studio.training.progress import LOG_LINES, ProgressTracker, SnapshotBoard
+from yolo_studio.training.runner import earlier_epochs
 from yolo_studio.training.snapshot import EpochMetrics, JobState
+
+
+RESULTS_2_EPOCHS = """epoch,time,train/box_loss,metrics/mAP50(B),metrics/mAP50-95(B),lr/pg0
+1,0.41,0.39,0.3,0.15,0.0006
+2,1.04,0.33,0.4,0.2,0.0005
+"""
 
 
 class Clock:
@@ -66,6 +73,31 @@ def test_final_is_kept_apart_from_history():
     assert [m.epoch for m in snap.history] == [1]
     assert snap.final.map50 == 0.25 and snap.eta_s == 0.0
     assert any("best.pt on val" in line for line in snap.log)
+
+
+def test_a_resumed_run_charts_its_earlier_epochs_then_the_new_ones(tmp_path):
+    (tmp_path / "results.csv").write_text(RESULTS_2_EPOCHS)
+    earlier = earlier_epochs(tmp_path)
+    assert [m.epoch for m in earlier] == [1, 2] and earlier[1].map50 == pytest.approx(0.4)
+    board, clock, tracker = _tracker()
+    tracker.on_resume(earlier)
+    tracker.on_start(epochs=4, batches=1, batch_size=8, images=8, save_dir=tmp_path)
+    assert [m.epoch for m in board.current.history] == [1, 2] and board.current.epoch == 2
+    assert any("Resuming after epoch 2" in line for line in board.current.log)
+    tracker.on_epoch_end(EpochMetrics(epoch=2, map50=0.5))  # an epoch trained again
+    tracker.on_epoch_end(EpochMetrics(epoch=3, map50=0.6))
+    assert [(m.epoch, m.map50) for m in board.current.history] == [
+        (1, pytest.approx(0.3)), (2, 0.5), (3, 0.6)]  # one point per epoch
+
+
+@pytest.mark.parametrize("text", [None, "", RESULTS_2_EPOCHS.replace("\n2,", "\n3,")])
+def test_no_earlier_epochs_from_a_missing_unreadable_or_gapped_results_file(tmp_path, text):
+    if text is not None:
+        (tmp_path / "results.csv").write_text(text)
+    assert earlier_epochs(tmp_path) == ()
+    board, clock, tracker = _tracker()
+    tracker.on_resume(())
+    assert board.current.history == () and board.current.version == 0
 
 
 def test_log_is_bounded():

@@ -151,6 +151,19 @@ def test_finished_key_names_the_last_completed_job_even_while_the_next_one_train
     assert build_frame(groups(idle, 0), None).update("jobs")[1] == ""  # State unchanged
 
 
+def _training(manager: TrainingManager, name: str = "running") -> str:
+    """Queue a job and mark it TRAINING, as the trainer does when it claims one (so jobs
+    queued after it are offered by the job selector: the first QUEUED one while nothing
+    trains is being started, ``jobs_panel.job_choices``)."""
+    job = manager.queue.add({"dataset": "bccd-tiny"}, name)
+    manager.queue.update(job.job_id, state=JobState.TRAINING)
+    return job.job_id
+
+
+def _named(jobs: list, name: str):  # noqa: ANN202 (a JobRecord)
+    return next(job for job in jobs if job.model_name == name)
+
+
 def test_job_table_and_selector_choices_go_as_plain_values(
         manager: TrainingManager, monkeypatch: pytest.MonkeyPatch) -> None:
     # Gradio rebuilds a whole component for each gr.skip() or component update, on every page
@@ -158,6 +171,7 @@ def test_job_table_and_selector_choices_go_as_plain_values(
     reads = []
     real_jobs = manager.jobs
     monkeypatch.setattr(manager, "jobs", lambda: reads.append(1) or real_jobs())
+    _training(manager)
     first = build_frame(groups(TrainingSnapshot(), 0), None)
     manager.start_training(TrainingConfig(dataset="bccd-tiny", base_model="yolo11n.yaml",
                                           model_name="queued-one"))
@@ -166,20 +180,20 @@ def test_job_table_and_selector_choices_go_as_plain_values(
     assert len(reads) == 2  # once per queue change, not per frame
     table, finished, choices = queued.update("jobs")
     assert table["headers"] == list(fmt.JOB_COLUMNS)  # Dataframe.postprocess already done
-    assert [row[3] for row in table["data"]] == ["queued-one"] and finished == ""
+    assert [row[3] for row in table["data"]] == ["running", "queued-one"] and finished == ""
     for stream in STREAMS:
         for value in queued.update(stream):
             assert not isinstance(value, gr.blocks.Block), stream
             assert not (isinstance(value, dict) and value.get("__type__") == "update"), stream
     # the selector's choices: a change of them refills the selector (refresh_choices_on)
-    [job] = real_jobs()
+    job = _named(real_jobs(), "queued-one")
     assert choices == [(f"{job.job_id} · QUEUED · queued-one", job.job_id)]
     moved = build_frame(groups(TrainingSnapshot(queue_rev=2, version=3), 0), queued)
     assert moved.update("jobs")[2] == choices  # same: no refill
     # a write the snapshot does not tell of (e.g. another process) is read at the next frame
     manager.queue.remove(job.job_id)
     gone = build_frame(groups(TrainingSnapshot(queue_rev=2, version=4), 0), moved)
-    assert gone.update("jobs")[0]["data"] == []
+    assert [row[3] for row in gone.update("jobs")[0]["data"]] == ["running"]
     assert gone.update("jobs")[2] == []
 
 
@@ -204,6 +218,7 @@ def test_every_stream_goes_through_gradio_and_serialises(
     monkeypatch.setattr(manager, "wait_for_change", board.wait_for_change)
     demo = build_app(manager, None)
     streams = {fn.name: fn for fn in demo.fns.values() if fn.name.startswith("follow_")}
+    _training(manager)
 
     async def run() -> tuple[dict[str, list], list[list]]:
         state, first, steps = SessionState(demo), {}, {}
@@ -253,9 +268,10 @@ def test_job_selector_choices_have_one_writer_and_a_stale_choice_reaches_the_act
     assert writers & {"on_start", "on_load"} == set() and "refresh_job_choices" in writers
     # a job removed from another page may still be selected: Gradio must not refuse it
     assert select.preprocess("job-gone") == "job-gone"
+    _training(manager)
     manager.start_training(TrainingConfig(dataset="bccd-tiny", base_model="yolo11n.yaml",
                                           model_name="queued-one"))
-    [job] = manager.jobs()
+    job = _named(manager.jobs(), "queued-one")
     [refresh] = [fn.fn for fn in demo.fns.values() if fn.name == "refresh_job_choices"]
     pairs = jobs_panel.job_choices(manager.jobs())
     assert pairs == [(f"{job.job_id} · QUEUED · queued-one", job.job_id)]

@@ -17,7 +17,7 @@ from ..config import TrainingConfig
 from ..errors import RegistryError, StudioError
 from .progress import ProgressTracker, begin_snapshot
 from .queue import JobRecord, utc_now
-from .runner import final_stop_reason, register, train_job
+from .runner import earlier_epochs, final_stop_reason, register, train_job
 from .snapshot import JobState
 
 _LOG = logging.getLogger(__name__)
@@ -95,6 +95,8 @@ class JobExecutionMixin:
                             tracker: ProgressTracker, dataset: Any,
                             run_dir: Path) -> tuple[JobState, dict[str, Any]]:
         data_yaml = self.datasets.get_data_yaml_path(config.dataset, dataset)
+        if job.resume:
+            tracker.on_resume(earlier_epochs(run_dir))
         outcome = train_job(self.backend, config, Path(data_yaml), run_dir, tracker, job.resume)
         stop = self._stop
         if stop is not None and stop.kind == "cancel":

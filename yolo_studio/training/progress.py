@@ -137,6 +137,15 @@ class ProgressTracker:
         self.log(f"Training {images} images in {batches} batches of {batch_size}, "
                  f"{epochs} epochs; run folder {save_dir}")
 
+    def on_resume(self, earlier: tuple[EpochMetrics, ...]) -> None:
+        """Show the epochs a resumed run trained before (``runner.earlier_epochs``) as its
+        history, so its charts start at epoch 1; the epochs trained now are added after them
+        (an epoch trained again replaces its earlier point)."""
+        if earlier:
+            self.board.publish(history=earlier, epoch=earlier[-1].epoch)
+            self.log(f"Resuming after epoch {earlier[-1].epoch}; epochs 1-{earlier[-1].epoch} "
+                     "are charted from the run's results.csv.")
+
     def on_epoch_start(self, epoch: int) -> None:
         self._epoch_t0 = self._clock()
         self._epoch_images = 0

@@ -136,6 +136,18 @@ def final_stop_reason(outcome: TrainOutcome, stop: StopRequest | None) -> str | 
     return None if outcome.stop_reason == STOP_REQUESTED else outcome.stop_reason
 
 
+def earlier_epochs(run_dir: Path) -> tuple[EpochMetrics, ...]:
+    """The epochs a run trained before it is resumed, from its results.csv (Ultralytics' own
+    record): every row when they are epochs 1..n, else none (an unreadable or gapped file;
+    the charts then start at the resume)."""
+    try:
+        parsed = parse_results_csv(run_dir / "results.csv")
+    except TrainingError:
+        return ()
+    epochs = [m.epoch for m in parsed]
+    return tuple(parsed) if epochs == list(range(1, len(epochs) + 1)) else ()
+
+
 def train_job(backend: Any, config: TrainingConfig, data_yaml: Path, run_dir: Path,
               hooks: TrainHooks, resume: bool) -> TrainOutcome:
     """Call the backend, resuming from ``run_dir/weights/last.pt`` when ``resume``.
