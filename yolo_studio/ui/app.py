@@ -11,8 +11,11 @@ from ..training.snapshot import TrainingSnapshot
 from . import jobs_panel, models_tab, monitor_feed, monitor_tab, train_tab
 
 TITLE = "YOLO Studio"
+#: The feed's stream for the Train tab's job table, the finished-job key and the job
+#: selector's choices (``stream_groups``).
+JOBS_STREAM = "jobs"
 #: The monitor feed's streams: one never-ending page-load event each, per open page.
-STREAMS = (monitor_tab.STREAM, "jobs")
+STREAMS = (monitor_tab.STREAM, JOBS_STREAM)
 #: Pages that can be open at once. Each holds one of Gradio's queue slots per stream for as
 #: long as it is open; with Gradio's default of 40 slots in all, 10 pages locked the app.
 MAX_PAGES = 100
@@ -120,8 +123,9 @@ def stream_groups(manager: Any, monitor: Any, jobs_table: gr.Dataframe
         done = ":".join(snap.last_completed) if snap.last_completed else ""
         key, jobs = queue.read(snap)
         return {**monitor_groups(snap, tick),
-                "jobs": [((key, done), lambda: [jobs_panel.table_payload(jobs_table, jobs),
-                                                 done, jobs_panel.job_choices(jobs)])]}
+                JOBS_STREAM: [((key, done),
+                               lambda: [jobs_panel.table_payload(jobs_table, jobs), done,
+                                        jobs_panel.job_choices(jobs)])]}
     return groups
 
 

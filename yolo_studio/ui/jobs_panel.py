@@ -71,7 +71,7 @@ def table_payload(table: gr.Dataframe, jobs: Sequence[Any]) -> dict[str, Any]:
     Returns:
         ``{"headers": [...], "data": [[row], ...], "metadata": None}``.
     """
-    return table.postprocess(jobs_value(None, jobs)).model_dump()
+    return table.postprocess(fmt.job_rows(visible_jobs(jobs))).model_dump()
 
 
 def selection_after(jobs: Sequence[Any], selected: str | None) -> dict[str, Any]:

@@ -151,7 +151,8 @@ class MonitorFeed:
         return f"{THREAD_PREFIX}{id(self):x}"
 
     async def updates(self, stream: str) -> AsyncIterator[list[Any]]:
-        """One stream of one tab: all its outputs first, then only the groups that changed.
+        """One stream of one tab: all its outputs at once, then again whenever a group of
+        them changed (the unchanged groups as the same objects as before).
 
         Yields one value per output of ``stream`` (``Frame.update``) whenever a frame changes
         one of its groups, and the same update again after ``keepalive_s`` seconds without
