@@ -54,11 +54,31 @@ def test_autobatch_uses_the_gpu_memory_fraction() -> None:
     ("imgsz", 4097),
     ("lrf", 1.5), ("lrf", -0.1), ("lr0", 0), ("max_gpu_memory_percent", 80), ("patience", -1),
     ("freeze_layers", -1), ("workers", -1), ("dataset", "../etc"), ("model_name", "a/b"),
-    ("base_model", " "),
+    ("base_model", " "), ("device", "banana"), ("device", "0,1"), ("device", "cuda:x"),
+    ("device", "gpu"),
 ])
 def test_invalid_values_are_refused(field, value) -> None:
     with pytest.raises(ValidationError):
         TrainingConfig(**{field: value})
+
+
+@pytest.mark.parametrize("given,stored", [
+    ("", ""), (" CPU ", "cpu"), ("0", "0"), ("cuda:1", "cuda:1"), ("cuda", "cuda"), ("-1", "-1"),
+    ("mps", "mps")])
+def test_one_device_is_accepted_stripped_and_lower_case(given, stored) -> None:
+    assert TrainingConfig(device=given).device == stored
+
+
+def test_several_devices_are_refused_with_the_reason() -> None:
+    with pytest.raises(ValidationError, match="trains on one.*DDP"):
+        TrainingConfig(device="0,1")
+
+
+def test_more_workers_than_cores_get_a_note(monkeypatch) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    assert any("more than this machine's 4 CPU cores" in n
+               for n in TrainingConfig(workers=1000).notes)
+    assert not TrainingConfig(workers=4).notes
 
 
 def test_round_trip_through_dict() -> None:

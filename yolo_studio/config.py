@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -30,6 +31,12 @@ def _check(cond: bool, message: str) -> None:
     if not cond:
         raise ValidationError(message)
 
+
+#: The device strings a job accepts (after strip and lower case): automatic (empty), CPU, Apple
+#: MPS, one CUDA GPU (``0``, ``cuda:0``, ``cuda``: GPU 0) or ``-1`` (Ultralytics picks the
+#: idlest GPU). Several devices are refused: Ultralytics trains them as DDP processes of their
+#: own, whose callbacks the studio never gets, so it could neither chart nor stop them.
+DEVICE_PATTERN = re.compile(r"|cpu|mps|cuda|-1|(cuda:)?\d+")
 
 #: Largest imgsz a job accepts (pixels). Memory grows with its square: imgsz 100000 had
 #: Ultralytics' image buffer take 23 GB of RAM before it failed.
@@ -59,7 +66,9 @@ class TrainingConfig:
             also the AutoBatch fraction when batch is -1.
         optimizer: Ultralytics optimizer name; never "auto" (auto ignores lr0).
         workers: Dataloader worker processes.
-        device: Ultralytics device string ("" = automatic, "cpu", "0", ...).
+        device: Ultralytics device string, one device (``DEVICE_PATTERN``): "" = automatic,
+            "cpu", "mps", "0" or "cuda:0" (a GPU index), "-1" (the idlest GPU); stored
+            stripped and lower case.
         seed: Random seed for reproducible runs.
         stop_on_resource_alert: Request a graceful stop when a resource threshold is exceeded.
         notes: Messages about adjustments made during validation (read-only, filled in).
@@ -108,6 +117,11 @@ class TrainingConfig:
         _check(self.optimizer in OPTIMIZERS,
                f"optimizer must be one of {', '.join(OPTIMIZERS)} (not 'auto', which ignores lr0).")
         _check(isinstance(self.workers, int) and self.workers >= 0, "workers must be >= 0.")
+        cores = os.cpu_count() or 1
+        if self.workers > cores:
+            notes.append(f"workers {self.workers} is more than this machine's {cores} CPU cores: "
+                         f"Ultralytics starts at most {cores} dataloader workers.")
+        self._check_device()
         if self.from_scratch and self.freeze_layers:
             notes.append(f"freeze_layers={self.freeze_layers} ignored: {self.base_model} trains "
                          "from scratch, freezing would freeze random weights.")
@@ -122,6 +136,17 @@ class TrainingConfig:
                    "of GPU memory.")
         if isinstance(b, float) and (b >= 1 or b == -1):
             object.__setattr__(self, "batch", int(b))
+
+    def _check_device(self) -> None:
+        device = str(self.device).strip().lower()
+        _check("," not in device,
+               f"device {self.device!r} names several devices, but the studio trains on one: "
+               "Ultralytics would train several GPUs in DDP processes of their own, which the "
+               "studio can neither follow nor stop. Give one GPU index, such as 0.")
+        _check(DEVICE_PATTERN.fullmatch(device) is not None,
+               f"device {self.device!r} is not a device: leave it empty (automatic), or give "
+               "cpu, mps, or one GPU index such as 0 or cuda:0.")
+        object.__setattr__(self, "device", device)
 
     @property
     def from_scratch(self) -> bool:

@@ -7,6 +7,7 @@ import threading
 from types import SimpleNamespace
 
 import pytest
+import torch
 from training_helpers import WAIT_S, Factory, fake_config
 from fake_ultralytics import Gate
 
@@ -165,13 +166,16 @@ def test_cancel_or_remove_queued_job_and_move(settings, make_manager):
         manager.cancel(first)  # finished: nothing to cancel
 
 
-def test_start_validation_before_queueing(settings, make_manager):
+def test_start_validation_before_queueing(settings, make_manager, monkeypatch):
     manager = make_manager()
     manager.wait_for_job(manager.start_training(fake_config(model_name="taken", epochs=1)))
     with pytest.raises(ValidationError, match="taken"):
         manager.start_training(fake_config(model_name="taken"))
     with pytest.raises(NotFoundError):
         manager.start_training(fake_config(dataset="nope"))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # a machine with no GPU
+    with pytest.raises(TrainingError, match="device '0'.*torch sees none"):
+        manager.start_training(fake_config(model_name="gpu", device="0"))
     shutil.rmtree(settings.datasets_dir / "tiny" / "images" / "val")
     with pytest.raises(DatasetError):
         manager.start_training(fake_config(model_name="other"))

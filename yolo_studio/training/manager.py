@@ -20,6 +20,7 @@ from ..config import StudioSettings, TrainingConfig
 from ..errors import DatasetError, NotFoundError, StudioError, TrainingError, ValidationError
 from ..persistence.dataset_store import DatasetStore
 from ..persistence.model_store import ModelStore
+from .devices import check_device
 from .job_exec import JobExecutionMixin
 from .progress import SnapshotBoard
 from .queue import JobQueue, JobRecord
@@ -134,7 +135,8 @@ class TrainingManager(JobExecutionMixin):
             ValidationError: config is not a TrainingConfig, or the model name is taken.
             NotFoundError: the dataset does not exist.
             DatasetError: the dataset's health check has a blocking issue.
-            TrainingError: the base model weights are not available (offline).
+            TrainingError: the base model weights are not available (offline), or the device
+                is a GPU this machine does not have (``devices.check_device``).
         """
         if not isinstance(config, TrainingConfig):
             raise ValidationError("start_training needs a TrainingConfig.")
@@ -143,6 +145,7 @@ class TrainingManager(JobExecutionMixin):
             raise DatasetError(f"Dataset {config.dataset!r} cannot be trained on: "
                                f"{report.summary()}")
         self.backend.check_base_model(config.base_model)
+        check_device(config.device)
         with self._lock:
             name = self._choose_name(config)
             job = self.queue.add(replace(config, model_name=name).to_dict(), name)
