@@ -128,6 +128,9 @@ def test_check_base_model_accepts_yaml_local_and_cached_weights(tmp_path, monkey
     monkeypatch.setitem(SETTINGS, "weights_dir", str(cache))
     backend = UltralyticsBackend()  # the real check (a custom factory skips it)
     backend.check_base_model("yolo11n.yaml")
+    own = tmp_path / "my-net.yaml"  # a model config of one's own
+    own.write_text("nc: 2\nbackbone: [[-1, 1, Conv, [16, 3, 2]]]\nhead: [[-1, 1, Conv, [16, 3, 1]]]\n")
+    backend.check_base_model(str(own))
     backend.check_base_model(str(weights))
     backend.check_base_model("yolo11s.pt")  # in Ultralytics' weights folder: no download
 
@@ -146,6 +149,14 @@ def test_check_base_model_refuses_missing_files_and_offline_downloads(tmp_path, 
         backend.check_base_model("nonexistent.yaml")  # neither a file nor Ultralytics' own
     with pytest.raises(TrainingError, match="yolo11m.pt.*yolo11m.yaml"):
         backend.check_base_model("yolo11m.pt")  # a release asset, but offline
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a model")
+    with pytest.raises(TrainingError, match="neither .pt weights nor a model .yaml"):
+        backend.check_base_model(str(notes))  # an existing file of another kind
+    data_yaml = tmp_path / "data.yaml"
+    data_yaml.write_text("path: .\ntrain: images/train\nval: images/val\nnames: {0: cell}\n")
+    with pytest.raises(TrainingError, match="not a model config.*data.yaml goes in Dataset"):
+        backend.check_base_model(str(data_yaml))  # a dataset's yaml picked as base model
     monkeypatch.setattr(utils, "is_online", lambda: True)
     backend.check_base_model("yolo11m.pt")  # online: Ultralytics downloads it when training
 
@@ -159,7 +170,7 @@ def test_gpu_memory_cap_is_set_for_every_cuda_job_and_lifted_by_one(monkeypatch)
     monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
     monkeypatch.setattr(torch.cuda, "set_per_process_memory_fraction",
                         lambda fraction, device: calls.append((fraction, device)))
-    for percent, device in ((0.5, "0"), (1.0, ""), (0.0, "0,1"), (0.7, "cpu")):
+    for percent, device in ((0.5, "0"), (1.0, ""), (0.0, "cuda:1"), (0.7, "cpu")):
         UltralyticsBackend._cap_gpu_memory(TrainingConfig(max_gpu_memory_percent=percent,
                                                           device=device))
-    assert calls == [(0.5, 0), (1.0, 0), (1.0, 0), (1.0, 1)]
+    assert calls == [(0.5, 0), (1.0, 0), (1.0, 1)]

@@ -69,10 +69,11 @@ class UltralyticsBackend:
         self._models = ModelCache(self._load_weights, cache_size)
 
     def check_base_model(self, base_model: str) -> None:
-        """Fail fast (no download attempt) when ``.pt`` weights are neither local nor reachable.
+        """Fail fast (no download attempt) when ``base_model`` cannot be trained from.
 
-        A ``.yaml`` (a fresh model) passes when it is an existing file or a model config
-        Ultralytics ships (``yolo11n.yaml`` ...; read as Ultralytics does, about 5 ms). A
+        It must end in ``.pt`` (weights) or ``.yaml``/``.yml`` (a fresh model). A ``.yaml``
+        passes when Ultralytics reads a model config with a backbone and a head from it (an
+        existing file, or one Ultralytics ships such as ``yolo11n.yaml``; about 5 ms). A
         ``.pt`` passes when it is an existing file, is in Ultralytics' weights folder, or the
         machine is online and the name is an Ultralytics release asset.
 
@@ -80,18 +81,16 @@ class UltralyticsBackend:
             TrainingError: naming the file and the alternatives.
         """
         name = str(base_model).strip()
-        if Path(name).expanduser().is_file() or self._factory is not None:
+        if self._factory is not None:
             return  # a custom factory decides itself
         if name.lower().endswith((".yaml", ".yml")):
-            from ultralytics.nn.tasks import yaml_model_load
-
-            try:
-                yaml_model_load(name)
-            except (OSError, ValueError) as exc:  # FileNotFoundError; a malformed file
-                raise TrainingError(
-                    f"Base model config '{name}' does not exist ({exc}). Give the path of an "
-                    "existing model .yaml, or an Ultralytics one such as yolo11n.yaml "
-                    "(trains from scratch).") from exc
+            _check_model_yaml(name)
+            return
+        if not name.lower().endswith(".pt"):
+            raise TrainingError(f"Base model '{name}' is neither .pt weights nor a model .yaml. "
+                                "Give a yolo11n/s/m name (.pt or .yaml) or the path of such a "
+                                "file.")
+        if Path(name).expanduser().is_file():
             return
         from ultralytics.utils import SETTINGS, is_online
         from ultralytics.utils.downloads import GITHUB_ASSETS_NAMES
@@ -294,6 +293,24 @@ class UltralyticsBackend:
             except Exception as err:
                 raise StudioError(f"Export to {fmt} failed: {type(err).__name__}: {err}") from err
         return Path(produced)
+
+
+def _check_model_yaml(name: str) -> None:
+    """Raise ``TrainingError`` unless Ultralytics reads a model config from ``name``."""
+    from ultralytics.nn.tasks import yaml_model_load
+
+    try:
+        config = yaml_model_load(name)
+    except (OSError, ValueError) as exc:  # FileNotFoundError; a malformed file
+        raise TrainingError(
+            f"Base model config '{name}' does not exist ({exc}). Give the path of an "
+            "existing model .yaml, or an Ultralytics one such as yolo11n.yaml "
+            "(trains from scratch).") from exc
+    if not isinstance(config, dict) or not {"backbone", "head"} <= config.keys():
+        raise TrainingError(
+            f"'{name}' is not a model config: it has no backbone and head (a dataset's "
+            "data.yaml goes in Dataset, not Base model). Give a model .yaml such as "
+            "yolo11n.yaml.")
 
 
 def _rgb_array(image: Any) -> Any:
