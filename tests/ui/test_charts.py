@@ -92,6 +92,13 @@ def test_lr_figure_one_point_per_epoch() -> None:
     assert list(trace.y) == pytest.approx([0.001, 0.0005, 0.001 / 3])
 
 
+def test_lr_figure_with_one_value_spans_zero_to_twice_it() -> None:
+    assert figure(charts.lr_figure(HISTORY[:1])).layout.yaxis.range == (0, 0.002)
+    constant = tuple(_epoch(i, lr=0.0003) for i in (1, 2))
+    assert figure(charts.lr_figure(constant)).layout.yaxis.range == (0, 0.0006)
+    assert figure(charts.lr_figure(HISTORY)).layout.yaxis.range is None  # autoscaled
+
+
 def test_final_summary_text() -> None:
     assert charts.final_summary(None) == ""
     assert charts.final_summary(FINAL) == ("best.pt on val: precision 0.310, recall 0.160, "

@@ -90,9 +90,17 @@ def _epoch_axis(last_epoch: int) -> dict[str, Any]:
     return {"range": [0.5, last_epoch + 0.5], **({"dtick": 1} if last_epoch <= 20 else {})}
 
 
-def _value_axis(history: Sequence[EpochMetrics]) -> dict[str, Any]:
-    """y axis of an unbounded value: autoscaled, or 0-1 while there is no point yet."""
-    return {} if history else {"range": [0, 1]}
+def _value_axis(history: Sequence[EpochMetrics], attrs: Sequence[str] = ()) -> dict[str, Any]:
+    """y axis of an unbounded value: autoscaled, or 0-1 while there is no point yet. When the
+    ``attrs`` of ``history`` hold one value only (one epoch, or a constant lr), 0 to twice it:
+    Plotly would centre a range about 3 wide on it (-0.5 to 1 for an lr of 0.0003)."""
+    if not history:
+        return {"range": [0, 1]}
+    values = {v for m in history for v in (getattr(m, a) for a in attrs) if v is not None}
+    if len(values) != 1:
+        return {}
+    value = values.pop()
+    return {"range": sorted([0, 2 * value])} if value else {"range": [-1, 1]}
 
 
 def _series_trace(history: Sequence[EpochMetrics], attr: str, name: str, color: str,
@@ -182,7 +190,7 @@ def metrics_figure(history: Sequence[EpochMetrics], final: EpochMetrics | None =
 def lr_figure(history: Sequence[EpochMetrics]) -> Figure:
     """Learning rate of parameter group 0 at the end of each epoch (one point per epoch)."""
     return _figure([_series_trace(history, "lr", "lr", "#9467bd")], "Learning rate", "lr",
-                   xaxis=_epoch_axis(_last_epoch(history)), yaxis=_value_axis(history))
+                   xaxis=_epoch_axis(_last_epoch(history)), yaxis=_value_axis(history, ("lr",)))
 
 
 def _percent(values: Sequence[float | None], scale: float = 100.0) -> list[float | None]:
