@@ -1,9 +1,10 @@
 """Monitoring costs, measured in one run against the same training without monitoring.
 
-1. Latency: real training of a copy of tests/data/bccd-tiny (yolo11n.yaml, imgsz 64, workers 0)
-   through ``TrainingManager``; the backend's hooks are wrapped to note when each epoch's metrics
-   leave Ultralytics' ``on_fit_epoch_end``, and one simulated page (as in 2.) notes when its
-   next update that changes a chart arrives over HTTP. Reports the median delay in seconds.
+1. Latency: real training of a copy of tests/data/bccd-tiny (yolo11n.yaml, workers 0, imgsz
+   ``--imgsz``) through ``TrainingManager``; the backend's hooks are wrapped to note when each
+   epoch's metrics leave Ultralytics' ``on_fit_epoch_end``, and one simulated page (as in 2.)
+   notes when its next update that changes a chart arrives over HTTP. Reports the median delay
+   in seconds.
 2. Watchers: the same training with 20 simulated browser pages against none, alternated,
    ``--pairs`` pairs. The app is served as ``app.py`` serves it, in this process; the pages
    (``common.watching_pages``) run in another process and do over HTTP what the studio's page
@@ -14,19 +15,25 @@
    shared 2-core VM, runs of the same job differ by 5-20%, so a few pairs cannot resolve 3%),
    the CPU the server's threads used for the pages, and the pages' own process's CPU (it
    competes for this machine's cores too, as browsers on it would).
+   The job: 3 epochs at imgsz 320, epochs of about 2.5 s here (11 s a job). Epochs on real
+   datasets last
+   longer (seconds on a GPU, minutes on a CPU): the per-epoch and per-job updates grow rarer,
+   and what stays is the batch progress, once a second. Then the same with
+   the stress job, ``--stress-pairs`` pairs of 3 epochs at imgsz 64: epochs of about 0.45 s in
+   a 5 s job, a quarter of it setup and a third final validation, so each job's and each
+   epoch's updates (start, charts, final result, job table) weigh several times more than in
+   any real run. Its median is printed before the last line, not in it.
 3. The same cost epoch by epoch inside one run (bench/monitoring_epochs.py: the watchers are
    switched on and off per epoch, so both sides share the machine's drift; 2 x 21 epochs at
    imgsz 128 whatever ``--epochs`` says), and that measurement with no watchers at all, its
    noise floor. Printed before the last line.
 4. ``ResourceMonitor.check()`` cost with a warm NVML handle (bench/monitoring_check.py).
 
-    python bench/monitoring.py [--pairs 10] [--epochs 3] [--imgsz 64] [--watchers 20]
+    python bench/monitoring.py [--pairs 10] [--stress-pairs 6] [--epochs 3] [--imgsz 320]
+                               [--watchers 20]
 
-The default job is short (epochs of about 1.5 s here), so each epoch's and each job's updates
-(charts, job table, the pages' selector refills and Models-tab refreshes) weigh more than in a
-real run; ``--imgsz 320`` gives epochs of a few seconds.
-
-Last line: ``latency_median_s=<x> watchers_ratio=<y> check_ms=<z>``.
+About 7 minutes on a 2-core machine. Last line (the job of 2.):
+``latency_median_s=<x> watchers_ratio=<y> check_ms=<z>``.
 """
 
 from __future__ import annotations
@@ -46,6 +53,8 @@ from yolo_studio.training.ultralytics_backend import UltralyticsBackend
 
 #: elem_ids of the Monitor tab's charts (``monitor_tab.build``), whose updates are timed.
 CHARTS = ("loss-plot", "metrics-plot", "lr-plot")
+#: imgsz of the stress job (2. in the module docstring).
+STRESS_IMGSZ = 64
 
 
 class _TimedHooks:
@@ -104,21 +113,21 @@ def _print_epoch_ratios(watchers: int) -> None:
               f", epoch ratio {result['ratio']:.3f}")
 
 
-def _pairs(manager: TrainingManager, demo, url: str, base: dict, pairs: int, watchers: int
-           ) -> list[float]:
-    """Alternated runs without and with ``watchers`` pages; prints each pair and the CPU the
-    server's threads and the pages used; returns the pair ratios (watched / unwatched wall
-    time)."""
+def _pairs(manager: TrainingManager, demo, url: str, base: dict, pairs: int, watchers: int,
+           label: str = "pair") -> list[float]:
+    """Alternated runs without and with ``watchers`` pages; prints each pair (``label`` and
+    its number; also the models' names) and the CPU the server's threads and the pages used;
+    returns the pair ratios (watched / unwatched wall time)."""
     ratios, extra = [], []
     for i in range(pairs):
         runs = {}
         for count in ((0, watchers) if i % 2 == 0 else (watchers, 0)):
-            cfg = TrainingConfig(**base, model_name=f"pair{i}-w{count}")
+            cfg = TrainingConfig(**base, model_name=f"{label}{i}-w{count}")
             runs[count] = _train(manager, demo, url, cfg, count)
         (none_s, none), (watched_s, watched) = runs[0], runs[watchers]
         ratios.append(watched_s / none_s)
         extra.append(watched["server_cpu_s"] / watched_s - none["server_cpu_s"] / none_s)
-        print(f"pair {i}: none {none_s:.2f}s, {watchers} watchers {watched_s:.2f}s, ratio "
+        print(f"{label} {i}: none {none_s:.2f}s, {watchers} watchers {watched_s:.2f}s, ratio "
               f"{ratios[-1]:.3f}; server threads {none['server_cpu_s'] * 1000:.0f} / "
               f"{watched['server_cpu_s'] * 1000:.0f} ms of CPU, pages' process "
               f"{watched['pages_cpu_s'] * 1000:.0f} ms")
@@ -131,8 +140,9 @@ def _pairs(manager: TrainingManager, demo, url: str, base: dict, pairs: int, wat
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=10)
+    parser.add_argument("--stress-pairs", type=int, default=6)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--imgsz", type=int, default=64)
+    parser.add_argument("--imgsz", type=int, default=320)
     parser.add_argument("--watchers", type=int, default=20)
     args = parser.parse_args()
     backend = TimedBackend()
@@ -146,6 +156,11 @@ def main() -> None:
             print("epoch end -> charts update in a page, delays (s): "
                   + " ".join(f"{d:.4f}" for d in delays))
             ratios = _pairs(manager, demo, url, base, args.pairs, args.watchers)
+            stress = _pairs(manager, demo, url, {**base, "imgsz": STRESS_IMGSZ},
+                            args.stress_pairs, args.watchers, "stress") if args.stress_pairs else []
+    if stress:
+        print(f"stress job (imgsz {STRESS_IMGSZ}, epochs of about 0.45 s): watchers ratio "
+              f"{statistics.median(stress):.3f}, median of {len(stress)} pairs")
     _print_epoch_ratios(args.watchers)
     check_ms = measure_check_ms(2000)[0]
     print(f"latency_median_s={statistics.median(delays):.4f} "

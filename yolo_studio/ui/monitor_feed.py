@@ -18,7 +18,7 @@ for each skip it processes, on every page, 0.8-1.9 ms per update of the studio's
 against 0.01-0.03 ms for an update of plain values. Fewer streams with more groups save
 Gradio's cost per message (its queue, the SSE message, the socket write): one stream for the
 Monitor tab in place of three cut the server CPU that 20 watching pages take during a short job
-from 2.4% to about 1.5% of a core (``bench/monitoring.py``).
+from 2.4% to about 1.5% of a core (``bench/monitoring.py``'s stress job, epochs of 0.45 s).
 """
 
 from __future__ import annotations
