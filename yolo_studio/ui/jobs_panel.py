@@ -9,7 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from ..errors import ValidationError
+from ..errors import NotFoundError, ValidationError
 from . import formatting as fmt
 from .errors import shows_errors
 
@@ -120,11 +120,11 @@ def build(manager: Any) -> JobsPanel:
     table = gr.Dataframe(headers=fmt.JOB_COLUMNS, value=[], interactive=False,
                          elem_id="jobs-table", wrap=True)
     acts = actions(manager)
+    # a row of its own: a job's label (id, state, model name) is about 60 characters
+    # a custom value: a job removed from another page may still be selected here; the
+    # action then says it is gone (Gradio would refuse a value not in the choices)
+    select = gr.Dropdown(label="Job", choices=[], allow_custom_value=True, elem_id="job-select")
     with gr.Row():
-        # a custom value: a job removed from another page may still be selected here; the
-        # action then says it is gone (Gradio would refuse a value not in the choices)
-        select = gr.Dropdown(label="Job", choices=[], allow_custom_value=True,
-                             elem_id="job-select", scale=3)
         buttons = {key: gr.Button(label, elem_id=f"job-{key}-btn", size="sm")
                    for key, (label, _, _) in acts.items()}
     panel = JobsPanel(table, select, buttons)
@@ -156,7 +156,14 @@ def _handler(manager: Any, action: Callable[[str], Any], done: str) -> Callable[
     def handler(job_id: str | None) -> tuple[list[list[Any]], dict[str, Any]]:
         if not job_id:
             raise ValidationError("Choose a job first.")
-        action(job_id)
+        try:
+            action(job_id)
+        except NotFoundError as err:  # the list lags behind another page's remove
+            if any(job.job_id == job_id for job in manager.jobs()):
+                raise  # something else is missing (e.g. the job's dataset)
+            raise NotFoundError(f"Job {job_id} is no longer in the queue: it was removed, "
+                                "maybe from another page. Pick a job from the list "
+                                "again.") from err
         gr.Info(done.format(job=job_id))
         jobs = manager.jobs()
         return jobs_value(manager, jobs), selection_after(jobs, job_id)
