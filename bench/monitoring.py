@@ -16,9 +16,8 @@
    the CPU the server's threads used for the pages, and the pages' own process's CPU (it
    competes for this machine's cores too, as browsers on it would).
    The job: 3 epochs at imgsz 320, epochs of about 2.5 s here (11 s a job). Epochs on real
-   datasets last
-   longer (seconds on a GPU, minutes on a CPU): the per-epoch and per-job updates grow rarer,
-   and what stays is the batch progress, once a second. Then the same with
+   datasets last longer (seconds on a GPU, minutes on a CPU): the per-epoch and per-job
+   updates grow rarer, and what stays is the batch progress, once a second. Then the same with
    the stress job, ``--stress-pairs`` pairs of 3 epochs at imgsz 64: epochs of about 0.45 s in
    a 5 s job, a quarter of it setup and a third final validation, so each job's and each
    epoch's updates (start, charts, final result, job table) weigh several times more than in
