@@ -1,5 +1,6 @@
 """Two browser tabs press Start at the same moment: two queued jobs, one training at a time;
-the queue panel cancels, removes, and a new Start works after a cancelled job (no reset)."""
+the queue panel cancels, removes (a tab still holding the removed job is told it is gone), and
+a new Start works after a cancelled job (no reset)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 
 from playwright.sync_api import Page, expect
 
-from .studio_page import choose, fill, open_tab, table_rows
+from .studio_page import choose, fill, open_tab, table_rows, toast
 
 #: Each page schedules its click for the same wall-clock millisecond (both pages run in one
 #: Chromium on this machine, so Date.now() is the same clock): the two Start requests race.
@@ -56,12 +57,18 @@ def test_simultaneous_starts_queue_two_jobs_and_train_one(page, studio) -> None:
     queued = next(n for n in ("race-a", "race-b") if states[n] == "QUEUED")
     running = "race-b" if queued == "race-a" else "race-a"
 
+    other.locator("#job-select input").click()  # the other tab picks the queued job too
+    other.get_by_role("option", name=re.compile(f"QUEUED · {queued}$")).click()
     page.locator("#job-select input").click()  # remove the queued job from the panel
     # exactly the queued one is offered as QUEUED: the one that started is no longer
     expect(page.get_by_role("option", name=re.compile("QUEUED"))).to_have_count(1)
     page.get_by_role("option", name=re.compile(f"QUEUED · {queued}$")).click()
     page.locator("#job-remove-btn").click()
     expect(_rows(page, queued)).to_have_count(0, timeout=30_000)
+    expect(_rows(other, queued)).to_have_count(0, timeout=30_000)
+    other.locator("#job-remove-btn").click()  # the other tab acts on the job now gone
+    expect(toast(other, "is no longer in the queue")).to_be_visible(timeout=30_000)
+    expect(other.locator("#job-select input")).to_have_value("")  # and it left the selector
     page.locator("#cancel-btn").click()  # and cancel the running one
     expect(_rows(page, running)).to_contain_text("CANCELLED", timeout=60_000)
     expect(_rows(other, running)).to_contain_text("CANCELLED")

@@ -158,13 +158,14 @@ def _handler(manager: Any, action: Callable[[str], Any], done: str) -> Callable[
             raise ValidationError("Choose a job first.")
         try:
             action(job_id)
-        except NotFoundError as err:  # the list lags behind another page's remove
+            gr.Info(done.format(job=job_id))
+        except NotFoundError:  # the list lags behind another page's remove
             if any(job.job_id == job_id for job in manager.jobs()):
                 raise  # something else is missing (e.g. the job's dataset)
-            raise NotFoundError(f"Job {job_id} is no longer in the queue: it was removed, "
-                                "maybe from another page. Pick a job from the list "
-                                "again.") from err
-        gr.Info(done.format(job=job_id))
+            # a warning, not an error, so the gone job leaves the selector (an error would
+            # leave every output as it was)
+            gr.Warning(f"Job {job_id} is no longer in the queue: it was removed, maybe from "
+                       "another page. Pick a job from the list again.", title="Not found")
         jobs = manager.jobs()
         return jobs_value(manager, jobs), selection_after(jobs, job_id)
     return handler
