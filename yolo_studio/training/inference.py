@@ -179,3 +179,25 @@ class ModelCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def missing_packages_message(fmt: str, packages: list[str]) -> str:
+    """What to tell a user whose export to ``fmt`` needs the Python ``packages`` (names)."""
+    names = " ".join(packages)
+    return (f"Exporting to {fmt} needs the Python package(s) {', '.join(packages)}, which "
+            f"are not installed. Install them (pip install {names}) and export again.")
+
+
+def rgb_array(image: Any) -> Any:
+    """``image`` as a contiguous numpy array of shape (height, width, 3), RGB uint8.
+
+    Raises:
+        ValidationError: it is not RGB uint8 of that shape.
+    """
+    import numpy as np
+
+    array = np.ascontiguousarray(image)
+    if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
+        raise ValidationError("An image array must be RGB uint8 of shape (height, width, 3), "
+                              f"not {array.dtype} {array.shape}.")
+    return array

@@ -25,7 +25,7 @@ from ..errors import NotFoundError, RegistryError, StudioError, TrainingError, V
 from .bridge import CallbackBridge, RunAborted
 from .hooks import TrainHooks, TrainOutcome
 from .inference import (ModelCache, PredictionResult, check_thresholds, detections_from_result,
-                        missing_export_packages)
+                        missing_export_packages, missing_packages_message, rgb_array)
 
 _OOM_ADVICE = ("Out of GPU memory. Lower the batch size (or use -1 for AutoBatch), lower imgsz, "
                "or pick a smaller base model, then start again.")
@@ -253,7 +253,7 @@ class UltralyticsBackend:
         import cv2  # Ultralytics' own image library; 50x faster than a numpy channel flip
 
         source = (str(image) if isinstance(image, (str, Path))
-                  else cv2.cvtColor(_rgb_array(image), cv2.COLOR_RGB2BGR))
+                  else cv2.cvtColor(rgb_array(image), cv2.COLOR_RGB2BGR))
         kwargs: dict[str, Any] = {"conf": conf, "iou": iou, "verbose": False}
         if imgsz is not None:
             kwargs["imgsz"] = imgsz
@@ -279,7 +279,7 @@ class UltralyticsBackend:
         """
         missing = missing_export_packages(fmt)
         if missing:
-            raise StudioError(_missing_packages_message(fmt, missing))
+            raise StudioError(missing_packages_message(fmt, missing))
         model = self._load_weights(str(weights))
         kwargs: dict[str, Any] = {"format": fmt, "device": "cpu"}
         if imgsz is not None:
@@ -289,7 +289,7 @@ class UltralyticsBackend:
                 produced = model.export(**kwargs)
             except ImportError as err:
                 name = getattr(err, "name", None) or str(err)
-                raise StudioError(_missing_packages_message(fmt, [name])) from err
+                raise StudioError(missing_packages_message(fmt, [name])) from err
             except Exception as err:
                 raise StudioError(f"Export to {fmt} failed: {type(err).__name__}: {err}") from err
         return Path(produced)
@@ -311,22 +311,6 @@ def _check_model_yaml(name: str) -> None:
             f"'{name}' is not a model config: it has no backbone and head (a dataset's "
             "data.yaml goes in Dataset, not Base model). Give a model .yaml such as "
             "yolo11n.yaml.")
-
-
-def _rgb_array(image: Any) -> Any:
-    import numpy as np
-
-    array = np.ascontiguousarray(image)
-    if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
-        raise ValidationError("An image array must be RGB uint8 of shape (height, width, 3), "
-                              f"not {array.dtype} {array.shape}.")
-    return array
-
-
-def _missing_packages_message(fmt: str, packages: list[str]) -> str:
-    names = " ".join(packages)
-    return (f"Exporting to {fmt} needs the Python package(s) {', '.join(packages)}, which "
-            f"are not installed. Install them (pip install {names}) and export again.")
 
 
 _AUTOINSTALL_LOCK = threading.Lock()
