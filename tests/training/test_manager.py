@@ -166,6 +166,26 @@ def test_cancel_or_remove_queued_job_and_move(settings, make_manager):
         manager.cancel(first)  # finished: nothing to cancel
 
 
+def test_a_job_an_idle_trainer_starts_is_never_published_as_queued(settings, make_manager):
+    """Its start publishes the queue; a QUEUED moment before it would have every open page
+    redraw its job table and refill its job selector twice per job. A job queued behind a
+    running one is published at once."""
+    gate = Gate(0, 1)
+    manager = make_manager({"gate": gate})
+    published: list = []
+    board = manager._board  # every publish (queue, snapshot, log) goes through .publish
+    original = board.publish
+    board.publish = lambda **changes: published.append(original(**changes)) or published[-1]
+    first = manager.start_training(fake_config(model_name="first", epochs=1))
+    assert gate.reached.wait(10)  # training
+    second = manager.start_training(fake_config(model_name="second", epochs=1))
+    assert second in manager.snapshot().queue  # behind a running job: published at once
+    gate.release()
+    manager.wait_for_job(second, WAIT_S)
+    assert not any(first in snap.queue for snap in published)
+    assert any(snap.job_id == first and snap.state is JobState.TRAINING for snap in published)
+
+
 def test_start_validation_before_queueing(settings, make_manager, monkeypatch):
     manager = make_manager()
     manager.wait_for_job(manager.start_training(fake_config(model_name="taken", epochs=1)))

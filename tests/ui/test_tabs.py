@@ -152,9 +152,7 @@ def test_finished_key_names_the_last_completed_job_even_while_the_next_one_train
 
 
 def _training(manager: TrainingManager, name: str = "running") -> str:
-    """Queue a job and mark it TRAINING, as the trainer does when it claims one (so jobs
-    queued after it are offered by the job selector: the first QUEUED one while nothing
-    trains is being started, ``jobs_panel.job_choices``)."""
+    """Queue a job and mark it TRAINING, as the trainer does when it claims one."""
     job = manager.queue.add({"dataset": "bccd-tiny"}, name)
     manager.queue.update(job.job_id, state=JobState.TRAINING)
     return job.job_id

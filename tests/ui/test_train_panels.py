@@ -110,8 +110,7 @@ def test_queue_actions_retry_resume_remove(manager) -> None:
     last.write_bytes(b"PK")
     rows, select = _api(demo, "resume_job")(job)
     assert rows[0][1] == "QUEUED" and rows[0][-1] == "resume from last.pt"
-    # queued with nothing training, it is the job being started: not kept selected
-    assert manager.queue.get(job).resume and select["value"] is None
+    assert manager.queue.get(job).resume and select["value"] == job
     with pytest.raises(gr.Error, match="only interrupted, failed or cancelled"):
         _api(demo, "retry_job")(job)
     manager.queue.update(job, state=JobState.CANCELLED)
@@ -130,29 +129,8 @@ def test_table_hides_old_completed_jobs_and_selector_lists_actionable(manager) -
         manager.queue.update(job.job_id, state=state[i])
     shown = [r[3] for r in jobs_panel.jobs_value(manager)]
     assert shown == ["m1", "m2", "m3", "m4", "m5"]  # the oldest COMPLETED is left out
-    # m5, QUEUED with nothing training, is being started: not offered
     assert [label.split(" · ")[1:] for label, _ in jobs_panel.job_choices(manager.jobs())] == [
-        ["ERROR", "m4"]]
-    extra = manager.queue.add({"dataset": "bccd-tiny"}, "m6")
-    assert [label.split(" · ")[1:] for label, _ in jobs_panel.job_choices(manager.jobs())] == [
-        ["ERROR", "m4"], ["QUEUED", "m6"]]
-    manager.queue.remove(extra.job_id)
-
-
-def test_selector_leaves_out_the_job_being_started(manager) -> None:
-    """The first QUEUED job while none is TRAINING is the one the trainer is claiming: not
-    offered, so a job's start does not change the choices (each change refills the selector
-    on every open page) and no action races the start."""
-    def offered() -> list[str]:
-        return [label.split(" · ")[2] for label, _ in jobs_panel.job_choices(manager.jobs())]
-    first = manager.queue.add({"dataset": "bccd-tiny"}, "first")
-    assert offered() == []
-    manager.queue.add({"dataset": "bccd-tiny"}, "second")
-    failed = manager.queue.add({"dataset": "bccd-tiny"}, "failed")
-    manager.queue.update(failed.job_id, state=JobState.ERROR)
-    assert offered() == ["second", "failed"]
-    manager.queue.update(first.job_id, state=JobState.TRAINING)  # claimed: "second" waits
-    assert offered() == ["second", "failed"]
+        ["ERROR", "m4"], ["QUEUED", "m5"]]
 
 
 def test_start_again_after_a_failed_job_needs_no_reset(manager) -> None:

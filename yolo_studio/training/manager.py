@@ -149,8 +149,7 @@ class TrainingManager(JobExecutionMixin):
         with self._lock:
             name = self._choose_name(config)
             job = self.queue.add(replace(config, model_name=name).to_dict(), name)
-        self._wake.set()
-        self._publish_queue()
+        self._publish_queued()
         return job.job_id
 
     def _choose_name(self, config: TrainingConfig) -> str:
@@ -278,8 +277,7 @@ class TrainingManager(JobExecutionMixin):
                                   "stopped before its first epoch was saved). Use Retry to "
                                   "start it over.")
         job = self.queue.retry(job_id, resume=resume)
-        self._wake.set()
-        self._publish_queue()
+        self._publish_queued()
         return job
 
     def _queued_ids(self) -> tuple[str, ...]:
@@ -290,6 +288,18 @@ class TrainingManager(JobExecutionMixin):
 
     def _publish_queue(self) -> None:
         self._board.publish_queue(self._queued_ids())
+
+    def _publish_queued(self) -> None:
+        """Wake the trainer for a job just queued, and publish the queue unless the trainer
+        is idle: it claims the job at once and its start publishes the queue then. A QUEUED
+        moment published first would have every open page redraw its job table and refill
+        its job selector twice per job (one Gradio event per page)."""
+        with self._lock:
+            idle = (self._running is None and self._thread is not None
+                    and self._thread.is_alive() and not self._closing.is_set())
+        self._wake.set()
+        if not idle:
+            self._publish_queue()
 
     def _on_resource_status(self, status: Any) -> None:
         """ResourceMonitor callback: log alerts into the running job's log (once per job and

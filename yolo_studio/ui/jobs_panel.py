@@ -38,19 +38,10 @@ def visible_jobs(jobs: Sequence[Any], completed_shown: int = COMPLETED_SHOWN) ->
 
 def job_choices(jobs: Sequence[Any]) -> list[tuple[str, str]]:
     """Dropdown choices (label, job id) of the jobs a user can act on (``ACTIONABLE``), in
-    queue order, less the job being started: the first QUEUED one while none is TRAINING.
-
-    The trainer claims that job within moments (acting on it would race the start); offered,
-    it would change the choices twice per job (QUEUED, then gone), and each change refills
-    the selector with one Gradio event per open page (``refresh_choices_on``): with 20 pages
-    about 0.25 s of the server's CPU at each start, 3-5% of a short job's wall time
-    (``bench/monitoring.py``).
-    """
-    states = [fmt.job_state(j) for j in jobs]
-    starting = (None if "TRAINING" in states
-                else next((j.job_id for j, s in zip(jobs, states) if s == "QUEUED"), None))
-    return [(f"{j.job_id} · {state} · {j.model_name}", j.job_id)
-            for j, state in zip(jobs, states) if state in ACTIONABLE and j.job_id != starting]
+    queue order. (A job an idle trainer starts at once is never published as QUEUED, so a
+    job's start does not change them: ``TrainingManager._publish_queued``.)"""
+    return [(f"{j.job_id} · {fmt.job_state(j)} · {j.model_name}", j.job_id) for j in jobs
+            if fmt.job_state(j) in ACTIONABLE]
 
 
 def jobs_value(manager: Any, jobs: Sequence[Any] | None = None) -> list[list[Any]]:
