@@ -175,3 +175,30 @@ class RamReader:
             if limit is not None and 0 < limit < host_total and (best is None or limit < best[1]):
                 best = (folder, limit)
         return best
+
+
+def oom_kill_count(cgroup_root: str | Path = "/sys/fs/cgroup",
+                   proc_cgroup_file: str | Path = "/proc/self/cgroup",
+                   vmstat_file: str | Path = "/proc/vmstat") -> int:
+    """How many processes the kernel's OOM killer has ended so far, as far as this process can
+    see: the machine's count (``oom_kill`` in ``/proc/vmstat``) plus its cgroup's (``oom_kill``
+    in v2's ``memory.events`` or v1's ``memory.oom_control``), which counts kills for reaching
+    the container's own memory limit. A count that grew while a process died of SIGKILL means
+    the system ran out of memory. Unreadable files count 0.
+    """
+    files = [Path(vmstat_file)]
+    dirs = find_cgroup_dirs(cgroup_root, proc_cgroup_file)
+    if dirs:
+        folder = dirs[0].limit.parent
+        files.append(folder / ("memory.events" if dirs[0].version == 2 else "memory.oom_control"))
+    total = 0
+    for path in files:
+        try:
+            text = _read_text(path)
+        except (OSError, UnicodeDecodeError):
+            continue
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill" and value.strip().isdigit():
+                total += int(value)
+    return total

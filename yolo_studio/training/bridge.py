@@ -57,6 +57,7 @@ class CallbackBridge:
             "on_train_epoch_start": self._epoch_start,
             "on_train_batch_end": self._batch_end,
             "on_fit_epoch_end": self._fit_epoch_end,
+            "on_train_end": self._train_end,
         }
         return {event: self._guard(event, fn) for event, fn in table.items()}
 
@@ -136,6 +137,13 @@ class CallbackBridge:
         metrics = metrics_from_trainer(trainer, int(trainer.epoch) + 1)
         self.history.append(metrics)
         self.hooks.on_epoch_end(metrics)
+
+    def _train_end(self, trainer: Any) -> None:
+        """After the final validation (rank 0 only): hooks that relay the outcome to another
+        process (``events.EventSink.on_outcome``) get it here, where DDP's callbacks run."""
+        report = getattr(self.hooks, "on_outcome", None)
+        if report is not None:
+            report(self.outcome(Path(trainer.save_dir)))
 
     @property
     def epochs_completed(self) -> int:

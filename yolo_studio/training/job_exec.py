@@ -17,7 +17,7 @@ from ..config import TrainingConfig
 from ..errors import RegistryError, StudioError
 from .progress import ProgressTracker, begin_snapshot
 from .queue import JobRecord, utc_now
-from .runner import earlier_epochs, final_stop_reason, register, train_job
+from .runner import earlier_epochs, final_stop_reason, register
 from .snapshot import JobState
 
 _LOG = logging.getLogger(__name__)
@@ -50,11 +50,11 @@ def explain_failure(err: BaseException, dataset: Any, run_dir: Path) -> str:
 
 
 class JobExecutionMixin:
-    """Worker steps of ``TrainingManager`` (uses its settings, backend, datasets, models,
+    """Worker steps of ``TrainingManager`` (uses its settings, executor, datasets, models,
     queue, auto_promote, ``_board`` and ``_stop``)."""
 
     settings: Any
-    backend: Any
+    executor: Any
     datasets: Any
     models: Any
     queue: Any
@@ -86,9 +86,8 @@ class JobExecutionMixin:
                 _LOG.exception("job %s crashed", job.job_id)
                 tracker.log(traceback.format_exc().strip().splitlines()[-1])
             state, changes = JobState.ERROR, {"error": explain_failure(err, dataset, run_dir)}
-        release = getattr(self.backend, "release_memory", None)
-        if release is not None:  # after the error and its traceback are dropped
-            release(failed=state is not JobState.COMPLETED)
+        # after the error and its traceback are dropped
+        self.executor.release(failed=state is not JobState.COMPLETED)
         self._finish(job, state, changes)
 
     def _train_and_register(self, job: JobRecord, config: TrainingConfig,
@@ -97,7 +96,7 @@ class JobExecutionMixin:
         data_yaml = self.datasets.get_data_yaml_path(config.dataset, dataset)
         if job.resume:
             tracker.on_resume(earlier_epochs(run_dir))
-        outcome = train_job(self.backend, config, Path(data_yaml), run_dir, tracker, job.resume)
+        outcome = self.executor.train(config, Path(data_yaml), run_dir, tracker, job.resume)
         stop = self._stop
         if stop is not None and stop.kind == "cancel":
             return JobState.CANCELLED, {"stop_reason": stop.reason,

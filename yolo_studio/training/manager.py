@@ -1,8 +1,9 @@
 """TrainingManager: the studio's orchestration of jobs, state, snapshots and the registry.
 
-One daemon worker thread takes queued jobs one at a time (FIFO, persisted in
-``<root>/jobs/queue.json``), trains each through the backend into ``<root>/jobs/runs/<job_id>``,
-and registers the finished model (the worker's steps live in ``job_exec.JobExecutionMixin``).
+One daemon queue thread takes queued jobs one at a time (FIFO, persisted in
+``<root>/jobs/queue.json``), trains each through its executor into ``<root>/jobs/runs/<job_id>``
+(by default in a worker process of its own, ``executors.ProcessExecutor``), and registers the
+finished model in this process (the thread's steps live in ``job_exec.JobExecutionMixin``).
 Viewers read immutable snapshots (``snapshot()``, ``wait_for_change()``) and never touch the
 training thread.
 """
@@ -21,6 +22,7 @@ from ..errors import DatasetError, NotFoundError, StudioError, TrainingError, Va
 from ..persistence.dataset_store import DatasetStore
 from ..persistence.model_store import ModelStore
 from .devices import check_device
+from .executors import InProcessExecutor, ProcessExecutor
 from .job_exec import JobExecutionMixin
 from .progress import SnapshotBoard
 from .queue import JobQueue, JobRecord
@@ -36,7 +38,11 @@ class TrainingManager(JobExecutionMixin):
 
     Args:
         settings: Storage locations.
-        backend: A ``TrainingBackend``; defaults to ``UltralyticsBackend()``.
+        backend: A ``TrainingBackend``; defaults to ``UltralyticsBackend()``. It checks base
+            models at Start, and predicts and exports in this process.
+        executor: Where jobs train (``executors``); defaults to a ``ProcessExecutor`` (a
+            worker process per job) when ``backend`` is None, else to an
+            ``InProcessExecutor(backend)`` (fake backends in tests).
         datasets / models: Stores; default to ones under ``settings``.
         monitor: Optional ResourceMonitor; its constrained alerts are logged into the running
             job's log and, when the job's ``stop_on_resource_alert`` is set, stop it gracefully.
@@ -45,13 +51,17 @@ class TrainingManager(JobExecutionMixin):
     """
 
     def __init__(self, settings: StudioSettings, backend: Any = None, datasets: Any = None,
-                 models: Any = None, monitor: Any = None, auto_promote: bool = False) -> None:
+                 models: Any = None, monitor: Any = None, auto_promote: bool = False,
+                 executor: Any = None) -> None:
+        if executor is None:
+            executor = ProcessExecutor() if backend is None else InProcessExecutor(backend)
         if backend is None:
             from .ultralytics_backend import UltralyticsBackend
 
             backend = UltralyticsBackend()
         self.settings = settings
         self.backend = backend
+        self.executor = executor
         self.datasets = datasets if datasets is not None else DatasetStore(settings.datasets_dir)
         self.models = models if models is not None else ModelStore(settings.models_dir)
         self.monitor = monitor
@@ -107,6 +117,7 @@ class TrainingManager(JobExecutionMixin):
         if self._thread is not None:
             self._thread.join(timeout_s)
             self._thread = None
+        self.executor.close()
         if self._worker_lock.is_locked:
             self._worker_lock.release(force=True)
 
@@ -116,6 +127,7 @@ class TrainingManager(JobExecutionMixin):
                 job = self.queue.claim_next()
                 self._running, self._stop = job, None
             if job is None:
+                self._prepare_executor()
                 self._wake.wait(0.5)
                 self._wake.clear()
                 continue
@@ -125,6 +137,12 @@ class TrainingManager(JobExecutionMixin):
                 with self._lock:
                     self._running = None
                 self._publish_queue()
+
+    def _prepare_executor(self) -> None:
+        try:
+            self.executor.prepare()  # a worker process for the next job, while idle
+        except Exception as err:  # noqa: BLE001 - the job will say it again when it runs
+            self._board.append_log(f"Could not start a training process: {err}")
 
     def start_training(self, config: TrainingConfig) -> str:
         """Validate ``config`` and queue a job; returns its job id.

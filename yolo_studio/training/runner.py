@@ -148,6 +148,21 @@ def earlier_epochs(run_dir: Path) -> tuple[EpochMetrics, ...]:
     return tuple(parsed) if epochs == list(range(1, len(epochs) + 1)) else ()
 
 
+def resume_weights(run_dir: Path, resume: bool) -> Path | None:
+    """The ``weights/last.pt`` of ``run_dir`` to resume from, or None when not resuming.
+
+    Raises:
+        TrainingError: resume asked but the run has no last.pt.
+    """
+    if not resume:
+        return None
+    last = run_dir / "weights" / "last.pt"
+    if not last.is_file():
+        raise TrainingError(f"Cannot resume: {last} does not exist (the job stopped before its "
+                            "first epoch was saved). Retry it from the start instead.")
+    return last
+
+
 def train_job(backend: Any, config: TrainingConfig, data_yaml: Path, run_dir: Path,
               hooks: TrainHooks, resume: bool) -> TrainOutcome:
     """Call the backend, resuming from ``run_dir/weights/last.pt`` when ``resume``.
@@ -155,12 +170,9 @@ def train_job(backend: Any, config: TrainingConfig, data_yaml: Path, run_dir: Pa
     Raises:
         TrainingError: resume asked but the run has no last.pt; or from the backend.
     """
-    if not resume:
+    last = resume_weights(run_dir, resume)
+    if last is None:
         return backend.train(config, data_yaml, run_dir, hooks)
-    last = run_dir / "weights" / "last.pt"
-    if not last.is_file():
-        raise TrainingError(f"Cannot resume: {last} does not exist (the job stopped before its "
-                            "first epoch was saved). Retry it from the start instead.")
     return backend.train(config, data_yaml, run_dir, hooks, resume_from=last)
 
 

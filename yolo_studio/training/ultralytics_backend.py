@@ -68,6 +68,16 @@ class UltralyticsBackend:
         self._factory = model_factory
         self._models = ModelCache(self._load_weights, cache_size)
 
+    @staticmethod
+    def warm_up() -> None:
+        """Import torch and Ultralytics' detection trainer now (a few seconds), so that a job
+        started later waits for neither; turn off Ultralytics' pip auto-install for good."""
+        from ultralytics import YOLO  # noqa: F401 - imports torch too
+        from ultralytics.models.yolo.detect import DetectionTrainer  # noqa: F401
+        from ultralytics.utils import checks
+
+        checks.AUTOINSTALL = False
+
     def check_base_model(self, base_model: str) -> None:
         """Fail fast (no download attempt) when ``base_model`` cannot be trained from.
 
