@@ -140,7 +140,29 @@ def test_truncated_image_is_a_warning_naming_the_file(tiny):
     assert issue.level == "warning" and issue.count == 2 and report.ok
     assert issue.files == ("images/train/BloodImage_00004.jpg",
                            "images/train/BloodImage_00005.jpg")
-    assert "truncated" in issue.details[0]
+    assert all(d.startswith("corrupt or unreadable image") for d in issue.details)
+    assert "truncated" in issue.details[0] and "BloodImage_00005.jpg" in issue.details[1]
+
+
+def test_an_image_open_patch_that_fails_to_import_still_reads_corrupt(tiny, monkeypatch):
+    from PIL import Image
+
+    real_open = Image.open
+
+    def patched_open(fp, *args, **kwargs):  # Ultralytics' patch when pi-heif is missing
+        try:
+            return real_open(fp, *args, **kwargs)
+        except Image.UnidentifiedImageError:
+            from pi_heif import register_heif_opener  # noqa: F401 - raises ModuleNotFoundError
+
+    monkeypatch.setattr(Image, "open", patched_open)
+    (tiny / "images" / "val" / "BloodImage_00000.jpg").write_bytes(b"\x00garbage" * 100)
+    report = check_dataset(tiny)
+    issue = _issue(report, "image_unreadable")
+    assert issue.files == ("images/val/BloodImage_00000.jpg",) and report.ok
+    assert issue.details[0].startswith("corrupt or unreadable image")
+    assert "BloodImage_00000.jpg" in issue.details[0] and "pi_heif" not in issue.details[0]
+    assert "pi_heif" not in report.summary()
 
 
 def test_all_val_images_unreadable_is_blocking(tiny):

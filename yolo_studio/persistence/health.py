@@ -33,8 +33,8 @@ _FILE_ISSUES = {
                               "row must be 'class x_center y_center width height'."),
     "bad_number": (BLOCKING, "{n} label file(s) contain values that are not numbers."),
     "label_unreadable": (BLOCKING, "{n} label file(s) cannot be read as UTF-8 text."),
-    "image_unreadable": (WARNING, "{n} image(s) are truncated or unreadable; Ultralytics skips "
-                                  "them. Replace or remove them."),
+    "image_unreadable": (WARNING, "{n} image(s) are corrupt or unreadable (truncated, or not an "
+                                  "image); Ultralytics skips them. Replace or remove them."),
     "background_image": (WARNING, "{n} image(s) have no label file; they train as background "
                                   "images (no objects). Fine if intended."),
     "orphan_label": (WARNING, "{n} label file(s) have no matching image and are ignored."),

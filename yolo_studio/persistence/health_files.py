@@ -4,7 +4,9 @@ Label rules follow Ultralytics' ``verify_image_label`` (8.4): a row is ``class x
 or a polygon ``class x1 y1 x2 y2 ...`` (odd count > 6), not both kinds in one file; values are
 numbers, the class an integer id in ``0..nc-1``, coordinates normalised to 0-1 (Ultralytics
 tolerates 1% beyond, so do we). Images must open, verify and fully decode with Pillow and be at
-least 10 pixels on each side (Ultralytics' ``check_image``).
+least 10 pixels on each side (Ultralytics' ``check_image``). Any failure to do so reads "corrupt or
+unreadable image", also when an ``Image.open`` patch raises instead of Pillow (Ultralytics' import
+replaces it with one that tries to load the pi-heif plugin for files Pillow cannot identify).
 """
 
 from __future__ import annotations
@@ -82,6 +84,11 @@ def check_image(path: Path) -> str | None:
 
     JPEGs are decoded at 1/8 scale (Pillow's ``draft``): the whole file is still read, so a
     truncated file is still caught, in a fraction of the time.
+
+    Returns:
+        None, "image is WxH pixels; ..." for a too small image, or "corrupt or unreadable image
+        <file name> (<Pillow's reason>)" for whatever exception opening, verifying or decoding
+        raised (ImportError included, see ``_reason``).
     """
     try:
         with Image.open(path) as im:
@@ -91,10 +98,25 @@ def check_image(path: Path) -> str | None:
             im.draft("RGB", (max(1, size[0] // 8), max(1, size[1] // 8)))
             im.load()
     except Exception as err:  # Pillow raises OSError, SyntaxError, ValueError, bomb errors...
-        return f"{type(err).__name__}: {err}"
+        return f"corrupt or unreadable image {path.name} ({_reason(err, path)})"
     if min(size) < MIN_IMAGE_SIDE_PX:
         return f"image is {size[0]}x{size[1]} pixels; Ultralytics needs at least 10 on each side"
     return None
+
+
+def _reason(err: BaseException, path: Path) -> str:
+    """``err`` as "Type: message", the file named by its name only.
+
+    An ImportError comes from an ``Image.open`` patch that tried to load a plugin while it
+    handled Pillow's own error (Ultralytics' pi-heif fallback): Pillow's error is reported, never
+    the missing module.
+    """
+    if isinstance(err, ImportError):
+        handled = err.__cause__ or err.__context__
+        if handled is None or isinstance(handled, ImportError):
+            return "not an image format Pillow can identify"
+        err = handled
+    return f"{type(err).__name__}: {err}".replace(repr(str(path)), repr(path.name))
 
 
 def check_images(paths: list[Path], workers: int = 4) -> dict[Path, str]:
