@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from yolo_studio.config import StudioSettings, TrainingConfig
+from yolo_studio.config import StudioSettings, TrainingConfig, device_gpus
 from yolo_studio.errors import ValidationError
 
 
@@ -54,7 +54,7 @@ def test_autobatch_uses_the_gpu_memory_fraction() -> None:
     ("imgsz", 4097),
     ("lrf", 1.5), ("lrf", -0.1), ("lr0", 0), ("max_gpu_memory_percent", 80), ("patience", -1),
     ("freeze_layers", -1), ("workers", -1), ("dataset", "../etc"), ("model_name", "a/b"),
-    ("base_model", " "), ("device", "banana"), ("device", "0,1"), ("device", "cuda:x"),
+    ("base_model", " "), ("device", "banana"), ("device", "0,"), ("device", "cuda:x"),
     ("device", "gpu"),
 ])
 def test_invalid_values_are_refused(field, value) -> None:
@@ -69,9 +69,36 @@ def test_one_device_is_accepted_stripped_and_lower_case(given, stored) -> None:
     assert TrainingConfig(device=given).device == stored
 
 
-def test_several_devices_are_refused_with_the_reason() -> None:
-    with pytest.raises(ValidationError, match="trains on one.*DDP"):
-        TrainingConfig(device="0,1")
+@pytest.mark.parametrize("given,stored", [
+    ("0,1", "0,1"), (" 0 , 1 ", "0,1"), ("cuda:0,cuda:2", "0,2"), ("CUDA:1, 3,0", "1,3,0")])
+def test_several_gpus_are_accepted_as_bare_indices(given, stored) -> None:
+    config = TrainingConfig(device=given)
+    assert config.device == stored and config.to_train_kwargs()["device"] == stored
+    assert device_gpus(config.device) == tuple(int(i) for i in stored.split(","))
+
+
+@pytest.mark.parametrize("device,words", [
+    ("0,0", "GPU 0 more than once"), ("0, cuda:0,1", "GPU 0 more than once"),
+    ("cpu,0", "mixes cpu or mps with GPUs"), ("0,mps", "mixes cpu or mps"),
+    ("0,,1", "not a list of GPUs"), ("0,-1", "not a list of GPUs"),
+    ("cuda,1", "not a list of GPUs"), ("0,gpu1", "not a list of GPUs")])
+def test_bad_gpu_lists_are_refused_with_the_reason(device, words) -> None:
+    with pytest.raises(ValidationError, match=words):
+        TrainingConfig(device=device)
+
+
+@pytest.mark.parametrize("batch", [-1, 0.5])
+def test_autobatch_is_refused_on_several_gpus(batch) -> None:
+    with pytest.raises(ValidationError, match="AutoBatch.*one GPU only.*whole batch size"):
+        TrainingConfig(device="0,1", batch=batch)
+    TrainingConfig(device="0", batch=batch)
+
+
+@pytest.mark.parametrize("device,gpus", [
+    ("", None), ("cpu", None), ("mps", None), ("-1", None), ("cuda", (0,)), ("cuda:1", (1,)),
+    ("2", (2,)), ("0,1", (0, 1))])
+def test_device_gpus(device, gpus) -> None:
+    assert device_gpus(device) == gpus
 
 
 def test_more_workers_than_cores_get_a_note(monkeypatch) -> None:

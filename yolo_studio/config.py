@@ -34,9 +34,27 @@ def _check(cond: bool, message: str) -> None:
 
 #: The device strings a job accepts (after strip and lower case): automatic (empty), CPU, Apple
 #: MPS, one CUDA GPU (``0``, ``cuda:0``, ``cuda``: GPU 0) or ``-1`` (Ultralytics picks the
-#: idlest GPU). Several devices are refused: Ultralytics trains them as DDP processes of their
-#: own, whose callbacks the studio never gets, so it could neither chart nor stop them.
+#: idlest GPU). Several GPUs are a list (``GPU_LIST_PATTERN``), trained with Ultralytics' DDP.
 DEVICE_PATTERN = re.compile(r"|cpu|mps|cuda|-1|(cuda:)?\d+")
+#: A list of two or more GPU indices, each ``N`` or ``cuda:N`` (spaces allowed around commas).
+GPU_LIST_PATTERN = re.compile(r"(cuda:)?\d+(\s*,\s*(cuda:)?\d+)+")
+
+
+def device_gpus(device: str) -> tuple[int, ...] | None:
+    """The GPU indices a ``TrainingConfig.device`` names, or None when it names none for sure.
+
+    Args:
+        device: A validated ``TrainingConfig.device``: ``"0,1"`` -> (0, 1), ``"cuda:1"`` ->
+            (1,), ``"cuda"`` -> (0,); ``""`` (automatic), ``"-1"`` (the idlest GPU, chosen by
+            Ultralytics at run time), ``"cpu"`` and ``"mps"`` -> None.
+    """
+    if device == "cuda":
+        return (0,)
+    parts = [part.strip().removeprefix("cuda:") for part in device.split(",")]
+    if not all(part.isdigit() for part in parts):
+        return None
+    return tuple(int(part) for part in parts)
+
 
 #: Largest imgsz a job accepts (pixels). Memory grows with its square: imgsz 100000 had
 #: Ultralytics' image buffer take 23 GB of RAM before it failed.
@@ -66,9 +84,11 @@ class TrainingConfig:
             also the AutoBatch fraction when batch is -1.
         optimizer: Ultralytics optimizer name; never "auto" (auto ignores lr0).
         workers: Dataloader worker processes.
-        device: Ultralytics device string, one device (``DEVICE_PATTERN``): "" = automatic,
-            "cpu", "mps", "0" or "cuda:0" (a GPU index), "-1" (the idlest GPU); stored
-            stripped and lower case.
+        device: Ultralytics device string: "" = automatic, "cpu", "mps", "0" or "cuda:0" (a
+            GPU index), "-1" (the idlest GPU) (``DEVICE_PATTERN``), or several GPUs such as
+            "0,1" (``GPU_LIST_PATTERN``: Ultralytics trains them with DDP, one process per GPU;
+            stored as bare indices "0,1", each once; batch must then be a whole number, not
+            AutoBatch). Stored stripped and lower case.
         seed: Random seed for reproducible runs.
         stop_on_resource_alert: Request a graceful stop when a resource threshold is exceeded.
         notes: Messages about adjustments made during validation (read-only, filled in).
@@ -139,14 +159,32 @@ class TrainingConfig:
 
     def _check_device(self) -> None:
         device = str(self.device).strip().lower()
-        _check("," not in device,
-               f"device {self.device!r} names several devices, but the studio trains on one: "
-               "Ultralytics would train several GPUs in DDP processes of their own, which the "
-               "studio can neither follow nor stop. Give one GPU index, such as 0.")
-        _check(DEVICE_PATTERN.fullmatch(device) is not None,
+        if "," in device:
+            device = self._check_gpu_list(device)
+        _check(DEVICE_PATTERN.fullmatch(device) is not None or "," in device,
                f"device {self.device!r} is not a device: leave it empty (automatic), or give "
-               "cpu, mps, or one GPU index such as 0 or cuda:0.")
+               "cpu, mps, one GPU index such as 0 or cuda:0, or several such as 0,1.")
         object.__setattr__(self, "device", device)
+
+    def _check_gpu_list(self, device: str) -> str:
+        """``device`` naming several GPUs, as bare indices ``"0,1"``; raises when it is not a
+        list of distinct GPU indices or the batch is AutoBatch."""
+        parts = [part.strip() for part in device.split(",")]
+        _check(not ({"cpu", "mps"} & set(parts)),
+               f"device {self.device!r} mixes cpu or mps with GPUs: give either one of them "
+               "alone, or GPU indices only, such as 0,1.")
+        _check(GPU_LIST_PATTERN.fullmatch(device) is not None,
+               f"device {self.device!r} is not a list of GPUs: give GPU indices separated by "
+               "commas, such as 0,1 (each a number, or cuda:N; no empty entry, no -1).")
+        ids = device_gpus(device) or ()
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        _check(not repeated, f"device {self.device!r} names GPU "
+               f"{', '.join(map(str, repeated))} more than once: list each GPU once, such as 0,1.")
+        _check(isinstance(self.batch, int) and self.batch >= 1,
+               f"batch {self.batch} asks for AutoBatch, which Ultralytics runs on one GPU only: "
+               f"with several GPUs ({self.device!r}) give a whole batch size, such as 16 "
+               "(split evenly across the GPUs).")
+        return ",".join(map(str, ids))
 
     @property
     def from_scratch(self) -> bool:

@@ -49,3 +49,19 @@ def test_mps_needs_metal(monkeypatch):
         check_device("mps")
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
     check_device("mps")
+
+
+def test_each_gpu_of_a_list_is_checked(gpus, monkeypatch):
+    gpus(2)
+    check_device("0,1")
+    with pytest.raises(TrainingError, match=r"'0,2' asks for CUDA GPU 2 \(of 0,2\).*sees 2 "
+                                            r"GPU.*0 to 1.*some of those"):
+        check_device("0,2")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "5,2")
+    check_device("0,5")
+
+
+def test_a_gpu_list_on_a_machine_without_cuda_is_refused(gpus):
+    gpus(0)
+    with pytest.raises(TrainingError, match="'0,1' asks for a CUDA GPU.*torch sees none"):
+        check_device("0,1")

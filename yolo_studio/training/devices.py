@@ -19,13 +19,15 @@ def check_device(device: str) -> None:
     """Raise when ``device`` names a GPU that torch cannot use on this machine.
 
     Args:
-        device: A ``TrainingConfig.device`` (one device, stripped, lower case): "" and "cpu"
-            always pass; "mps" needs Apple's Metal; "cuda", "-1" (the idlest GPU), "N" and
-            "cuda:N" need CUDA, and GPU N among torch's devices (or, as Ultralytics reads it,
-            a physical id listed in ``CUDA_VISIBLE_DEVICES``).
+        device: A ``TrainingConfig.device`` (stripped, lower case): "" and "cpu" always pass;
+            "mps" needs Apple's Metal; "cuda", "-1" (the idlest GPU), "N" and "cuda:N" need
+            CUDA, and GPU N among torch's devices (or, as Ultralytics reads it, a physical id
+            listed in ``CUDA_VISIBLE_DEVICES``); a list such as "0,1" (DDP) needs each of its
+            GPUs so.
 
     Raises:
-        TrainingError: naming the device, what torch sees, and what to set instead.
+        TrainingError: naming the device (the first GPU of a list that is missing), what
+            torch sees, and what to set instead.
     """
     if device in ("", "cpu"):
         return
@@ -37,15 +39,16 @@ def check_device(device: str) -> None:
                                 f"use on this machine. {_ADVICE}.")
         return
     count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-    index = device.removeprefix("cuda:")
-    if count and (not index.isdigit() or int(index) < count or index in _visible_ids()):
-        return
     if not count:
         raise TrainingError(f"device {device!r} asks for a CUDA GPU, but torch sees none on "
                             f"this machine (torch.cuda.is_available() is False). {_ADVICE}.")
-    raise TrainingError(f"device {device!r} asks for CUDA GPU {index}, but torch sees "
-                        f"{count} GPU(s) here: 0 to {count - 1}. {_ADVICE}, or give one of "
-                        "those.")
+    for index in (part.removeprefix("cuda:") for part in device.split(",")):
+        if not index.isdigit() or int(index) < count or index in _visible_ids():
+            continue
+        what = f"CUDA GPU {index}" + (f" (of {device})" if "," in device else "")
+        raise TrainingError(f"device {device!r} asks for {what}, but torch sees {count} "
+                            f"GPU(s) here: 0 to {count - 1}. {_ADVICE}, or give "
+                            f"{'some' if ',' in device else 'one'} of those.")
 
 
 def _visible_ids() -> list[str]:

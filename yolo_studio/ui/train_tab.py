@@ -125,7 +125,8 @@ def _build_fields() -> list[gr.components.Component]:
                                     value=d.optimizer, elem_id="optimizer")
             workers = gr.Number(label="workers", value=d.workers, precision=0, elem_id="workers")
             device = gr.Textbox(label="device", value=d.device, elem_id="device",
-                                placeholder="empty = automatic; cpu, mps or one GPU: 0, cuda:1")
+                                placeholder="empty = automatic; cpu, mps, a GPU: 0, cuda:1; "
+                                            "several GPUs: 0,1")
             stop = gr.Checkbox(label="stop on resource alert", value=d.stop_on_resource_alert,
                                elem_id="stop-on-alert")
     return [epochs, batch, imgsz, patience, freeze, lr0, lrf, name, gpu, optimizer, workers,
