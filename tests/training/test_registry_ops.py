@@ -202,7 +202,7 @@ def test_export_missing_dependency_fails_fast_without_auto_install(tmp_path, mon
     monkeypatch.setattr(checks, "AUTOINSTALL", True)
     with pytest.raises(StudioError, match=r"needs the Python package\(s\) onnx.*pip install"):
         backend.export(tmp_path / "best.pt", "onnx", imgsz=64)
-    assert seen == [False] and checks.AUTOINSTALL is True  # off during export only
+    assert seen == [False] and checks.AUTOINSTALL is False  # off for good, never toggled back
     assert missing_export_packages("torchscript") == []
     with pytest.raises(ValidationError):
         missing_export_packages("tflite")

@@ -7,18 +7,19 @@ breaks after a batch whose ``on_train_batch_end`` left ``trainer.stop`` True (th
 epoch and best.pt), an exception raised in a callback leaves ``train()`` at once (a user cancel
 uses that: ``RunAborted``), and ``final_eval`` fires ``on_fit_epoch_end`` once more after the loop
 (validation of best.pt) without an ``on_train_epoch_start`` before it.
+
+Every Ultralytics import here goes through ``_ultralytics()``: pip auto-install is off for good in
+any process that uses this backend (server and training worker), the ``Image.open`` patch included.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
 import sys
-import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from ..config import TrainingConfig
 from ..errors import NotFoundError, RegistryError, StudioError, TrainingError, ValidationError
@@ -47,6 +48,20 @@ class _LogForwarder(logging.Handler):
             self.handleError(record)
 
 
+def _ultralytics() -> Any:
+    """Import Ultralytics with its pip auto-install off; returns the ``ultralytics`` package.
+
+    ``AUTOINSTALL`` is process-wide and is only ever set to False (never toggled back), so
+    setting it at every call is safe from any thread and wins over a value set since.
+    """
+    import ultralytics
+    from ultralytics import utils
+    from ultralytics.utils import checks
+
+    utils.AUTOINSTALL = checks.AUTOINSTALL = False
+    return ultralytics
+
+
 def _missing_weights_message(base_model: str) -> str:
     stem = Path(base_model).stem
     return (f"Base model weights '{base_model}' are not on this machine and cannot be downloaded "
@@ -72,11 +87,9 @@ class UltralyticsBackend:
     def warm_up() -> None:
         """Import torch and Ultralytics' detection trainer now (a few seconds), so that a job
         started later waits for neither; turn off Ultralytics' pip auto-install for good."""
+        _ultralytics()
         from ultralytics import YOLO  # noqa: F401 - imports torch too
         from ultralytics.models.yolo.detect import DetectionTrainer  # noqa: F401
-        from ultralytics.utils import checks
-
-        checks.AUTOINSTALL = False
 
     def check_base_model(self, base_model: str) -> None:
         """Fail fast (no download attempt) when ``base_model`` cannot be trained from.
@@ -102,6 +115,7 @@ class UltralyticsBackend:
                                 "file.")
         if Path(name).expanduser().is_file():
             return
+        _ultralytics()
         from ultralytics.utils import SETTINGS, is_online
         from ultralytics.utils.downloads import GITHUB_ASSETS_NAMES
 
@@ -116,9 +130,7 @@ class UltralyticsBackend:
     def _load_model(self, base_model: str) -> Any:
         factory = self._factory
         if factory is None:
-            from ultralytics import YOLO
-
-            factory = YOLO
+            factory = _ultralytics().YOLO
         try:
             return factory(base_model)
         except (ConnectionError, TimeoutError) as exc:
@@ -281,7 +293,8 @@ class UltralyticsBackend:
 
     def export(self, weights: str | Path, fmt: str, imgsz: int | None = None) -> Path:
         """Export ``weights`` with Ultralytics' exporter on the CPU; the file lands beside them
-        (``best.onnx`` / ``best.torchscript``). Ultralytics' automatic pip install is off.
+        (``best.onnx`` / ``best.torchscript``). Ultralytics' automatic pip install is off (for
+        good, see ``_ultralytics``).
 
         Raises:
             ValidationError: unknown format. StudioError: a package the exporter needs is not
@@ -290,23 +303,24 @@ class UltralyticsBackend:
         missing = missing_export_packages(fmt)
         if missing:
             raise StudioError(missing_packages_message(fmt, missing))
+        _ultralytics()  # also with a custom model factory: its model may run Ultralytics' exporter
         model = self._load_weights(str(weights))
         kwargs: dict[str, Any] = {"format": fmt, "device": "cpu"}
         if imgsz is not None:
             kwargs["imgsz"] = imgsz
-        with _no_autoinstall():
-            try:
-                produced = model.export(**kwargs)
-            except ImportError as err:
-                name = getattr(err, "name", None) or str(err)
-                raise StudioError(missing_packages_message(fmt, [name])) from err
-            except Exception as err:
-                raise StudioError(f"Export to {fmt} failed: {type(err).__name__}: {err}") from err
+        try:
+            produced = model.export(**kwargs)
+        except ImportError as err:
+            name = getattr(err, "name", None) or str(err)
+            raise StudioError(missing_packages_message(fmt, [name])) from err
+        except Exception as err:
+            raise StudioError(f"Export to {fmt} failed: {type(err).__name__}: {err}") from err
         return Path(produced)
 
 
 def _check_model_yaml(name: str) -> None:
     """Raise ``TrainingError`` unless Ultralytics reads a model config from ``name``."""
+    _ultralytics()
     from ultralytics.nn.tasks import yaml_model_load
 
     try:
@@ -322,19 +336,3 @@ def _check_model_yaml(name: str) -> None:
             "data.yaml goes in Dataset, not Base model). Give a model .yaml such as "
             "yolo11n.yaml.")
 
-
-_AUTOINSTALL_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _no_autoinstall() -> Iterator[None]:
-    """Turn off Ultralytics' pip auto-install (``utils.checks.AUTOINSTALL``) for the block, so
-    a missing exporter dependency fails fast instead of trying to download."""
-    from ultralytics.utils import checks
-
-    with _AUTOINSTALL_LOCK:
-        saved, checks.AUTOINSTALL = checks.AUTOINSTALL, False
-        try:
-            yield
-        finally:
-            checks.AUTOINSTALL = saved
