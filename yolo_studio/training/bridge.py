@@ -5,13 +5,24 @@ Event order in Ultralytics 8.4 (``engine/trainer.py``): ``on_pretrain_routine_st
 per batch ``on_train_batch_start``/``on_train_batch_end``, ``on_train_epoch_end``,
 ``on_model_save``, ``on_fit_epoch_end``; after the loop ``final_eval`` fires ``on_fit_epoch_end``
 once more (``trainer.epoch`` one past the last epoch, no ``on_train_epoch_start`` before it),
-then ``on_train_end``.
+then ``on_train_end``; ``teardown`` ends every ``train()``, failed ones too.
+
+DDP (a device list such as ``0,1``): Ultralytics cloudpickles the trainer's callbacks, this
+bridge and its hooks included, into each rank's process (``utils/dist.py``), where they run on
+every rank; the launcher's trainer runs none. In a rank ``trainer.stop`` set per batch on rank 0
+alone leaves the other ranks waiting at the next collective, while a stop set in
+``on_fit_epoch_end`` on rank 0 is broadcast to all; an exception on rank 0 ends the run (torchrun
+ends the others). So in a DDP rank a graceful stop waits for the epoch's end and a user abort
+raises ``RunAborted`` at the next batch. Rank 0's Ultralytics log lines reach ``hooks.log``
+through a ``LogForwarder`` the bridge attaches there (the launcher's own does not reach it).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import math
+import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,17 +38,63 @@ class RunAborted(Exception):
     it. Never reaches the user."""
 
 
+class LogForwarder(logging.Handler):
+    """Forwards log records (of the ``"ultralytics"`` logger) to ``hooks.log``, one call per
+    non-blank line, while one training runs."""
+
+    def __init__(self, hooks: TrainHooks) -> None:
+        super().__init__(level=logging.INFO)
+        self._hooks = hooks
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            for line in record.getMessage().splitlines():
+                if line.strip():
+                    self._hooks.log(line)
+        except Exception:  # a log line must never break training
+            self.handleError(record)
+
+
+def _env_int(name: str) -> int | None:
+    try:
+        return int(os.environ[name])
+    except (KeyError, ValueError):
+        return None
+
+
+def launched_rank() -> int | None:
+    """This process's rank when a launcher (torchrun) started it as a rank (env ``RANK`` >= 0),
+    else None (``RANK`` unset, -1 or not a number: the studio's own worker process)."""
+    rank = _env_int("RANK")
+    return rank if rank is not None and rank >= 0 else None
+
+
+def in_ddp() -> bool:
+    """True in a rank of a DDP run of several processes (``launched_rank()`` set and
+    ``WORLD_SIZE`` > 1, as Ultralytics reads it): ``trainer.stop`` must then change on every
+    rank at once."""
+    return launched_rank() is not None and (_env_int("WORLD_SIZE") or 1) > 1
+
+
 class CallbackBridge:
     """Per-run callback state: stop flag re-apply, epoch bookkeeping, the first callback error.
+
+    Picklable (the trainer and a log forwarder are left out), so Ultralytics can carry it to
+    DDP ranks.
 
     Args:
         hooks: Receiver of progress.
         epochs: Planned epochs (``config.epochs``).
+        gpu_memory_fraction: CUDA memory cap (fraction 0-1, ``max_gpu_memory_percent``) that
+            each DDP rank applies to its own GPU; None or outside (0, 1): no cap. Without DDP
+            the backend caps its own process.
     """
 
-    def __init__(self, hooks: TrainHooks, epochs: int) -> None:
+    def __init__(self, hooks: TrainHooks, epochs: int,
+                 gpu_memory_fraction: float | None = None) -> None:
         self.hooks = hooks
         self.epochs = epochs
+        self.gpu_memory_fraction = gpu_memory_fraction
         self.history: list[EpochMetrics] = []
         self.final: EpochMetrics | None = None
         self.per_class: tuple[dict, ...] = ()
@@ -49,15 +106,22 @@ class CallbackBridge:
         self._epoch_open = False
         self._batch_i = 0
         self._trainer: Any = None
+        self._forwarder: LogForwarder | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return dict(self.__dict__, _trainer=None, _forwarder=None)
 
     def handlers(self) -> dict[str, Callable[[Any], None]]:
         """Ultralytics event name -> callback, each guarded so its error fails the job."""
         table = {
+            "on_pretrain_routine_start": self._pretrain_start,
+            "on_pretrain_routine_end": self._cap_rank_memory,
             "on_train_start": self._train_start,
             "on_train_epoch_start": self._epoch_start,
             "on_train_batch_end": self._batch_end,
             "on_fit_epoch_end": self._fit_epoch_end,
             "on_train_end": self._train_end,
+            "teardown": self._teardown,
         }
         return {event: self._guard(event, fn) for event, fn in table.items()}
 
@@ -76,12 +140,17 @@ class CallbackBridge:
                 raise
         return run
 
-    def _apply_stop(self, trainer: Any) -> None:
+    def _apply_stop(self, trainer: Any, epoch_end: bool = False) -> None:
+        """Apply a requested stop: a user abort raises ``RunAborted``; a graceful stop sets
+        ``trainer.stop``, in a DDP rank only at an epoch's end (``epoch_end``), where
+        Ultralytics broadcasts rank 0's flag to all ranks."""
         if self.stop_requested or self.hooks.should_stop():
             self.stop_requested = True
-            trainer.stop = True
             if self.hooks.should_abort():
+                trainer.stop = True
                 raise RunAborted("the run is discarded")
+            if epoch_end or not in_ddp():
+                trainer.stop = True
 
     def close_loaders(self) -> None:
         """Shut down the data loader workers of an aborted run (Ultralytics does it only at
@@ -90,6 +159,30 @@ class CallbackBridge:
             loader = getattr(self._trainer, name, None)
             if hasattr(loader, "close"):
                 loader.close()
+
+    def _pretrain_start(self, trainer: Any) -> None:
+        """In a launched rank 0 (DDP), forward Ultralytics' log there too; Ultralytics runs this
+        event in the launcher only without DDP, whose log the backend forwards already."""
+        if launched_rank() == 0 and self._forwarder is None:
+            self._forwarder = LogForwarder(self.hooks)
+            logging.getLogger("ultralytics").addHandler(self._forwarder)
+
+    def _cap_rank_memory(self, trainer: Any) -> None:
+        """In a DDP rank on CUDA, cap this rank's GPU memory (every rank runs this event, after
+        Ultralytics picked the rank's GPU and before the first batch)."""
+        fraction = self.gpu_memory_fraction
+        device = getattr(trainer, "device", None)
+        if not in_ddp() or not fraction or not 0 < fraction < 1 or \
+                getattr(device, "type", None) != "cuda":
+            return
+        import torch  # already imported by the trainer
+
+        torch.cuda.set_per_process_memory_fraction(fraction, device)
+
+    def _teardown(self, trainer: Any) -> None:
+        if self._forwarder is not None:
+            logging.getLogger("ultralytics").removeHandler(self._forwarder)
+            self._forwarder = None
 
     def _train_start(self, trainer: Any) -> None:
         self.save_dir = Path(trainer.save_dir)
@@ -137,6 +230,7 @@ class CallbackBridge:
         metrics = metrics_from_trainer(trainer, int(trainer.epoch) + 1)
         self.history.append(metrics)
         self.hooks.on_epoch_end(metrics)
+        self._apply_stop(trainer, epoch_end=True)  # DDP: broadcast to every rank after this
 
     def _train_end(self, trainer: Any) -> None:
         """After the final validation (rank 0 only): hooks that relay the outcome to another

@@ -23,29 +23,13 @@ from typing import Any, Callable
 
 from ..config import TrainingConfig
 from ..errors import NotFoundError, RegistryError, StudioError, TrainingError, ValidationError
-from .bridge import CallbackBridge, RunAborted
+from .bridge import CallbackBridge, LogForwarder, RunAborted
 from .hooks import TrainHooks, TrainOutcome
 from .inference import (ModelCache, PredictionResult, check_thresholds, detections_from_result,
                         missing_export_packages, missing_packages_message, rgb_array)
 
 _OOM_ADVICE = ("Out of GPU memory. Lower the batch size (or use -1 for AutoBatch), lower imgsz, "
                "or pick a smaller base model, then start again.")
-
-
-class _LogForwarder(logging.Handler):
-    """Forwards Ultralytics' log records to ``hooks.log`` while one training runs."""
-
-    def __init__(self, hooks: TrainHooks) -> None:
-        super().__init__(level=logging.INFO)
-        self._hooks = hooks
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            for line in record.getMessage().splitlines():
-                if line.strip():
-                    self._hooks.log(line)
-        except Exception:  # a log line must never break training
-            self.handleError(record)
 
 
 def _ultralytics() -> Any:
@@ -166,12 +150,14 @@ class UltralyticsBackend:
         """Apply ``max_gpu_memory_percent`` (fraction 0-1) as the CUDA per-process memory cap.
 
         The cap is process-wide and outlives the job, so every CUDA job sets it: 0 or 1 means
-        no cap (1.0), which also lifts an earlier job's cap.
+        no cap (1.0), which also lifts an earlier job's cap. Several GPUs (DDP): this process
+        does not train, so each rank caps its own GPU (``CallbackBridge``) and CUDA is not
+        started here.
         """
         fraction = config.max_gpu_memory_percent
         if not 0 < fraction < 1:
             fraction = 1.0
-        if config.device.lower() in ("cpu", "mps"):
+        if config.device.lower() in ("cpu", "mps") or "," in config.device:
             return
         import torch
 
@@ -194,7 +180,7 @@ class UltralyticsBackend:
         """
         self._cap_gpu_memory(config)
         model = self._load_model(str(resume_from or config.base_model))
-        bridge = CallbackBridge(hooks, config.epochs)
+        bridge = CallbackBridge(hooks, config.epochs, config.max_gpu_memory_percent)
         for event, handler in bridge.handlers().items():
             model.add_callback(event, handler)
         if resume_from is not None:
@@ -202,7 +188,7 @@ class UltralyticsBackend:
         else:
             kwargs = dict(config.to_train_kwargs(), data=str(data_yaml),
                           project=str(run_dir.parent), name=run_dir.name)
-        forwarder = _LogForwarder(hooks)
+        forwarder = LogForwarder(hooks)  # a DDP rank 0 attaches its own (bridge.py)
         logger = logging.getLogger("ultralytics")
         logger.addHandler(forwarder)
         try:
