@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import sys
 from pathlib import Path
@@ -11,7 +12,9 @@ import pytest
 from dataset_files import TINY
 
 from yolo_studio.cli import main
+from yolo_studio.training import manager as manager_module
 from yolo_studio.training import ultralytics_backend
+from yolo_studio.training.executors import ProcessExecutor
 
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS / "training"))
@@ -28,6 +31,10 @@ def root(tmp_path, monkeypatch) -> Path:
         original(self, model_factory=model_factory or factory())
 
     monkeypatch.setattr(ultralytics_backend.UltralyticsBackend, "__init__", fake_init)
+    # the CLI's jobs train in a real worker process, over the fake Ultralytics there too
+    monkeypatch.setattr(manager_module, "ProcessExecutor", functools.partial(
+        ProcessExecutor, backend="worker_doubles:FakeUltralyticsBackend",
+        env={"PYTHONPATH": str(TESTS / "training")}))
     return root
 
 

@@ -1,7 +1,8 @@
 """Fault injection with real processes and real Ultralytics (CPU, yolo11n.yaml, imgsz 64).
 
 A ``python -m yolo_studio train`` process is SIGKILLed in the middle of its second epoch, after
-its first ``last.pt`` was written. A studio started afterwards on the same storage root gets
+its first ``last.pt`` was written; the worker process that trained for it (and anything that
+started) ends too, checked by PID. A studio started afterwards on the same storage root gets
 the worker lock the dead process held, shows the killed job INTERRUPTED with nothing of it
 registered, runs the job queued behind it (a dataset whose data.yaml says ``path: .``), and
 resumes the killed job from its ``last.pt`` to a registered model.
@@ -16,8 +17,10 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 import yaml
 from training_helpers import TINY
@@ -67,10 +70,30 @@ class Child:
             if text in line:
                 return line
 
+    def descendants(self) -> list[psutil.Process]:
+        """The processes this CLI started (its training worker, the next one, theirs)."""
+        return psutil.Process(self.proc.pid).children(recursive=True)
+
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(60)
         self.proc.stdout.close()
+
+
+def _running(process: psutil.Process) -> bool:
+    """True while ``process`` runs (a zombie left for init to reap runs nothing)."""
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _wait_ended(processes: list[psutil.Process]) -> list[psutil.Process]:
+    """Wait up to SAFETY_S for ``processes`` to end; returns those still running."""
+    deadline = time.monotonic() + SAFETY_S
+    while any(_running(p) for p in processes) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return [p for p in processes if _running(p)]
 
 
 def _wait_done(manager: TrainingManager, job_id: str):
@@ -106,7 +129,11 @@ def test_killed_training_process_is_interrupted_then_resumed(settings):
         with pytest.raises(TrainingError, match="already running jobs"):
             other.start()  # never two trainings at once on one root
         child.wait_for("epoch 1/2:")  # printed after epoch 1's last.pt was saved
+        workers = child.descendants()
+        assert any("yolo_studio.training.worker" in p.cmdline() for p in workers)
         child.kill()
+        alive = _wait_ended(workers)
+        assert alive == [], f"training processes outlived the studio: {alive}"
     finally:
         if child.proc.poll() is None:
             child.kill()

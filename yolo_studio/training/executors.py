@@ -80,6 +80,7 @@ class ProcessExecutor:
         self.env = env
         self.poll_s = poll_s
         self._standby: WorkerProcess | None = None
+        self._running: WorkerProcess | None = None
 
     def prepare(self) -> None:
         """Start a worker for the next job unless one was started (a worker that died while
@@ -91,6 +92,23 @@ class ProcessExecutor:
     def standby_pid(self) -> int | None:
         """The process id of the worker waiting for the next job, if any."""
         return None if self._standby is None else self._standby.pid
+
+    @property
+    def standby_ready(self) -> bool:
+        """True once the standby worker has imported its backend and said ``ready`` (a job
+        started now waits for no import); the message stays for the job to read."""
+        standby = self._standby
+        if standby is None:
+            return False
+        with standby.connections.mutex:  # its control connection comes first
+            control = standby.connections.queue[0] if standby.connections.queue else None
+        return control is not None and control.poll(0)
+
+    @property
+    def running_pid(self) -> int | None:
+        """The process id of the worker training the current job, if any."""
+        running = self._running
+        return None if running is None else running.pid
 
     def train(self, config: TrainingConfig, data_yaml: Path, run_dir: Path, hooks: TrainHooks,
               resume: bool) -> TrainOutcome:
@@ -110,9 +128,11 @@ class ProcessExecutor:
             self._standby = None
         self.prepare()
         worker, self._standby = self._standby, None
+        self._running = worker
         try:
             return _RemoteRun(self, worker, hooks, run_dir).run(spec)
         finally:
+            self._running = None
             worker.close()
             self.prepare()
 
