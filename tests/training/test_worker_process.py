@@ -13,13 +13,15 @@ import shutil
 import signal
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import psutil
 import pytest
-from training_helpers import TINY
+from training_helpers import TINY, fake_config
 
 from yolo_studio.config import StudioSettings, TrainingConfig
-from yolo_studio.training.executors import ProcessExecutor
+from yolo_studio.errors import ValidationError
+from yolo_studio.training.executors import HANG_TIMEOUT_ENV, ProcessExecutor, hang_timeout_from
 from yolo_studio.training.manager import TrainingManager
 from yolo_studio.training.snapshot import JobState
 
@@ -72,6 +74,16 @@ def gone(pid: int) -> bool:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return True
+
+
+def test_the_hang_timeout_comes_from_the_flag_else_the_environment_else_30_min(monkeypatch):
+    monkeypatch.delenv(HANG_TIMEOUT_ENV, raising=False)
+    assert hang_timeout_from() == 1800.0 and ProcessExecutor().hang_timeout_s == 1800.0
+    monkeypatch.setenv(HANG_TIMEOUT_ENV, "90")
+    assert hang_timeout_from() == 5400.0 and hang_timeout_from("0.5") == 30.0
+    for bad in ("0", "-3", "soon", "inf"):
+        with pytest.raises(ValidationError, match="number of minutes above 0"):
+            hang_timeout_from(bad)
 
 
 @pytest.mark.slow
@@ -143,6 +155,44 @@ def test_a_worker_that_dies_names_the_cause_and_its_last_output(settings, manage
         assert "fatal: the double gives up" in snap.error  # its last output is quoted
     second = manager.start_training(real_config("second"))  # the studio keeps serving
     assert manager.wait_for_job(second, SAFETY_S).state == JobState.ERROR
+
+
+class FakeMonitor:
+    """A ResourceMonitor stand-in whose alert the test fires."""
+
+    def __init__(self) -> None:
+        self.callbacks = []
+
+    def add_callback(self, fn) -> None:
+        self.callbacks.append(fn)
+
+    def fire(self) -> None:
+        status = SimpleNamespace(constrained=True, alerts=("RAM 90% >= 85%",))
+        for fn in self.callbacks:
+            fn(status)
+
+
+@pytest.mark.parametrize("how", ["cancel", "resource alert"])
+def test_a_worker_stops_at_the_next_batch_on_cancel_or_gracefully_on_an_alert(settings, how):
+    monitor = FakeMonitor()
+    executor = ProcessExecutor(backend="worker_doubles:SlowFakeUltralyticsBackend",
+                               env={"PYTHONPATH": DOUBLES})
+    manager = TrainingManager(settings, executor=executor, monitor=monitor)
+    manager.start()
+    try:
+        job_id = manager.start_training(fake_config(epochs=50, stop_on_resource_alert=True))
+        wait_until(manager, lambda s: s.job_id == job_id and s.epoch >= 1)
+        manager.cancel() if how == "cancel" else monitor.fire()
+        snap = manager.wait_for_job(job_id, SAFETY_S)
+    finally:
+        manager.close()
+    assert not any("did not stop within" in line for line in snap.log)  # no kill needed
+    assert 1 <= len(snap.history) < 50
+    if how == "cancel":
+        assert snap.state == JobState.CANCELLED and manager.models.list("tiny") == []
+    else:  # validated and registered
+        assert snap.state == JobState.COMPLETED and "resource alert" in snap.stop_reason
+        assert snap.final is not None and len(manager.models.list("tiny")) == 1
 
 
 @pytest.mark.slow

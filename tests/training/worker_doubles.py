@@ -58,3 +58,12 @@ def FakeUltralyticsBackend() -> Any:
             return None
 
     return Backend(model_factory=factory())
+
+
+def SlowFakeUltralyticsBackend() -> Any:
+    """``FakeUltralyticsBackend`` whose batches take 50 ms each (time to cancel or stop)."""
+    from fake_ultralytics import factory
+
+    backend = FakeUltralyticsBackend()
+    backend._factory = factory(gate=lambda epoch, batch: time.sleep(0.05))
+    return backend

@@ -8,13 +8,14 @@ Both have one interface, used by ``TrainingManager``'s queue thread: ``prepare()
 
 from __future__ import annotations
 
+import os
 import time
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
 from ..config import TrainingConfig
-from ..errors import TrainingError
+from ..errors import TrainingError, ValidationError
 from ..resources.memory import oom_kill_count
 from .child_process import WorkerProcess, death_cause, send_quietly
 from .events import ABORT, STOP, deliver, error_from_message, outcome_from_dict
@@ -26,6 +27,28 @@ from .worker import DEFAULT_BACKEND
 CANCEL_GRACE_S = 10.0
 #: Seconds without any event from a training job before it counts as hung and is killed.
 HANG_TIMEOUT_S = 30 * 60.0
+#: Environment variable that sets the hang timeout, in minutes.
+HANG_TIMEOUT_ENV = "YOLO_STUDIO_HANG_TIMEOUT_MIN"
+
+
+def hang_timeout_from(minutes: float | str | None = None) -> float:
+    """The hang timeout in seconds: ``minutes`` when given, else ``$YOLO_STUDIO_HANG_TIMEOUT_MIN``
+    (minutes), else ``HANG_TIMEOUT_S``.
+
+    Raises:
+        ValidationError: the value is not a number of minutes above 0.
+    """
+    value = os.environ.get(HANG_TIMEOUT_ENV) if minutes is None else minutes
+    if value is None or value == "":
+        return HANG_TIMEOUT_S
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if not number > 0 or number == float("inf"):
+        raise ValidationError(f"The hang timeout must be a number of minutes above 0 (got "
+                              f"{value!r}; set by --hang-timeout or {HANG_TIMEOUT_ENV}).")
+    return number * 60.0
 
 
 class InProcessExecutor:
@@ -62,7 +85,7 @@ class ProcessExecutor:
         cancel_grace_s: Seconds a cancelled job may take to end before its process group is
             killed (``CANCEL_GRACE_S``).
         hang_timeout_s: Seconds without an event while a job trains before it is killed and
-            ends in ERROR (``HANG_TIMEOUT_S``, 30 min).
+            ends in ERROR; None: ``hang_timeout_from()`` (the environment, else 30 min).
         env: Extra environment variables for the workers.
         poll_s: Seconds between checks of the stop flags, the worker's health and new
             connections (events themselves are read as they come).
@@ -72,11 +95,11 @@ class ProcessExecutor:
     """
 
     def __init__(self, backend: str = DEFAULT_BACKEND, cancel_grace_s: float = CANCEL_GRACE_S,
-                 hang_timeout_s: float = HANG_TIMEOUT_S, env: dict[str, str] | None = None,
+                 hang_timeout_s: float | None = None, env: dict[str, str] | None = None,
                  poll_s: float = 0.2) -> None:
         self.backend = backend
         self.cancel_grace_s = cancel_grace_s
-        self.hang_timeout_s = hang_timeout_s
+        self.hang_timeout_s = hang_timeout_from() if hang_timeout_s is None else hang_timeout_s
         self.env = env
         self.poll_s = poll_s
         self._standby: WorkerProcess | None = None
