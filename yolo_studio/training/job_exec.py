@@ -66,7 +66,7 @@ class JobExecutionMixin:
     def _run(self, job: JobRecord) -> None:
         config = TrainingConfig.from_dict(job.config)
         begin_snapshot(self._board, job.job_id, config.dataset, job.model_name,
-                       config.base_model, config.epochs, self._queued_ids())
+                       config.base_model, config.epochs, self._queued_ids(), config.device)
         tracker = ProgressTracker(self._board, lambda: self._stop is not None,
                                   lambda: self._stop is not None and self._stop.kind == "cancel")
         tracker.log(f"Job {job.job_id}: {config.base_model} on {config.dataset}, "

@@ -199,8 +199,10 @@ def format_epoch(m: EpochMetrics, epochs: int) -> str:
 
 
 def begin_snapshot(board: SnapshotBoard, job_id: str, dataset: str, model_name: str,
-                   base_model: str, epochs: int, queue: tuple[str, ...]) -> TrainingSnapshot:
-    """Publish a fresh TRAINING snapshot for a job that is starting."""
+                   base_model: str, epochs: int, queue: tuple[str, ...],
+                   device: str = "") -> TrainingSnapshot:
+    """Publish a fresh TRAINING snapshot for a job that is starting (``device``: its
+    ``TrainingConfig.device``)."""
     return board.replace(TrainingSnapshot(
         job_id=job_id, state=JobState.TRAINING, dataset=dataset, model_name=model_name,
-        base_model=base_model, epochs=epochs, queue=queue))
+        base_model=base_model, device=device, epochs=epochs, queue=queue))

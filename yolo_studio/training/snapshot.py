@@ -59,6 +59,7 @@ class TrainingSnapshot:
         job_id: Id of the job ("" when the manager has never run one).
         state: Current state.
         dataset / model_name / base_model: What is trained.
+        device: The job's ``TrainingConfig.device`` ("" = automatic; "0,1": several GPUs).
         epoch: Epochs completed so far (0-based count); ``epochs``: total planned.
         batch_i / batches: Batch index (1-based) within the current epoch and batches per epoch.
         elapsed_s / eta_s: Seconds since training started; estimated seconds left (None = unknown).
@@ -81,6 +82,7 @@ class TrainingSnapshot:
     dataset: str = ""
     model_name: str = ""
     base_model: str = ""
+    device: str = ""
     epoch: int = 0
     epochs: int = 0
     batch_i: int = 0

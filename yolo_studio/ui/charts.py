@@ -38,8 +38,10 @@ METRIC_SERIES = (
 FINAL_TRACE_NAME = "best.pt on val"
 #: Most readings one resource chart draws (5 minutes of the sampler's 1 Hz; a longer history
 #: is thinned): every open page gets the chart every few seconds, at 300 readings about 20 KB
-#: of JSON (28 KB with a GPU trace).
+#: of JSON (28 KB with a GPU trace; each further GPU adds about 3 KB).
 MAX_RESOURCE_POINTS = 300
+#: Colours of the per-GPU memory lines, in order (the first is the single-GPU one).
+GPU_COLOURS = ("#2ca02c", "#17becf", "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f", "#9467bd")
 _MARGIN = dict(l=50, r=20, t=50, b=40)
 #: The resource chart's time axis title: its times are the studio machine's local time.
 RESOURCE_TIME_TITLE = "time (studio machine's clock)"
@@ -238,8 +240,27 @@ def thin_statuses(statuses: Sequence[ResourceStatus],
     return [*kept, statuses[-1]]
 
 
+def _gpu_traces(statuses: Sequence[ResourceStatus], times: list[str],
+                gpus: Sequence[int] | None) -> list[dict]:
+    """One memory line per GPU (or MIG instance) of the readings whose NVML index is in
+    ``gpus`` (all when None, or when none of them is read); a single "GPU memory" line of
+    ``gpu_percent`` for statuses without per-GPU readings; none without a GPU figure."""
+    per_status = [{g.label: g for g in s.gpus} for s in statuses]
+    labels = {label: g.index for readings in per_status for label, g in readings.items()}
+    chosen = [label for label, index in labels.items() if gpus is None or index in gpus]
+    traces = [_line(times, _percent([r[label].memory_fraction if label in r else None
+                                     for r in per_status]),
+                    f"{label} memory", GPU_COLOURS[n % len(GPU_COLOURS)])
+              for n, label in enumerate(chosen or labels)]
+    if traces or all(s.gpu_percent is None for s in statuses):
+        return traces
+    return [_line(times, _percent([s.gpu_percent for s in statuses]), "GPU memory",
+                  GPU_COLOURS[0])]
+
+
 def resource_figure(statuses: Sequence[ResourceStatus], gpu_threshold: float | None = None,
-                    ram_threshold: float | None = None) -> Figure:
+                    ram_threshold: float | None = None,
+                    gpus: Sequence[int] | None = None) -> Figure:
     """GPU memory, RAM and CPU use over time, in percent 0-100, with threshold lines.
 
     Args:
@@ -249,19 +270,19 @@ def resource_figure(statuses: Sequence[ResourceStatus], gpu_threshold: float | N
             chart's JSON under about 30 KB: every open page gets it every few seconds. Times
             are drawn to 0.1 s, values to 0.1 percent.
         gpu_threshold / ram_threshold: Alert thresholds as fractions 0-1, drawn as dotted lines.
+        gpus: NVML indices of the GPUs to draw (the running job's, ``config.device_gpus``);
+            None draws every GPU read.
 
     Returns:
-        A figure dict with traces "GPU memory", "RAM" and "CPU" (one point per kept status; GPU
-        only when some status has a GPU reading) and an "alert" marker trace on the kept checks
-        that were constrained.
+        A figure dict with traces "GPU 0 memory", "GPU 1 memory", ... (one per drawn GPU;
+        "GPU memory" for statuses without per-GPU readings; none without a GPU), "RAM" and
+        "CPU" (one point per kept status) and an "alert" marker trace on the kept checks that
+        were constrained.
     """
     statuses = thin_statuses(statuses)
     times = [_local_time(s.timestamp) for s in statuses]
-    has_gpu = any(s.gpu_percent is not None for s in statuses)
-    data = []
-    if has_gpu:  # no GPU: no GPU trace or limit line
-        data.append(_line(times, _percent([s.gpu_percent for s in statuses]), "GPU memory",
-                          "#2ca02c"))
+    data = _gpu_traces(statuses, times, gpus)
+    has_gpu = bool(data)  # no GPU: no GPU trace or limit line
     data.append(_line(times, _percent([s.ram_percent for s in statuses]), "RAM", "#1f77b4"))
     data.append(_line(times, _percent([s.cpu_percent for s in statuses], scale=1.0), "CPU",
                       "#ff7f0e", width=1))

@@ -14,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 
+from ..config import device_gpus
 from ..training.snapshot import JobState, TrainingSnapshot
 from . import charts
 from . import formatting as fmt
@@ -96,14 +97,26 @@ def chart_values(snap: TrainingSnapshot) -> list[dict[str, str]]:
         charts.lr_figure(snap.history))]
 
 
-def resource_values(monitor: Any) -> list[Any]:
-    """[resource chart, alert HTML] from the monitor's history (an empty chart without one)."""
+def resource_values(monitor: Any, device: str = "") -> list[Any]:
+    """[resource chart, alert HTML] from the monitor's history (an empty chart without one).
+
+    Args:
+        monitor: The ResourceMonitor, or None.
+        device: The running job's ``TrainingConfig.device``: the chart draws the memory of
+            the GPUs it names (``config.device_gpus``), every GPU when it names none for sure
+            (automatic, ``-1``, cpu) or no job trains ("").
+    """
     if monitor is None:
         return [charts.plot_payload(charts.resource_figure(())), ""]
     statuses = monitor.history()
     fig = charts.resource_figure(statuses, getattr(monitor, "gpu_threshold", None),
-                                 getattr(monitor, "ram_threshold", None))
+                                 getattr(monitor, "ram_threshold", None), device_gpus(device))
     return [charts.plot_payload(fig), alert_html(statuses)]
+
+
+def _job_device(snap: TrainingSnapshot) -> str:
+    """The device of the job that trains now, "" when none does."""
+    return snap.device if snap.state is JobState.TRAINING else ""
 
 
 def _kept_final(snap: TrainingSnapshot) -> Any:
@@ -139,7 +152,8 @@ def feed_groups(monitor: Any) -> Groups:
     - charts: the three charts, keyed on what they are drawn from (per epoch, and at the start
       and end of a run), so a log line alone does not draw them again;
     - resources: resource chart and alert, keyed on the feed's resource tick (every
-      ``monitor_feed.RESOURCE_EVERY_S`` seconds; once, without a monitor).
+      ``monitor_feed.RESOURCE_EVERY_S`` seconds; once, without a monitor) and the running
+      job's device (its GPUs are the ones drawn).
 
     Values are sent as given: the event needs ``postprocess=False``.
 
@@ -151,6 +165,6 @@ def feed_groups(monitor: Any) -> Groups:
         return {STREAM: [same(f"**{fmt.markdown_text(fmt.status_line(snap))}**",
                               progress_html(snap), final_text(snap), fmt.log_text(snap)),
                          (_chart_key(snap), lambda: chart_values(snap)),
-                         (tick if monitor is not None else None,
-                          lambda: resource_values(monitor))]}
+                         ((tick, _job_device(snap)) if monitor is not None else None,
+                          lambda: resource_values(monitor, _job_device(snap)))]}
     return groups
