@@ -12,7 +12,7 @@ import os
 import time
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..config import TrainingConfig
 from ..errors import TrainingError, ValidationError
@@ -90,6 +90,10 @@ class ProcessExecutor:
         poll_s: Seconds between checks of the stop flags, the worker's health and new
             connections (events themselves are read as they come).
 
+    Attributes:
+        jobs_waiting: Returns True while another job waits in the queue (the manager sets it):
+            the next job's worker is then started while this one trains, so it starts at once.
+
     Call every method from one thread (the manager's queue thread): the kernel ends a worker
     when the thread that started it ends (``worker.py``).
     """
@@ -104,6 +108,7 @@ class ProcessExecutor:
         self.poll_s = poll_s
         self._standby: WorkerProcess | None = None
         self._running: WorkerProcess | None = None
+        self.jobs_waiting: Callable[[], bool] = lambda: False
 
     def prepare(self) -> None:
         """Start a worker for the next job unless one was started (a worker that died while
@@ -196,6 +201,8 @@ class _RemoteRun:
             elif self.hooks.should_stop() and not self.stop_sent:
                 self.stop_sent = True
                 self._broadcast(STOP)
+            if self.executor.standby_pid is None and self.executor.jobs_waiting():
+                self.executor.prepare()  # the next job's worker imports while this one trains
             if self.conns:
                 self._read(wait(self.conns, self.executor.poll_s))
             else:

@@ -62,6 +62,8 @@ class TrainingManager(JobExecutionMixin):
         self.settings = settings
         self.backend = backend
         self.executor = executor
+        if hasattr(executor, "jobs_waiting"):
+            executor.jobs_waiting = lambda: bool(self._board.current.queue)
         self.datasets = datasets if datasets is not None else DatasetStore(settings.datasets_dir)
         self.models = models if models is not None else ModelStore(settings.models_dir)
         self.monitor = monitor
