@@ -269,5 +269,6 @@ class StudioSettings:
         return cls(root=Path(chosen).expanduser().resolve())
 
 
-#: The built-in sample datasets shipped in the repository (copied into the storage root on start).
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
+#: The built-in sample datasets, package data of ``yolo_studio`` (copied into the storage root on
+#: start).
+SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
