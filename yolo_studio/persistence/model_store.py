@@ -15,10 +15,12 @@ failure at any step leaves the registry as it was and no half-written folder.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +164,17 @@ class ModelStore(ModelArtifactsMixin):
         data = self._registry(dataset).read()
         active = data.get("active")
         return self._record(dataset, active, data) if active in data["models"] else None
+
+    @contextlib.contextmanager
+    def dataset_held(self, dataset: str) -> Iterator[Path]:
+        """Hold ``dataset``'s registry lock and yield its folder (``models_dir/<dataset>``,
+        which may not exist), for moving or removing the folder as a whole (a dataset renamed
+        or deleted, ``dataset_changes``); this store forgets its cached registry file after."""
+        try:
+            with self._registry(dataset).locked():
+                yield self.models_dir / dataset
+        finally:
+            self._files.pop(dataset, None)
 
     def datasets(self) -> builtins.list[str]:
         """Sorted names of the datasets that have a registry."""
