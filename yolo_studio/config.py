@@ -256,17 +256,45 @@ class StudioSettings:
 
     @classmethod
     def resolve(cls, root: str | os.PathLike[str] | None = None) -> "StudioSettings":
-        """Pick the storage root: the argument, else ``$YOLO_STUDIO_ROOT``, else ``/data/yolo_studio``
-        when ``/data`` is a writable folder (Hugging Face Spaces persistent disk), else the project
-        folder (the one holding ``app.py``)."""
-        chosen = root or os.environ.get("YOLO_STUDIO_ROOT")
-        if not chosen:
-            data = Path("/data")
-            if data.is_dir() and os.access(data, os.W_OK):
-                chosen = data / "yolo_studio"
-            else:
-                chosen = Path(__file__).resolve().parent.parent
+        """Pick the storage root: the argument, else ``$YOLO_STUDIO_ROOT``, else
+        ``default_root()``."""
+        chosen = root or os.environ.get("YOLO_STUDIO_ROOT") or default_root()
         return cls(root=Path(chosen).expanduser().resolve())
+
+
+#: Hugging Face Spaces' persistent disk: the default root is ``/data/yolo_studio`` when writable.
+SPACES_DATA_DIR = Path("/data")
+
+
+def source_checkout(package_dir: Path | None = None) -> Path | None:
+    """The source checkout this package runs from, or None for an installed package.
+
+    Args:
+        package_dir: The ``yolo_studio`` folder (default: this module's). It is a checkout's
+            when its parent holds ``app.py`` and lies in no ``site-packages`` or
+            ``dist-packages`` folder.
+    """
+    parent = (package_dir or Path(__file__).resolve().parent).parent
+    installed = {"site-packages", "dist-packages"} & set(parent.parts)
+    return parent if (parent / "app.py").is_file() and not installed else None
+
+
+def default_root(package_dir: Path | None = None) -> Path:
+    """The storage root when neither ``--root`` nor ``$YOLO_STUDIO_ROOT`` names one.
+
+    ``/data/yolo_studio`` when ``/data`` is a writable folder (Spaces), else the source
+    checkout's folder (``source_checkout(package_dir)``), else the user data folder of an
+    installed studio (``platformdirs.user_data_dir("yolo-studio")``, e.g.
+    ``~/.local/share/yolo-studio`` on Linux), never a folder inside ``site-packages``.
+    """
+    if SPACES_DATA_DIR.is_dir() and os.access(SPACES_DATA_DIR, os.W_OK):
+        return SPACES_DATA_DIR / "yolo_studio"
+    checkout = source_checkout(package_dir)
+    if checkout is not None:
+        return checkout
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("yolo-studio", appauthor=False))
 
 
 #: The built-in sample datasets, package data of ``yolo_studio`` (copied into the storage root on
