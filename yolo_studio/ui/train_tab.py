@@ -90,9 +90,15 @@ def config_from_form(*values: Any) -> TrainingConfig:
     return TrainingConfig(**data)
 
 
-def _build_choices() -> tuple[gr.Dropdown, gr.Dropdown]:
+def _build_choices(manager: Any) -> tuple[gr.Dropdown, gr.Dropdown]:
+    """The dataset and base-model dropdowns. The dataset's choices are the store's at build
+    time (a page load refreshes them) and it takes any value, so a Gradio API client that never
+    loaded a page can name any dataset, one imported later too: the handlers check the name
+    against the store (``NotFoundError`` naming the available ones)."""
+    names = dataset_choices(manager)
     with gr.Row():
-        dataset = gr.Dropdown(label="Dataset", choices=[], elem_id="dataset-dd", scale=2)
+        dataset = gr.Dropdown(label="Dataset", choices=names, value=None,  # set by a page load
+                              allow_custom_value=True, elem_id="dataset-dd", scale=2)
         base = gr.Dropdown(label="Base model", choices=list(BASE_MODELS),
                            value=_DEFAULTS.base_model, allow_custom_value=True,
                            elem_id="base-model-dd", scale=2,
@@ -143,7 +149,7 @@ def build(manager: Any, access: ServerAccess | None = None) -> TrainTab:
             None = both off (the safe default when the hosting is unknown).
     """
     access = access if access is not None else ServerAccess()
-    dataset, base = _build_choices()
+    dataset, base = _build_choices(manager)
     datasets = datasets_panel.build(manager, access, dataset)
     with gr.Accordion("Base weights", open=False, elem_id="weights-accordion"):
         weights_panel.build(manager, access, base)
