@@ -157,3 +157,40 @@ def test_models_predict_export_show_on_the_real_model(real_model, tmp_path, caps
     out = capsys.readouterr().out
     assert f"export onnx: {onnx}" in out and "confusion_matrix.png" in out
     assert "Per class (best.pt on val):" in out and "Platelets" in out
+
+
+def test_datasets_rename_and_delete_with_models_confirmed(root, capsys):
+    base = ["--root", str(root)]
+    assert main(base + ["train", "--dataset", "tiny", "--base-model", "yolo11n.yaml",
+                        "--epochs", "1", "--imgsz", "64", "--batch", "4", "--workers", "0",
+                        "--model-name", "m1"]) == 0
+    capsys.readouterr()
+    assert main(base + ["datasets", "rename", "tiny", "cells"]) == 0
+    out = capsys.readouterr().out
+    assert "Renamed dataset tiny to cells" in out and "cells" in out
+    assert main(base + ["models", "--dataset", "cells"]) == 0
+    assert " m1 " in capsys.readouterr().out + " "
+    assert main(base + ["datasets", "delete", "cells"]) == 2
+    assert "1 model(s): m1" in capsys.readouterr().err
+    assert main(base + ["datasets", "delete", "cells", "--with-models"]) == 0
+    assert "Deleted dataset cells and its models: m1." in capsys.readouterr().out
+    assert not (root / "datasets" / "cells").exists() and not (root / "models" / "cells").exists()
+    assert main(base + ["datasets", "rename", "bccd"]) == 2
+    assert "datasets rename OLD NEW" in capsys.readouterr().err
+
+
+def test_a_deleted_sample_dataset_does_not_come_back(root, capsys):
+    base = ["--root", str(root)]
+    assert main(base + ["datasets", "delete", "bccd"]) == 0
+    capsys.readouterr()
+    assert main(base + ["datasets"]) == 0
+    assert "bccd" not in capsys.readouterr().out
+
+
+def test_an_empty_model_name_is_generated(root, capsys):
+    assert main(["--root", str(root), "train", "--dataset", "tiny", "--base-model",
+                 "yolo11n.yaml", "--epochs", "1", "--imgsz", "64", "--batch", "4",
+                 "--workers", "0", "--model-name", ""]) == 0
+    out = capsys.readouterr().out
+    assert "Registered model yolo11n-" in out
+    assert "freeze_layers" not in out  # the user set none: no note about ignoring it

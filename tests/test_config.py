@@ -39,6 +39,17 @@ def test_freeze_ignored_for_from_scratch_yaml() -> None:
     assert TrainingConfig(base_model="yolo11n.pt").to_train_kwargs()["freeze"] == 10
 
 
+def test_freeze_note_only_when_the_user_set_it() -> None:
+    """The note was printed on every from-scratch run, for the default the user never set."""
+    scratch = TrainingConfig(base_model="yolo11n.yaml")
+    assert scratch.freeze_layers == 0 and scratch.notes == ()
+    assert TrainingConfig(base_model="yolo11n.yaml", freeze_layers=0).notes == ()
+    assert TrainingConfig(base_model="yolo11n.pt").freeze_layers == 10  # the studio's default
+    assert TrainingConfig(base_model="yolo11n.pt", freeze_layers=3).freeze_layers == 3
+    stored = TrainingConfig.from_dict(scratch.to_dict())
+    assert stored == scratch and stored.notes == ()
+
+
 @pytest.mark.parametrize("batch", [16, -1, 0.5, 8.0])
 def test_valid_batches(batch) -> None:
     TrainingConfig(batch=batch)

@@ -39,21 +39,35 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--base-model", default=defaults.base_model,
                        help="yolo11n.pt / .yaml (from scratch) or a local .pt path")
     for name, kind in (("epochs", int), ("batch", float), ("imgsz", int), ("patience", int),
-                       ("freeze-layers", int), ("lr0", float), ("lrf", float),
-                       ("workers", int), ("seed", int), ("max-gpu-memory-percent", float)):
+                       ("lr0", float), ("lrf", float), ("workers", int), ("seed", int),
+                       ("max-gpu-memory-percent", float)):
         train.add_argument(f"--{name}", type=kind,
                            default=getattr(defaults, name.replace("-", "_")))
+    train.add_argument("--freeze-layers", type=int, default=None,
+                       help="leading modules to freeze (default: 10 for a .pt, 0 for a .yaml)")
     train.add_argument("--optimizer", default=defaults.optimizer)
     train.add_argument("--device", default=defaults.device, help='"", "cpu", "0", ...')
-    train.add_argument("--model-name", default=None)
+    train.add_argument("--model-name", default=None,
+                       help="name to register the model under (empty: generated)")
     train.add_argument("--auto-promote", action="store_true",
                        help="make the new model active if it beats the active one's mAP50")
     _models_parser(sub, defaults.dataset)
-    datasets = sub.add_parser("datasets", help="list or import datasets")
-    datasets.add_argument("action", nargs="?", default="list", choices=("list", "import"))
-    datasets.add_argument("path", nargs="?", help="folder or .zip in YOLO format (import)")
-    datasets.add_argument("--name", default=None, help="name for the imported dataset")
+    _datasets_parser(sub)
     return parser
+
+
+def _datasets_parser(sub: Any) -> None:
+    """Add ``datasets [list|import PATH|delete NAME|rename OLD NEW]`` to ``sub``."""
+    datasets = sub.add_parser("datasets", help="list, import, rename or delete datasets")
+    datasets.add_argument("action", nargs="?", default="list",
+                          choices=("list", "import", "delete", "rename"))
+    datasets.add_argument("path", nargs="?", metavar="PATH|NAME",
+                          help="import: folder or .zip in YOLO format; delete / rename: the "
+                               "dataset")
+    datasets.add_argument("new_name", nargs="?", help="rename: the new name")
+    datasets.add_argument("--name", default=None, help="name for the imported dataset")
+    datasets.add_argument("--with-models", action="store_true",
+                          help="delete: also delete the dataset's registered models")
 
 
 def _models_parser(sub: Any, default_dataset: str) -> None:
@@ -118,7 +132,7 @@ def _config_from(args: argparse.Namespace) -> TrainingConfig:
         dataset=args.dataset, base_model=args.base_model, epochs=args.epochs, batch=args.batch,
         imgsz=args.imgsz, patience=args.patience, freeze_layers=args.freeze_layers, lr0=args.lr0,
         lrf=args.lrf, workers=args.workers, seed=args.seed, optimizer=args.optimizer,
-        device=args.device, model_name=args.model_name,
+        device=args.device, model_name=(args.model_name or "").strip() or None,
         max_gpu_memory_percent=args.max_gpu_memory_percent)
 
 
@@ -190,12 +204,34 @@ def cmd_models(args: argparse.Namespace, settings: StudioSettings) -> int:
     return 0
 
 
+def _change_dataset(datasets: Any, models: Any, args: argparse.Namespace,
+                    settings: StudioSettings) -> str:
+    """``datasets delete NAME [--with-models]`` / ``rename OLD NEW``; returns what to print.
+    Refused while a job of the dataset is queued or training in the root's job queue."""
+    from .training.dataset_ops import DatasetService
+    from .training.queue import JobQueue
+
+    if not args.path or (args.action == "rename") != bool(args.new_name):
+        raise ValidationError("Use: datasets delete NAME [--with-models], or datasets rename "
+                              "OLD NEW.")
+    service = DatasetService(datasets, models, JobQueue(settings.jobs_dir / "queue.json").list)
+    if args.action == "rename":
+        service.rename(args.path, args.new_name)
+        return f"Renamed dataset {args.path} to {args.new_name} (its models follow)."
+    deleted = service.delete(args.path, delete_models=args.with_models)
+    return (f"Deleted dataset {args.path}"
+            + (f" and its models: {', '.join(deleted)}." if deleted else "."))
+
+
 def cmd_datasets(args: argparse.Namespace, settings: StudioSettings) -> int:
-    """``datasets [list|import PATH [--name NAME]]``."""
+    """``datasets [list|import PATH [--name NAME]|delete NAME [--with-models]|rename OLD
+    NEW]``; the table of datasets is printed after."""
     from .training.model_report import text_table
 
-    datasets, _ = _stores(settings)
-    if args.action == "import":
+    datasets, models = _stores(settings)
+    if args.action in ("delete", "rename"):
+        print(_change_dataset(datasets, models, args, settings))
+    elif args.action == "import":
         if not args.path:
             raise ValidationError("datasets import needs a folder or .zip path.")
         importer = datasets.import_zip if args.path.lower().endswith(".zip") else \
@@ -248,8 +284,9 @@ def _follow(manager: Any, job_id: str, format_epoch: Any) -> Any:
     while not (snap.job_id == job_id and snap.state not in (JobState.TRAINING, JobState.IDLE)):
         snap = manager.wait_for_change(snap.version, 1.0, major_only=True)  # epochs, states
         if snap.job_id == job_id:
-            for metrics in snap.history[printed:]:
-                print(format_epoch(metrics, snap.epochs), flush=True)
+            for i in range(printed, len(snap.history)):
+                previous = snap.history[i - 1] if i else None
+                print(format_epoch(snap.history[i], snap.epochs, previous), flush=True)
             printed = max(printed, len(snap.history))
     return snap
 

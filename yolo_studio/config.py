@@ -56,6 +56,9 @@ def device_gpus(device: str) -> tuple[int, ...] | None:
     return tuple(int(part) for part in parts)
 
 
+#: Leading modules frozen when training from pretrained weights and freeze_layers is not given.
+DEFAULT_FREEZE_LAYERS = 10
+
 #: Largest imgsz a job accepts (pixels). Memory grows with its square: imgsz 100000 had
 #: Ultralytics' image buffer take 23 GB of RAM before it failed.
 MAX_IMGSZ = 4096
@@ -75,8 +78,10 @@ class TrainingConfig:
         imgsz: Training image size in pixels, 32 to ``MAX_IMGSZ``; not a multiple of 32 is
             rounded up, with a note.
         patience: Epochs without val improvement before early stopping (0 disables it).
-        freeze_layers: Number of leading model modules to freeze (0 = none). Ignored, with a note,
-            when ``base_model`` is a ``.yaml`` (it would freeze random weights).
+        freeze_layers: Number of leading model modules to freeze (0 = none). None (not given)
+            = the studio's default: ``DEFAULT_FREEZE_LAYERS`` for pretrained weights, 0 for a
+            ``.yaml``; always a number after construction. A number given for a ``.yaml`` is
+            ignored (it would freeze random weights), with a note only when it is not 0.
         lr0: Initial learning rate. Reaches the optimizer because ``optimizer`` is explicit.
         lrf: Final learning rate as a fraction (0-1) of lr0.
         model_name: Name to register the model under; None = generated from time.
@@ -100,7 +105,7 @@ class TrainingConfig:
     batch: Batch = 16
     imgsz: int = 640
     patience: int = 20
-    freeze_layers: int = 10
+    freeze_layers: int | None = None
     lr0: float = 0.001
     lrf: float = 0.01
     model_name: str | None = None
@@ -128,8 +133,7 @@ class TrainingConfig:
             notes.append(f"imgsz {self.imgsz} is not a multiple of 32; using {rounded}.")
             object.__setattr__(self, "imgsz", rounded)
         _check(isinstance(self.patience, int) and self.patience >= 0, "patience must be >= 0.")
-        _check(isinstance(self.freeze_layers, int) and self.freeze_layers >= 0,
-               "freeze_layers must be >= 0.")
+        self._resolve_freeze(notes)
         _check(0 < self.lr0 <= 1, "lr0 must be in (0, 1].")
         _check(0 <= self.lrf <= 1, "lrf must be between 0 and 1 (a fraction of lr0).")
         _check(0 <= self.max_gpu_memory_percent <= 1,
@@ -142,11 +146,21 @@ class TrainingConfig:
             notes.append(f"workers {self.workers} is more than this machine's {cores} CPU cores: "
                          f"Ultralytics starts at most {cores} dataloader workers.")
         self._check_device()
-        if self.from_scratch and self.freeze_layers:
-            notes.append(f"freeze_layers={self.freeze_layers} ignored: {self.base_model} trains "
-                         "from scratch, freezing would freeze random weights.")
-            object.__setattr__(self, "freeze_layers", 0)
         object.__setattr__(self, "notes", tuple(dict.fromkeys(notes)))
+
+    def _resolve_freeze(self, notes: list[str]) -> None:
+        """Check ``freeze_layers``, fill in the default when it was not given, and set it to 0
+        for a from-scratch model (a note says so when the user asked for a freeze)."""
+        given = self.freeze_layers
+        _check(given is None or (isinstance(given, int) and not isinstance(given, bool)
+                                 and given >= 0), "freeze_layers must be a whole number >= 0.")
+        if self.from_scratch:
+            if given:
+                notes.append(f"freeze_layers={given} ignored: {self.base_model} trains from "
+                             "scratch, freezing would freeze random weights.")
+            object.__setattr__(self, "freeze_layers", 0)
+        elif given is None:
+            object.__setattr__(self, "freeze_layers", DEFAULT_FREEZE_LAYERS)
 
     def _check_batch(self) -> None:
         b = self.batch

@@ -31,7 +31,13 @@ def test_ensure_samples_copies_once_without_caches(store, tmp_path):
     assert store.ensure_samples(tmp_path / "samples") == []
     assert label.read_text() == "0 0.5 0.5 0.1 0.1\n"
     assert store.ensure_samples(tmp_path / "no-such-dir") == []
-    assert sorted(os.listdir(tmp_path / "datasets")) == ["tiny"]
+    assert sorted(os.listdir(tmp_path / "datasets")) == [".studio_samples", "tiny"]
+
+
+def test_a_deleted_or_renamed_sample_is_not_copied_again(store, tmp_path):
+    os.rename(tmp_path / "datasets" / "tiny", tmp_path / "datasets" / "cells")
+    assert store.ensure_samples(tmp_path / "samples") == []
+    assert store.list() == ["cells"]
 
 
 def test_list_only_shows_folders_with_data_yaml(store, tmp_path):

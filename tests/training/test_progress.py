@@ -140,3 +140,15 @@ def test_major_only_waiters_sleep_through_batch_progress() -> None:
     snap = board.wait_for_change(start.version, timeout_s=5, major_only=True)
     assert len(snap.history) == 1
     assert board.wait_for_change(snap.version, timeout_s=0.05).version == snap.version
+
+
+def test_epoch_line_labels_its_times():
+    """The time at the end of an epoch line was Ultralytics' cumulative time, unlabelled."""
+    from yolo_studio.training.progress import format_epoch
+    from yolo_studio.training.snapshot import EpochMetrics
+
+    first, second = EpochMetrics(epoch=1, time_s=2.0), EpochMetrics(epoch=2, time_s=6.5)
+    assert format_epoch(first, 3).endswith("| epoch 2.0 s, elapsed 2.0 s")
+    assert format_epoch(second, 3, first).endswith("| epoch 4.5 s, elapsed 6.5 s")
+    assert format_epoch(second, 3).endswith("| elapsed 6.5 s")
+    assert "|" not in format_epoch(EpochMetrics(epoch=2), 3).rsplit("mAP50-95", 1)[1]

@@ -33,6 +33,8 @@ from .yolo_format import SPLITS, class_names, label_path, load_yaml, resolve_roo
 
 HASH_FILE = ".studio_hash"
 RESOLVED_YAML = ".studio_data.yaml"
+#: Names of the sample datasets already copied once (``ensure_samples``), one a line.
+SAMPLES_SEEN = ".studio_samples"
 
 
 @dataclass(frozen=True)
@@ -82,22 +84,38 @@ class DatasetStore:
 
     def ensure_samples(self, samples_dir: str | os.PathLike[str]) -> builtins.list[str]:
         """Copy each sample dataset (a folder with data.yaml) of ``samples_dir`` that is not
-        here yet (label caches are not copied). Returns the names copied."""
+        here yet and was never copied here before (label caches are not copied): a sample
+        the user deleted or renamed does not come back. The samples seen are listed in
+        ``<datasets_dir>/.studio_samples``. Returns the names copied."""
         samples = Path(samples_dir)
         if not samples.is_dir():
             return []
-        copied = []
+        copied, seen = [], self._samples_seen()
         for src in sorted(p for p in samples.iterdir() if (p / "data.yaml").is_file()):
-            if (self.datasets_dir / src.name).exists():
+            if src.name in seen or (self.datasets_dir / src.name).exists():
+                self._mark_sample_seen(src.name, seen)
                 continue
             tmp = self._tmp_dir()
             try:
                 copy_dataset(src, tmp)
                 os.rename(tmp, self.datasets_dir / validate_name(src.name, "Sample name"))
                 copied.append(src.name)
+                self._mark_sample_seen(src.name, seen)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
         return copied
+
+    def _samples_seen(self) -> set[str]:
+        with contextlib.suppress(OSError):
+            return set((self.datasets_dir / SAMPLES_SEEN).read_text(encoding="utf-8").split())
+        return set()
+
+    def _mark_sample_seen(self, name: str, seen: set[str]) -> None:
+        if name not in seen:
+            seen.add(name)
+            with contextlib.suppress(OSError):  # read-only storage: nothing is deleted there
+                write_text_atomic(self.datasets_dir / SAMPLES_SEEN,
+                                  "".join(f"{n}\n" for n in sorted(seen)), durable=False)
 
     def _tmp_dir(self) -> Path:
         self.datasets_dir.mkdir(parents=True, exist_ok=True)

@@ -165,7 +165,7 @@ class ProgressTracker:
         history = tuple(m for m in current.history if m.epoch != metrics.epoch) + (metrics,)
         self.board.publish(history=history, epoch=metrics.epoch, elapsed_s=self._elapsed(),
                            eta_s=self._eta(metrics.epoch, 0, current.batches))
-        self.log(format_epoch(metrics, self._epochs))
+        self.log(format_epoch(metrics, self._epochs, history[-2] if len(history) > 1 else None))
 
     def on_final(self, metrics: EpochMetrics) -> None:
         self.board.publish(final=metrics, elapsed_s=self._elapsed(), eta_s=0.0)
@@ -191,11 +191,27 @@ def format_metrics(m: EpochMetrics) -> str:
             f"mAP50-95 {_fmt(m.map50_95)}")
 
 
-def format_epoch(m: EpochMetrics, epochs: int) -> str:
-    """One log line for a trained epoch: losses, val metrics, time."""
+def format_epoch(m: EpochMetrics, epochs: int, previous: EpochMetrics | None = None) -> str:
+    """One log line for a trained epoch: losses, val metrics, and its time in seconds,
+    labelled: ``epoch 2.0 s, elapsed 6.0 s`` (elapsed: since training started).
+
+    Args:
+        m: The epoch's metrics (``time_s``: seconds since training started, or None).
+        epochs: The planned epochs.
+        previous: The epoch before it, for the epoch's own duration (not needed for epoch 1).
+    """
+    took = None
+    if m.time_s is not None:
+        if m.epoch == 1:
+            took = m.time_s
+        elif previous is not None and previous.time_s is not None:
+            took = m.time_s - previous.time_s
+    times = [f"epoch {took:.1f} s"] if took is not None else []
+    if m.time_s is not None:
+        times.append(f"elapsed {m.time_s:.1f} s")
     return (f"epoch {m.epoch}/{epochs}: loss box {_fmt(m.train_box_loss)} cls "
-            f"{_fmt(m.train_cls_loss)} dfl {_fmt(m.train_dfl_loss)} | {format_metrics(m)} | "
-            f"{_fmt(m.time_s)} s")
+            f"{_fmt(m.train_cls_loss)} dfl {_fmt(m.train_dfl_loss)} | {format_metrics(m)}"
+            + (f" | {', '.join(times)}" if times else ""))
 
 
 def begin_snapshot(board: SnapshotBoard, job_id: str, dataset: str, model_name: str,
