@@ -254,7 +254,9 @@ class _RemoteRun:
 
     def _handle(self, conn: Connection, message: tuple) -> None:
         kind = message[0]
-        if kind == "ready":
+        if kind == "ready" and self.abort_sent:  # cancelled while its worker got ready
+            self.worker.kill()
+        elif kind == "ready":
             send_quietly(conn, ("job", self._spec))
         elif kind == "hook" and message[1] == "on_outcome":
             self.sink_outcome = outcome_from_dict(message[2]["outcome"])

@@ -23,6 +23,7 @@ from ..persistence.dataset_store import DatasetStore
 from ..persistence.model_store import ModelStore
 from .devices import check_device
 from .executors import InProcessExecutor, ProcessExecutor
+from .alerts import ResourceAlertsMixin
 from .job_exec import JobExecutionMixin
 from .progress import SnapshotBoard
 from .queue import JobQueue, JobRecord
@@ -33,7 +34,7 @@ from .snapshot import JobState, TrainingSnapshot
 _ENDED = (JobState.COMPLETED, JobState.CANCELLED, JobState.ERROR, JobState.INTERRUPTED)
 
 
-class TrainingManager(JobExecutionMixin):
+class TrainingManager(JobExecutionMixin, ResourceAlertsMixin):
     """Runs training jobs one at a time and keeps the model registry in step.
 
     Args:
@@ -320,25 +321,3 @@ class TrainingManager(JobExecutionMixin):
         self._wake.set()
         if not idle:
             self._publish_queue()
-
-    def _on_resource_status(self, status: Any) -> None:
-        """ResourceMonitor callback: log alerts into the running job's log (once per job and
-        per transition); while constrained, stop the job gracefully when it asks for that."""
-        constrained = bool(getattr(status, "constrained", False))
-        with self._lock:
-            changed, self._alerting = constrained != self._alerting, constrained
-            running = self._running
-            if running is None:
-                return
-            if not constrained:
-                if changed:
-                    self._board.append_log("Resource alert cleared.")
-                return
-            alerts = "; ".join(getattr(status, "alerts", ()) or ()) or "resource threshold exceeded"
-            if changed or self._alert_job != running.job_id:
-                self._alert_job = running.job_id
-                self._board.append_log(f"Resource alert: {alerts}")
-            if running.config.get("stop_on_resource_alert") and self._stop is None:
-                self._stop = StopRequest("resource", f"stopped on resource alert: {alerts}")
-                self._board.append_log("Stopping gracefully after the current batch "
-                                       "(stop_on_resource_alert is on).")
