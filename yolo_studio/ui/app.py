@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 
 from ..training.snapshot import TrainingSnapshot
-from . import jobs_panel, models_tab, monitor_feed, monitor_tab, train_tab
+from . import demo_app, jobs_panel, models_tab, monitor_feed, monitor_tab, train_tab
 
 TITLE = "YOLO Studio"
 #: The feed's stream for the Train tab's job table, the finished-job key and the job
@@ -47,13 +47,19 @@ def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Block
     Args:
         manager: ``TrainingManager`` (already started).
         monitor: ``ResourceMonitor`` (started) or None to hide resource figures.
-        access: ``hosting.ServerAccess`` (weights upload, server-folder import); None = off.
+        access: ``hosting.ServerAccess`` (weights upload, server-folder import, the notices);
+            None = off. With ``access.demo`` the read-only demo is built instead
+            (``demo_app.build``: no Train or Monitor tab, no action that changes anything).
 
     Returns:
         The Blocks; call ``queued(blocks).launch(max_threads=MAX_THREADS, ...)`` on it.
     """
+    if access is not None and access.demo:
+        return demo_app.build(manager, access, TITLE)
     with gr.Blocks(title=TITLE) as demo:
         gr.Markdown(f"# {TITLE}\nTrain Ultralytics YOLO detectors on your datasets.")
+        if access is not None and access.storage_note:
+            gr.Markdown(access.storage_note, elem_id="storage-note")
         finished = gr.State("")  # "<job_id>:<dataset>" of the last COMPLETED job seen
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("Train", id="train", elem_id="tab-train"):
