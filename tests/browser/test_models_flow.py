@@ -53,7 +53,7 @@ def _open_models(page, subtab: str) -> None:
 
 def test_try_a_real_val_image_shows_boxes_and_detections(page) -> None:
     _open_models(page, "Try on an image")
-    expect(page.locator("#try-model-dd input")).to_have_value("real")  # the active model
+    expect(page.locator("#try-model-dd input")).to_have_value("the active model (real)")
     page.locator("#try-sample-dd input").click()
     page.get_by_role("option").first.click()
     expect(page.locator("#try-image img")).to_be_visible()
@@ -68,6 +68,13 @@ def test_try_a_real_val_image_shows_boxes_and_detections(page) -> None:
     rows = page.locator("#try-detections-a .virtual-row")  # Gradio's body rows
     expect(rows.first).to_contain_text(re.compile("RBC|WBC|Platelets"))
     expect(page.locator("#try-text-b")).to_contain_text("No candidate")
+    choose(page, "model-dd", "second")  # Set active: Try's "active model" follows
+    page.locator("#set-active-btn").click()
+    expect(page.locator("#try-model-dd input")).to_have_value("the active model (second)")
+    page.locator("#try-run-btn").click()
+    expect(page.locator("#try-text-a")).to_contain_text("second", timeout=60_000)
+    page.locator("#rollback-btn").click()
+    expect(page.locator("#try-model-dd input")).to_have_value("the active model (real)")
 
 
 def test_compare_two_models_overlays_charts_and_highlights_config(page) -> None:

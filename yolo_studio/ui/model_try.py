@@ -15,19 +15,28 @@ from .errors import shows_errors
 from .models_tab import PRIVATE, ModelsTab, model_names, require
 
 NO_CANDIDATE = "No candidate chosen: pick one to compare it with the model on the left."
+#: The model picker's value for "the dataset's active model, whichever it is when Run is
+#: pressed" (no model name can hold parentheses). ``None`` or "" mean the same.
+ACTIVE = "(active)"
+
+
+def model_name_of(picked: str | None) -> str | None:
+    """The model name to run for a picker value: None (the active model) for ``ACTIVE``,
+    None or ""; else ``picked`` itself."""
+    return None if not picked or picked == ACTIVE else picked
 
 
 def _run(manager: Any, dataset: str, name: str | None, image: str, conf: float,
          iou: float) -> list[Any]:
-    result = manager.registry.predict(dataset, name or None, image, conf=float(conf),
+    result = manager.registry.predict(dataset, model_name_of(name), image, conf=float(conf),
                                       iou=float(iou))
     return [result.image, tables.prediction_text(result), tables.detection_rows(result)]
 
 
 def predict_values(manager: Any, dataset: str | None, name: str | None, candidate: str | None,
                    image: str | None, conf: float, iou: float) -> list[Any]:
-    """[image, text, rows] of ``name`` (None: the active model), then the same of
-    ``candidate`` (or [None, NO_CANDIDATE, []]).
+    """[image, text, rows] of ``name`` (``ACTIVE`` or None: the dataset's active model at the
+    time of the call), then the same of ``candidate`` (or [None, NO_CANDIDATE, []]).
 
     Args:
         image: Path of the image file. conf / iou: thresholds, fractions 0-1.
@@ -54,10 +63,16 @@ def sample_choices(manager: Any, dataset: str | None) -> list[tuple[str, str]]:
 
 def model_choices(manager: Any, dataset: str | None, name: str | None,
                   candidate: str | None) -> list[Any]:
-    """Updates of the model (keeps ``name`` if it exists, else the active model) and candidate
-    (kept if it exists, else none) dropdowns."""
+    """Updates of the model and candidate dropdowns.
+
+    The model's first choice is ``ACTIVE``, labelled with the active model's name of now; it
+    keeps ``name`` if that model still exists, else picks ``ACTIVE``. The candidate is kept if
+    it exists, else none.
+    """
     names, active = model_names(manager, dataset)
-    return [gr.Dropdown(choices=names, value=name if name in names else active),
+    label = f"the active model ({active or 'none yet'})"
+    return [gr.Dropdown(choices=[(label, ACTIVE), *[(n, n) for n in names]],
+                        value=name if name in names else ACTIVE),
             gr.Dropdown(choices=names, value=candidate if candidate in names else None)]
 
 
@@ -70,8 +85,8 @@ def build(manager: Any, tab: ModelsTab) -> None:
             sample = gr.Dropdown(label="...or pick a val image of the dataset", choices=[],
                                  elem_id="try-sample-dd")
         with gr.Column(scale=1):
-            name = gr.Dropdown(label="Model (default: the active one)", choices=[],
-                               allow_custom_value=True, elem_id="try-model-dd")
+            name = gr.Dropdown(label="Model", choices=[("the active model", ACTIVE)],
+                               value=ACTIVE, allow_custom_value=True, elem_id="try-model-dd")
             candidate = gr.Dropdown(label="Candidate to compare (optional)", choices=[],
                                     allow_custom_value=True, elem_id="try-candidate-dd")
             conf = gr.Slider(0.0, 1.0, value=0.25, step=0.001, label="Confidence threshold (0-1)",
