@@ -10,15 +10,17 @@ from typing import Any
 import gradio as gr
 
 from ..errors import StudioError, ValidationError
-from . import health_view
+from . import dataset_actions, health_view
 from .errors import error_title, shows_errors
 from .hosting import ServerAccess
 
 
 @dataclass
 class DatasetsPanel:
-    """The panel's components. ``added`` holds the name of the last imported dataset: the app
-    listens to its ``change`` to refresh other tabs' dataset lists."""
+    """The panel's components. ``added`` changes whenever the list of datasets does: the name
+    of the last imported dataset, or ``"renamed:<old>:<new>"`` / ``"deleted:<name>"``
+    (``dataset_actions``); the app listens to its ``change`` to refresh other tabs' dataset
+    lists."""
 
     info: gr.HTML
     zip_file: gr.File
@@ -115,6 +117,7 @@ def build(manager: Any, access: ServerAccess, dataset: gr.Dropdown) -> DatasetsP
         report = gr.HTML(elem_id="import-report")
     panel = DatasetsPanel(info, zip_file, folder, name, import_btn, report, gr.State(""))
     _wire(manager, access, dataset, panel)
+    dataset_actions.build(manager, dataset, panel.added)
     return panel
 
 
