@@ -97,13 +97,13 @@ def test_reload_mid_run_redraws_history_then_cancel(page, studio) -> None:
 
 
 def test_monitor_cancel_is_clickable_while_the_start_notice_shows(page, studio) -> None:
-    """The start notice (with the freeze_layers note) pops up over the page's top right for
+    """The start notice pops up over the page's top right for
     seconds; the Monitor's Cancel must not sit under it."""
     start_training(page, "browser-quick-cancel", epochs=30)
-    expect(toast(page, "queued")).to_be_visible()
+    expect(toast(page, "starts now")).to_be_visible()
     open_tab(page, "Monitor")
     expect(status(page)).to_contain_text("TRAINING", timeout=60_000)
-    expect(toast(page, "queued")).to_be_visible()  # still up when Cancel is pressed
+    expect(toast(page, "starts now")).to_be_visible()  # still up when Cancel is pressed
     on_top = page.evaluate("""() => {  // what a click on the button's centre reaches
         const b = document.querySelector('#monitor-cancel-btn'), r = b.getBoundingClientRect();
         return b.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }""")

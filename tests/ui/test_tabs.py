@@ -281,3 +281,25 @@ def test_job_selector_choices_have_one_writer_and_a_stale_choice_reaches_the_act
     with pytest.warns(UserWarning, match=f"{job.job_id} is no longer in the queue.*another"):
         _, selection = retry(job.job_id)  # the studio's message, not Gradio's error
     assert selection["value"] is None  # the gone job leaves the selector
+
+
+def test_start_says_starts_now_or_queued_behind_and_counts_epochs() -> None:
+    """Start said "queued" for a job that started at once, and "1 epochs"."""
+    from types import SimpleNamespace
+
+    config = TrainingConfig(dataset="bccd-tiny", base_model="yolo11n.yaml", epochs=1)
+    done = SimpleNamespace(job_id="a", state=JobState.COMPLETED)
+    mine = SimpleNamespace(job_id="b", state=JobState.QUEUED)
+    assert train_tab.start_message("b", config, [done, mine]) == (
+        "Job b starts now: bccd-tiny / yolo11n.yaml, 1 epoch.")
+    running = SimpleNamespace(job_id="r", state=JobState.TRAINING)
+    assert train_tab.start_message("b", config, [done, running, mine]).startswith(
+        "Job b queued behind 1 job(s): ")
+
+
+def test_freeze_layers_left_empty_is_the_configs_default() -> None:
+    values = list(DEFAULT_FORM)
+    values[6] = None
+    assert train_tab.config_from_form(*values).notes == ()
+    values[1] = "yolo11n.pt"
+    assert train_tab.config_from_form(*values).freeze_layers == 10

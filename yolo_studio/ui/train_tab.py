@@ -9,6 +9,7 @@ Start.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,12 +20,13 @@ from ..errors import ValidationError
 from . import datasets_panel, jobs_panel, weights_files, weights_panel
 from .datasets_panel import dataset_choices, dataset_info_html
 from .errors import shows_errors
+from .formatting import job_state
 from .hosting import ServerAccess
 from .jobs_panel import jobs_value
 
 __all__ = ["FORM_FIELDS", "TrainTab", "build", "cancel_handler", "check_base_model_allowed",
            "config_from_form", "dataset_choices", "dataset_info_html", "jobs_value",
-           "load_values"]
+           "load_values", "start_message"]
 
 _DEFAULTS = TrainingConfig()
 #: Seconds a notice stays up (Gradio's default is 10; notices sit over the page's top right).
@@ -35,6 +37,8 @@ FORM_FIELDS = ("dataset", "base_model", "epochs", "batch", "imgsz", "patience", 
                "device", "stop_on_resource_alert")
 _INT_FIELDS = {"epochs", "imgsz", "patience", "freeze_layers", "workers"}
 _FLOAT_FIELDS = {"lr0", "lrf", "max_gpu_memory_percent"}
+#: Number fields that may be left empty: TrainingConfig then picks the value.
+_OPTIONAL_FIELDS = {"freeze_layers"}
 
 
 @dataclass
@@ -80,7 +84,10 @@ def config_from_form(*values: Any) -> TrainingConfig:
     """
     data = dict(zip(FORM_FIELDS, values, strict=True))
     for name in _INT_FIELDS | _FLOAT_FIELDS | {"batch"}:
-        data[name] = _number(name, data[name])
+        if name in _OPTIONAL_FIELDS and data[name] in (None, ""):
+            data[name] = None  # the config's default
+        else:
+            data[name] = _number(name, data[name])
     if not data["dataset"]:
         raise ValidationError("Choose a dataset first.")
     data["base_model"] = str(data["base_model"] or "").strip()
@@ -117,8 +124,8 @@ def _build_fields() -> list[gr.components.Component]:
         patience = gr.Number(label="patience (epochs)", value=d.patience, precision=0,
                              elem_id="patience")
     with gr.Row():
-        freeze = gr.Number(label="freeze_layers", value=d.freeze_layers, precision=0,
-                           elem_id="freeze-layers")
+        freeze = gr.Number(label="freeze_layers", value=None, precision=0,
+                           elem_id="freeze-layers", info="empty = 10 for a .pt, 0 for a .yaml")
         lr0 = gr.Number(label="lr0", value=d.lr0, elem_id="lr0")
         lrf = gr.Number(label="lrf (fraction of lr0)", value=d.lrf, elem_id="lrf")
         gpu = gr.Slider(0.05, 1.0, value=d.max_gpu_memory_percent, step=0.05,
@@ -186,9 +193,10 @@ def _wire(manager: Any, tab: TrainTab, access: ServerAccess) -> None:
         config = config_from_form(*values)
         check_base_model_allowed(manager, config.base_model, access)
         job_id = manager.start_training(config)  # notes only for a job that was queued
-        gr.Info(" ".join([f"Job {job_id} queued: {config.dataset} / {config.base_model}, "
-                          f"{config.epochs} epochs.", *config.notes]), duration=TOAST_S)
-        return jobs_value(manager)  # the job selector's choices come from the live stream
+        jobs = manager.jobs()
+        gr.Info(" ".join([start_message(job_id, config, jobs), *config.notes]),
+                duration=TOAST_S)
+        return jobs_value(manager, jobs)  # the job selector's choices come from the stream
 
     for event in (
             tab.start_btn.click(on_start, tab.inputs, tab.jobs_table,
@@ -198,6 +206,20 @@ def _wire(manager: Any, tab: TrainTab, access: ServerAccess) -> None:
                                  concurrency_limit=None, api_name="cancel_training",
                                  show_progress="hidden")):
         jobs_panel.refresh_after(event, manager, tab.jobs_table)
+
+
+def start_message(job_id: str, config: TrainingConfig, jobs: Sequence[Any]) -> str:
+    """The Start notice: "Job X starts now: ..." when no job is ahead of it (queued or
+    training, in ``jobs``, the queue in order), else "Job X queued behind N job(s): ..."."""
+    ahead = 0
+    for job in jobs:
+        if job.job_id == job_id:
+            break
+        ahead += job_state(job) in ("QUEUED", "TRAINING")
+    what = (f"{config.dataset} / {config.base_model}, {config.epochs} "
+            f"epoch{'s' * (config.epochs != 1)}.")
+    return (f"Job {job_id} queued behind {ahead} job(s): {what}" if ahead
+            else f"Job {job_id} starts now: {what}")
 
 
 def cancel_handler(manager: Any) -> Any:
