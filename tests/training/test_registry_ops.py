@@ -92,6 +92,7 @@ def test_compare_models_histories_and_config_differences(service):
     assert "model_name" not in rows and "notes" not in rows
     table = result.table()
     assert {"field": "lr0", "a": 0.001, "b": 0.01, "differs": "≠"} in table
+    assert [row.field for row in result.config_rows].count("base_model") == 1
     with pytest.raises(ValidationError, match="at least two"):
         service.compare_models("tiny", ["a"])
     with pytest.raises(NotFoundError):

@@ -26,9 +26,19 @@ def test_compare_figure_overlays_one_trace_per_model() -> None:
     assert list(fig.data[0].x) == [1, 2, 3] and list(fig.data[1].x) == [1, 2, 3, 4, 5]
     assert list(fig.data[1].y) == pytest.approx([0.15, 0.3, 0.45, 0.6, 0.75])
     assert fig.data[0].line.color != fig.data[1].line.color
-    assert tuple(fig.layout.yaxis.range) == (0, 1.05)  # a fraction 0-1
+    low, high = fig.layout.yaxis.range  # fitted to 0.1-0.75, inside 0-1.05
+    assert 0 <= low < 0.1 and 0.75 < high <= 1.05
     assert tuple(fig.layout.xaxis.range) == (0.5, 5.5)
     assert "mAP50" in fig.layout.title.text
+
+
+def test_weak_models_get_an_axis_fitted_to_them() -> None:
+    """The mAP axes were fixed at 0-1: models of mAP50 0.01 and 0.03 drew as one flat line."""
+    weak = {"a": _history(3, 0.003), "b": _history(3, 0.01)}  # mAP50 0.003-0.03
+    low, high = figure(compare_charts.compare_figure(weak, "map50")).layout.yaxis.range
+    assert low == 0 and 0.03 < high <= 0.06
+    empty = figure(compare_charts.compare_figure({"a": (), "b": ()}, "map50"))
+    assert tuple(empty.layout.yaxis.range) == (0, 1.05)
 
 
 def test_compare_figure_of_a_loss_is_not_clamped_to_fractions() -> None:
@@ -56,3 +66,12 @@ def test_compare_losses_figure_three_dashed_traces_per_model() -> None:
     assert list(train.data[0].y) == pytest.approx([3.0, 2.0, 1.0])
     with pytest.raises(ValueError):
         figure(compare_charts.compare_losses_figure(HISTORIES, split="test"))
+
+
+def test_the_compare_picker_keeps_each_model_once() -> None:
+    import gradio as gr
+
+    from yolo_studio.ui.model_compare import distinct_names
+
+    assert distinct_names(["a", "b", "a"]) == ["a", "b"]
+    assert isinstance(distinct_names(["a", "b"]), type(gr.skip()))

@@ -54,6 +54,13 @@ def test_model_rows_newest_first_with_active_marker() -> None:
     assert rows[1][0] == fmt.ACTIVE_MARK and rows[0][0] == ""
     assert rows[1][5] == "0.512" and rows[0][5] == "—"
     assert len(rows[0]) == len(fmt.MODEL_COLUMNS)
+    assert rows[0][2] == "2024-02-01 00:00:00 UTC"  # the time zone is said
+
+
+def test_created_times_are_shown_in_utc_with_the_zone() -> None:
+    assert fmt.format_created("2025-01-31T14:05:09.5+02:00") == "2025-01-31 12:05:09 UTC"
+    assert fmt.format_created("2025-01-31T14:05:09") == "2025-01-31 14:05:09 UTC"
+    assert fmt.format_created("") == "" and fmt.format_created("soon") == "soon"
 
 
 def test_log_text_strips_terminal_colours() -> None:

@@ -58,6 +58,16 @@ def test_comparison_summary_names_models_and_differences() -> None:
     assert "2 setting(s) differ: epochs, lr0" in text
 
 
+def test_comparison_values_are_rounded() -> None:
+    """Config values were shown unrounded (best_map50 0.51234567, lr0 0.00123456789)."""
+    rows = (ConfigDiffRow("best_map50", (0.51234567, None), True),
+            ConfigDiffRow("lr0", (0.00123456789, 0.01), True))
+    comparison = ModelComparison(names=("a", "b"), histories={}, finals={}, config_rows=rows)
+    frame = tables.comparison_frame(comparison)
+    assert frame.iloc[0].tolist() == ["best_map50", "0.512", "—", "≠"]
+    assert frame.iloc[1].tolist() == ["lr0", "0.001235", "0.01", "≠"]
+
+
 def test_details_markdown_and_dataset_warning(tmp_path) -> None:
     onnx = tmp_path / "best.onnx"
     onnx.write_bytes(b"x" * 2_500_000)
@@ -68,7 +78,7 @@ def test_details_markdown_and_dataset_warning(tmp_path) -> None:
     details = SimpleNamespace(record=record, stop_reason="cancelled", exports={"onnx": onnx},
                               dataset_changed=False, dataset_message="")
     text = tables.details_markdown(details)
-    for part in ("### m1 ★ active", "2025-01-31T12:00:00", "best mAP50: —",
+    for part in ("### m1 ★ active", "created: 2025-01-31 12:00:00 UTC", "best mAP50: —",
                  "tiny (28 images, 3 classes)", "stopped early: cancelled",
                  "tags: baseline, cpu", r"notes: first try: \*.pt # not a title",
                  "onnx (best.onnx, 2.5 MB)"):  # user text shown as typed, not as Markdown

@@ -159,7 +159,9 @@ def compare_models(models: Any, dataset: str, names: list[str]) -> ModelComparis
             _row("epochs_completed", [d.record.epochs_completed for d in details]),
             _row("best_map50", [d.record.best_map50 for d in details]),
             _row("dataset_snapshot", [d.record.dataset_snapshot for d in details])]
-    keys = list(dict.fromkeys(k for d in details for k in d.config if k not in _SKIP_CONFIG))
+    summary = {row.field for row in rows}  # base_model is a summary row and a config key
+    keys = list(dict.fromkeys(k for d in details for k in d.config
+                              if k not in _SKIP_CONFIG and k not in summary))
     rows += [_row(k, [d.config.get(k) for d in details]) for k in keys]
     return ModelComparison(names=tuple(names),
                            histories={d.record.name: d.history for d in details},

@@ -25,8 +25,23 @@ def _compare_axis(histories: Mapping[str, Sequence[EpochMetrics]]) -> dict[str, 
     return _epoch_axis(max((h[-1].epoch for h in histories.values() if h), default=0))
 
 
+def fraction_range(histories: Mapping[str, Sequence[EpochMetrics]],
+                   metric: str) -> dict[str, Any]:
+    """A y-axis fitted to the values of a fraction metric (0-1) over every history, padded
+    by 8% of their spread (at least 0.02) and kept inside 0-1.05, so models of mAP50 0.01
+    and 0.03 do not draw as one flat line; ``{"range": [0, 1.05]}`` without values."""
+    values = [v for h in histories.values() for m in h
+              if (v := getattr(m, metric, None)) is not None]
+    if not values:
+        return {"range": [0, 1.05]}
+    low, high = min(values), max(values)
+    pad = max(0.02, 0.08 * (high - low))
+    return {"range": [max(0.0, low - pad), min(1.05, high + pad)]}
+
+
 def compare_figure(histories: Mapping[str, Sequence[EpochMetrics]], metric: str) -> Figure:
-    """One metric per epoch of several models overlaid: one trace per model, named after it.
+    """One metric per epoch of several models overlaid: one trace per model, named after it;
+    a fraction's y-axis is fitted to the data (``fraction_range``).
 
     Args:
         histories: ``{model name: its per-epoch EpochMetrics}`` (``ModelComparison.histories``),
@@ -45,7 +60,7 @@ def compare_figure(histories: Mapping[str, Sequence[EpochMetrics]], metric: str)
     title, y_title = COMPARE_METRICS[metric]
     data = [_series_trace(history, metric, name, MODEL_COLORS[i % len(MODEL_COLORS)])
             for i, (name, history) in enumerate(histories.items())]
-    yaxis = {"range": [0, 1.05]} if y_title.startswith("fraction") else {}
+    yaxis = fraction_range(histories, metric) if y_title.startswith("fraction") else {}
     return _figure(data, f"{title} per epoch", y_title, xaxis=_compare_axis(histories),
                    yaxis=yaxis)
 

@@ -5,6 +5,7 @@ No Gradio here, so the tests call these directly.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -97,6 +98,19 @@ def log_text(snap: TrainingSnapshot, max_lines: int = 15, max_chars: int = 200) 
                      for line in lines)
 
 
+def format_created(created: Any) -> str:
+    """An ISO-8601 time (the registry's ``created``) as ``"2025-01-31 14:05:09 UTC"``; a
+    time without an offset is taken as UTC (the studio writes UTC); text that is not a time
+    is returned as it is."""
+    try:
+        when = _dt.datetime.fromisoformat(str(created))
+    except ValueError:
+        return str(created)
+    if when.tzinfo is not None:
+        when = when.astimezone(_dt.timezone.utc)
+    return when.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _fmt_metric(value: Any) -> str:
     return "—" if value is None else f"{float(value):.3f}"
 
@@ -105,7 +119,7 @@ def model_rows(records: Iterable[Any]) -> list[list[Any]]:
     """Rows of the Models table (see ``MODEL_COLUMNS``) from ``ModelRecord``s, newest first."""
     rows = []
     for rec in sorted(records, key=lambda r: str(r.created), reverse=True):
-        rows.append([ACTIVE_MARK if rec.active else "", rec.name, str(rec.created)[:19],
+        rows.append([ACTIVE_MARK if rec.active else "", rec.name, format_created(rec.created),
                      rec.base_model, rec.epochs_completed, _fmt_metric(rec.best_map50),
                      rec.dataset_snapshot])
     return rows

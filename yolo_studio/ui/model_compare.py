@@ -43,6 +43,13 @@ def compare_choices(manager: Any, dataset: str | None, chosen: list[str] | None)
                        multiselect=True)
 
 
+def distinct_names(names: list[str] | None) -> Any:
+    """The picker's value with each model once (a name typed again as a custom value was
+    taken twice), in the order chosen; ``gr.skip()`` when it already is."""
+    kept = list(dict.fromkeys(n for n in names or [] if n))
+    return gr.skip() if kept == list(names or []) else kept
+
+
 def build(manager: Any, tab: ModelsTab) -> None:
     """Lay out the Compare sub-tab and wire it."""
     with gr.Row():
@@ -69,3 +76,6 @@ def build(manager: Any, tab: ModelsTab) -> None:
     run.click(on_compare, [tab.dataset, chosen], [summary, *plots, table],
               api_name="compare_models", **COMMON)
     tab.table.change(on_models_changed, [tab.dataset, chosen], chosen, **PRIVATE)
+    # .change: Gradio's multiselect adds a typed custom value (Enter, blur) without an input
+    # event; a value that is already distinct is skipped, so this never loops
+    chosen.change(distinct_names, chosen, chosen, **PRIVATE)

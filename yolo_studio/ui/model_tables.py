@@ -14,7 +14,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from ..training.model_details import PER_CLASS_COLUMNS
-from .formatting import markdown_text
+from .formatting import format_created, markdown_text
 
 CONFIG_COLUMNS = ["field", "value"]
 PER_CLASS_HEADERS = ["class", "images", "instances", "precision", "recall", "mAP50",
@@ -26,17 +26,19 @@ COMPARE_DIFFERS = "≠ differs"
 #: Background of the comparison rows whose values differ.
 DIFF_STYLE = "background-color: #ffe9a8; font-weight: 600"
 _MISSING = "—"
+#: Comparison rows holding a metric fraction 0-1, shown with three decimals like the others.
+METRIC_FIELDS = frozenset({"best_map50"})
 
 
 def show_value(value: Any) -> str:
-    """A config / metric value as table text: None -> "—", floats up to 6 significant digits,
-    lists joined by ", ", anything else ``str``."""
+    """A config / metric value as table text: None -> "—", floats rounded to 4 significant
+    digits (0.00125, 0.8, 1234), lists joined by ", ", anything else ``str``."""
     if value is None:
         return _MISSING
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return f"{value:.4g}"
     if isinstance(value, (list, tuple)):
         return ", ".join(show_value(v) for v in value) or "[]"
     return str(value)
@@ -66,7 +68,7 @@ def details_markdown(details: Any) -> str:
     snapshot, notes, tags, exports and why training stopped early."""
     rec = details.record
     lines = [f"### {rec.name}{' ★ active' if rec.active else ''}",
-             f"- created: {str(rec.created)[:19]} · base model: `{rec.base_model}` · epochs "
+             f"- created: {format_created(rec.created)} · base model: `{rec.base_model}` · epochs "
              f"completed: {rec.epochs_completed} · best mAP50: {_fraction(rec.best_map50)}",
              f"- trained on: {rec.dataset} ({rec.dataset_snapshot or 'snapshot unknown'})"]
     if details.stop_reason:
@@ -107,7 +109,8 @@ def comparison_frame(comparison: Any) -> pd.DataFrame:
     for row in comparison.config_rows:
         if row.field not in seen:  # e.g. base_model is both a summary and a config field
             seen.add(row.field)
-            rows.append([row.field, *[show_value(v) for v in row.values],
+            show = _fraction if row.field in METRIC_FIELDS else show_value
+            rows.append([row.field, *[show(v) for v in row.values],
                          "≠" if row.differs else ""])
     return pd.DataFrame(rows, columns=[COMPARE_FIELD, *comparison.names, COMPARE_DIFFERS])
 
