@@ -7,7 +7,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from yolo_studio.resources.memory import RamReader
+from yolo_studio.resources.memory import RamReader, oom_kill_count
 
 GIB = 1024**3
 V1_UNLIMITED = "9223372036854771712"
@@ -104,3 +104,19 @@ def test_real_machine_reading_is_sane():
     assert ram.total_bytes <= psutil.virtual_memory().total
     assert ram.source in {"host", "cgroup v1", "cgroup v2"}
     assert 0 < ram.fraction == pytest.approx(ram.used_bytes / ram.total_bytes)
+
+
+@pytest.mark.parametrize("version, files", [
+    (2, {"memory.max": "max", "memory.current": "1", "memory.stat": "inactive_file 0",
+         "memory.events": "low 0\nhigh 0\nmax 4\noom 2\noom_kill 2\noom_group_kill 0"}),
+    (1, {"memory.limit_in_bytes": V1_UNLIMITED, "memory.usage_in_bytes": "1",
+         "memory.stat": "total_inactive_file 0",
+         "memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 2"}),
+])
+def test_oom_kill_count_adds_the_machine_and_the_cgroup(tmp_path, version, files):
+    root = tmp_path / "cg"
+    _write(root if version == 2 else root / "memory", files)
+    (tmp_path / "proc_cgroup").write_text("0::/\n" if version == 2 else "4:memory:/\n")
+    (tmp_path / "vmstat").write_text("pgfault 10\noom_kill 3\n")
+    assert oom_kill_count(root, tmp_path / "proc_cgroup", tmp_path / "vmstat") == 5
+    assert oom_kill_count(tmp_path / "none", tmp_path / "none", tmp_path / "none") == 0
