@@ -157,6 +157,31 @@ def test_a_worker_that_dies_names_the_cause_and_its_last_output(settings, manage
     assert manager.wait_for_job(second, SAFETY_S).state == JobState.ERROR
 
 
+@pytest.fixture
+def memory_cgroup():
+    """A cgroup v1 memory cgroup limited to 256 MiB (root only), removed afterwards."""
+    folder = Path("/sys/fs/cgroup/memory") / f"yolo-studio-test-{os.getpid()}"
+    try:
+        folder.mkdir()
+        (folder / "memory.limit_in_bytes").write_text(str(256 * 2**20))
+    except OSError as err:
+        pytest.skip(f"cannot make a memory cgroup here ({err}); needs root and cgroup v1")
+    yield folder
+    time.sleep(0.5)  # the killed process leaves the cgroup
+    folder.rmdir()
+
+
+def test_a_worker_the_oom_killer_ends_says_the_system_ran_out_of_memory(settings, managers,
+                                                                         memory_cgroup):
+    manager = managers(settings, backend="worker_doubles:HogBackend")
+    job_id = manager.start_training(real_config("hog"))
+    wait_until(manager, lambda s: any("HogBackend started" in line for line in s.log))
+    (memory_cgroup / "cgroup.procs").write_text(str(manager.executor.running_pid))
+    snap = manager.wait_for_job(job_id, SAFETY_S)
+    assert snap.state == JobState.ERROR
+    assert "killed (SIGKILL) because the system ran out of memory" in snap.error
+
+
 class FakeMonitor:
     """A ResourceMonitor stand-in whose alert the test fires."""
 

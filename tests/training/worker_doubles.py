@@ -4,7 +4,8 @@
 Each reports ``on_start`` and one log line first, so the studio sees the job training, then:
 ``StuckBackend`` loops forever and never looks at ``should_stop``/``should_abort`` (a data
 loader or CUDA call that hangs); ``ExitBackend`` prints a line and exits with status 3;
-``SegfaultBackend`` reads address 0 (SIGSEGV in native code). ``FakeUltralyticsBackend``
+``SegfaultBackend`` reads address 0 (SIGSEGV in native code); ``HogBackend`` allocates memory
+until the kernel's OOM killer ends it. ``FakeUltralyticsBackend``
 trains over the fake Ultralytics.
 """
 
@@ -67,3 +68,13 @@ def SlowFakeUltralyticsBackend() -> Any:
     backend = FakeUltralyticsBackend()
     backend._factory = factory(gate=lambda epoch, batch: time.sleep(0.05))
     return backend
+
+
+class HogBackend(_Starts):
+    """Allocates 20 MB every 20 ms until the kernel stops it (the OOM killer)."""
+
+    def misbehave(self) -> Any:
+        hoard = []
+        while True:
+            hoard.append(bytearray(os.urandom(1024)) * (20 * 1024))
+            time.sleep(0.02)
