@@ -227,3 +227,20 @@ def test_every_export_format_has_its_file_and_its_package_list() -> None:
     from yolo_studio.training.inference import EXPORT_REQUIREMENTS
 
     assert set(EXPORT_REQUIREMENTS) == set(EXPORT_FILES)
+
+
+def test_downloads_are_named_after_dataset_and_model(service):
+    """Every download was called best.pt or best.onnx."""
+    record = _save(service, "a", 0.1)
+    path = service.download_file("tiny", "a")
+    assert path.name == "tiny-a.pt" and path.read_bytes() == b"weights"
+    assert path.stat().st_ino == record.weights_path.stat().st_ino  # a link, not a copy
+    onnx = record.folder / "weights" / "best.onnx"
+    onnx.write_bytes(b"onnx")
+    service.models.add_export("tiny", "a", "onnx", onnx)
+    assert service.download_file("tiny", "a", "onnx").name == "tiny-a.onnx"
+    service.rename_model("tiny", "a", "b")
+    renamed = service.download_file("tiny", "b")
+    assert renamed.name == "tiny-b.pt" and [p.name for p in renamed.parent.iterdir()] == [
+        "tiny-b.pt"]
+    assert [p.name for p in service.models.plots("tiny", "b")] == []

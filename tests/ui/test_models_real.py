@@ -119,13 +119,14 @@ def test_manage_rename_notes_rollback_and_download(real_model, manager) -> None:
     _second_model(manager, ds)
     manager.registry.set_active(ds, "second")
     values = model_manage.manage_values(manager, ds, "real")
-    assert values[0] == "real" and values[3].value["path"].endswith("best.pt")
+    assert values[0] == "real" and values[3].value["path"].endswith(f"/{ds}-real.pt")
     manager.registry.rename_model(ds, "real", "baseline")
     manager.registry.update_model_info(ds, "baseline", notes="first", tags="cpu, tiny")
     name, notes, tags, _, exports = model_manage.manage_values(manager, ds, "baseline")
     assert (name, notes, tags) == ("baseline", "first", "cpu, tiny")
     assert exports == "Exports: none yet"
-    assert model_manage.weights_file(manager, ds, "baseline", "pt").endswith("weights/best.pt")
+    assert model_manage.weights_file(manager, ds, "baseline", "pt").endswith(
+        f"download/{ds}-baseline.pt")
     with pytest.raises(gr.Error, match="no onnx export yet"):
         shows_errors(model_manage.weights_file)(manager, ds, "baseline", "onnx")
     assert manager.registry.rollback_active(ds).name == "baseline"

@@ -12,6 +12,7 @@ The registry entry lists exports as ``"exports": {format: path relative to the m
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ PLOTS_DIR = "plots"
 RESULTS_CSV = "results.csv"
 #: Export format -> file name beside best.pt (Ultralytics' exporter suffixes).
 EXPORT_FILES = {"onnx": "best.onnx", "torchscript": "best.torchscript"}
+#: Folder in a model's folder holding its files under download names (``named_link``).
+DOWNLOAD_DIR = "download"
 
 
 def plot_files(run_dir: str | os.PathLike[str]) -> dict[str, Path]:
@@ -57,6 +60,35 @@ def export_paths(record: Any) -> dict[str, Path]:
     listed = listed if isinstance(listed, dict) else {}
     paths = {fmt: Path(record.folder) / str(rel) for fmt, rel in listed.items()}
     return {fmt: path for fmt, path in paths.items() if path.is_file()}
+
+
+def named_link(path: Path, model_folder: Path, filename: str) -> Path:
+    """``path`` under another file name, for a download: a hard link (a copy where links
+    fail) ``<model_folder>/download/<filename>``, made fresh each call; other files there are
+    removed. The folder moves and goes with the model (rename, delete).
+
+    Raises:
+        RegistryError: the file cannot be linked or copied.
+    """
+    folder = Path(model_folder) / DOWNLOAD_DIR
+    target = folder / filename
+    tmp = folder / f".{filename}.{os.getpid()}.tmp"
+    try:
+        folder.mkdir(exist_ok=True)
+        for old in folder.iterdir():
+            if old.name != filename and not old.name.startswith("."):
+                old.unlink()
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(path, tmp)
+        except OSError:
+            shutil.copyfile(path, tmp)
+        os.replace(tmp, target)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise RegistryError(f"Cannot prepare {filename} for download: "
+                            f"{describe_os_error(err)}.") from err
+    return target
 
 
 class ModelArtifactsMixin:

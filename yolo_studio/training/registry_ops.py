@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotFoundError, RegistryError, StudioError, ValidationError
-from ..persistence.model_artifacts import EXPORT_FILES, export_paths
+from ..persistence.model_artifacts import EXPORT_FILES, export_paths, named_link
 from .inference import PredictionResult
 from .model_details import ModelComparison, ModelDetails, compare_models, model_details
 
@@ -126,6 +126,17 @@ class ModelService:
             raise NotFoundError(f"Model {record.name!r} has no {fmt} export yet; export it "
                                 "first.")
         return exported[fmt]
+
+    def download_file(self, dataset: str, name: str | None, fmt: str = "pt") -> Path:
+        """``weights_path``'s file named ``<dataset>-<model>.<ext>`` (e.g. ``bccd-demo.pt``,
+        ``bccd-demo.onnx``) for a download: a hard link in the model's ``download/`` folder.
+
+        Raises:
+            NotFoundError / RegistryError: as ``weights_path``, or the link failed.
+        """
+        path = self.weights_path(dataset, name, fmt)
+        record = self.resolve(dataset, name)
+        return named_link(path, Path(record.folder), f"{dataset}-{record.name}{path.suffix}")
 
     def sample_images(self, dataset: str, split: str = "val", limit: int = 50) -> list[Path]:
         """Images of the dataset to try a model on (``DatasetStore.sample_images``)."""

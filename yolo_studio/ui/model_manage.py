@@ -25,10 +25,12 @@ def manage_values(manager: Any, dataset: str | None, name: str | None) -> list[A
         return ["", "", "", gr.DownloadButton(value=None, interactive=False), ""]
     record = manager.models.get(dataset, name)
     exports = export_paths(record)  # from the record: registry.json read once
-    weights = Path(record.weights_path)
-    button = (gr.DownloadButton(f"Download best.pt ({weights.stat().st_size / 1e6:.1f} MB)",
-                                value=str(weights), interactive=True)
-              if weights.is_file() else gr.DownloadButton(value=None, interactive=False))
+    button = gr.DownloadButton(value=None, interactive=False)
+    if Path(record.weights_path).is_file():
+        weights = manager.registry.download_file(dataset, name, "pt")  # <dataset>-<model>.pt
+        button = gr.DownloadButton(f"Download {weights.name} "
+                                   f"({weights.stat().st_size / 1e6:.1f} MB)",
+                                   value=str(weights), interactive=True)
     return [record.name, record.notes or "", ", ".join(record.tags or ()), button,
             f"Exports: {tables.exports_text(exports)}"]
 
@@ -47,13 +49,14 @@ def export_values(manager: Any, dataset: str | None, name: str | None, fmt: str)
 
 
 def weights_file(manager: Any, dataset: str | None, name: str | None, fmt: str | None) -> str:
-    """Path of the model's best.pt (``fmt`` "pt") or of an existing export, to download.
+    """Path of the model's best.pt (``fmt`` "pt") or of an existing export, to download,
+    named ``<dataset>-<model>.<ext>`` (``ModelService.download_file``).
 
     Raises:
         ValidationError: no dataset / model. NotFoundError: unknown model or not exported yet.
     """
     require(dataset, name)
-    return str(manager.registry.weights_path(dataset, name, fmt or "pt"))
+    return str(manager.registry.download_file(dataset, name, fmt or "pt"))
 
 
 def build(manager: Any, tab: ModelsTab) -> None:
