@@ -194,3 +194,15 @@ def test_an_empty_model_name_is_generated(root, capsys):
     out = capsys.readouterr().out
     assert "Registered model yolo11n-" in out
     assert "freeze_layers" not in out  # the user set none: no note about ignoring it
+
+
+def test_set_active_on_a_model_that_finds_nothing_warns(root, capsys):
+    from yolo_studio.persistence.model_store import ModelStore
+
+    weights = root / "w.pt"
+    weights.write_bytes(b"weights")
+    ModelStore(root / "models").save("tiny", "zero", weights, {}, {"final": {}}, {
+        "base_model": "yolo11n.yaml", "epochs_completed": 1, "best_map50": 0.0,
+        "dataset_snapshot": "", "dataset_hash": ""})
+    assert main(["--root", str(root), "models", "set-active", "zero", "--dataset", "tiny"]) == 0
+    assert "warning: zero is active, but its best mAP50 on val is 0.000" in capsys.readouterr().out

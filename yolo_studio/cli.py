@@ -159,6 +159,8 @@ def _predict(service: Any, args: argparse.Namespace) -> str:
 
 def _change(service: Any, args: argparse.Namespace) -> str:
     """The ``models`` subcommands that change the registry; returns the message to print."""
+    from .training.model_report import weak_model_warning
+
     ds = args.dataset
     if args.action == "rename":
         service.rename_model(ds, args.name, args.new_name)
@@ -170,8 +172,9 @@ def _change(service: Any, args: argparse.Namespace) -> str:
         record = service.update_model_info(ds, args.name, tags=list(args.tags))
         return f"Tags of {args.name}: {', '.join(record.tags) or 'none'}."
     if args.action == "set-active":
-        service.set_active(ds, args.name)
-        return f"{args.name} is now the active model of {ds}."
+        warning = weak_model_warning(service.set_active(ds, args.name))
+        return f"{args.name} is now the active model of {ds}." + (
+            f"\nwarning: {warning}" if warning else "")
     if args.action == "rollback":
         record = service.rollback_active(ds)
         return f"Rolled back: {record.name} is the active model of {ds} again."

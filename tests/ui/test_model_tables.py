@@ -96,3 +96,17 @@ def test_detection_rows_and_prediction_text() -> None:
     assert tables.detection_rows(result) == [["RBC", 0.912, 1.0, 2.0, 30.0, 40.0]]
     assert tables.prediction_text(result) == ("**real**: 1 detection (1 RBC) in 9.2 ms "
                                               "(total 40.0 ms)")
+
+
+def test_no_detection_hints_at_the_threshold_and_an_undertrained_model() -> None:
+    from yolo_studio.training.model_report import no_detections_hint, weak_model_warning
+
+    result = PredictionResult(image=np.zeros((4, 4, 3), np.uint8), detections=(),
+                              inference_ms=1.0, total_ms=2.0, model="m")
+    text = tables.prediction_text(result, no_detections_hint(0.25, 0.0))
+    assert text.startswith("**m**: 0 detections in 1.0 ms")
+    assert "confidence \\>= 0.25: try a lower confidence threshold" in text
+    assert "best mAP50 on val is 0.000: it is undertrained" in text
+    assert "undertrained" not in no_detections_hint(0.25, 0.4)
+    assert weak_model_warning(SimpleNamespace(name="m", best_map50=0.4)) == ""
+    assert "0.000" in weak_model_warning(SimpleNamespace(name="m", best_map50=0.0))

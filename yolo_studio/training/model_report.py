@@ -14,6 +14,29 @@ _HISTORY_KEYS = ("epoch", "train_box_loss", "val_box_loss", "precision", "recall
                  "map50_95")
 
 
+#: Below this best mAP50 (fraction 0-1) a model finds next to nothing on its val split.
+WEAK_MAP50 = 0.01
+
+
+def weak_model_warning(record: Any) -> str:
+    """A warning for a model made active whose best mAP50 is under ``WEAK_MAP50``, else ""."""
+    best = getattr(record, "best_map50", None)
+    if best is None or best >= WEAK_MAP50:
+        return ""
+    return (f"{record.name} is active, but its best mAP50 on val is {best:.3f}: it finds next "
+            "to nothing. Train it longer (more epochs, or from a pretrained .pt), or roll back.")
+
+
+def no_detections_hint(conf: float, best_map50: float | None) -> str:
+    """Why a prediction found no object: the confidence threshold (fraction 0-1), and an
+    undertrained model when its best mAP50 is under ``WEAK_MAP50``."""
+    hint = f"No detection at confidence >= {conf:.2f}: try a lower confidence threshold."
+    if best_map50 is not None and best_map50 < WEAK_MAP50:
+        hint += (f" The model's best mAP50 on val is {best_map50:.3f}: it is undertrained, "
+                 "train it longer.")
+    return hint
+
+
 def text_table(rows: list[dict[str, Any]], empty: str) -> str:
     """``rows`` as an aligned text table, or ``empty`` when there are none."""
     import pandas as pd

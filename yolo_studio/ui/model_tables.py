@@ -145,6 +145,8 @@ def detection_rows(result: Any) -> list[list[Any]]:
     return [[row[c] for c in DETECTION_COLUMNS] for row in result.rows()]
 
 
-def prediction_text(result: Any) -> str:
-    """E.g. ``"**real**: 3 detections (2 RBC, 1 WBC) in 9.3 ms (total 40.2 ms)"``."""
-    return f"**{result.model or 'model'}**: {result.summary()} (total {result.total_ms:.1f} ms)"
+def prediction_text(result: Any, hint: str = "") -> str:
+    """E.g. ``"**real**: 3 detections (2 RBC, 1 WBC) in 9.3 ms (total 40.2 ms)"``, with
+    ``hint`` (e.g. why nothing was found) on a line of its own."""
+    text = f"**{result.model or 'model'}**: {result.summary()} (total {result.total_ms:.1f} ms)"
+    return text + (f"  \n{markdown_text(hint)}" if hint else "")

@@ -10,6 +10,7 @@ from typing import Any
 import gradio as gr
 
 from ..errors import ValidationError
+from ..training.model_report import no_detections_hint
 from . import model_tables as tables
 from .errors import shows_errors
 from .models_tab import PRIVATE, ModelsTab, model_names, require
@@ -30,7 +31,11 @@ def _run(manager: Any, dataset: str, name: str | None, image: str, conf: float,
          iou: float) -> list[Any]:
     result = manager.registry.predict(dataset, model_name_of(name), image, conf=float(conf),
                                       iou=float(iou))
-    return [result.image, tables.prediction_text(result), tables.detection_rows(result)]
+    hint = ""
+    if not result.detections:  # why: the threshold, or an undertrained model
+        best = manager.models.get(dataset, result.model).best_map50
+        hint = no_detections_hint(float(conf), best)
+    return [result.image, tables.prediction_text(result, hint), tables.detection_rows(result)]
 
 
 def predict_values(manager: Any, dataset: str | None, name: str | None, candidate: str | None,

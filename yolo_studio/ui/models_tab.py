@@ -15,6 +15,7 @@ from typing import Any
 import gradio as gr
 
 from ..errors import ValidationError
+from ..training.model_report import weak_model_warning
 from . import formatting as fmt
 from .errors import shows_errors
 
@@ -120,8 +121,11 @@ def _wire(manager: Any, tab: ModelsTab, parts: tuple) -> None:
     @shows_errors
     def on_set_active(dataset: str | None, name: str | None) -> list[Any]:
         require(dataset, name)
-        manager.registry.set_active(dataset, name)
+        record = manager.registry.set_active(dataset, name)
         gr.Info(f"{name} is now the active model of {dataset}.")
+        warning = weak_model_warning(record)  # e.g. mAP50 0.000
+        if warning:
+            gr.Warning(warning, title="Weak model")
         return refresh(manager, dataset, name)
 
     @shows_errors
