@@ -161,3 +161,24 @@ def test_reachable_studio_refuses_a_typed_pt_path(manager, tmp_path) -> None:
     local = build_app(manager, None, LOCAL)  # a local studio trusts its user's paths
     _api(local, "start_training")(*form)
     assert [j.config["base_model"] for j in manager.jobs()] == [form[1]]
+
+
+def test_a_completed_job_whose_model_was_deleted_says_so(manager, tmp_path) -> None:
+    """The job table kept a COMPLETED job whose model was deleted, with no hint."""
+    from yolo_studio.config import TrainingConfig
+    from yolo_studio.ui import formatting as fmt
+
+    config = TrainingConfig(dataset="bccd-tiny", base_model="yolo11n.yaml").to_dict()
+    kept, gone = (manager.queue.add(config, name) for name in ("kept", "gone"))
+    for job in (kept, gone):
+        manager.queue.update(job.job_id, state=JobState.COMPLETED)
+    weights = tmp_path / "w.pt"
+    weights.write_bytes(b"weights")
+    manager.models.save("bccd-tiny", "kept", weights, config, {"final": {}}, {
+        "base_model": "yolo11n.yaml", "epochs_completed": 1, "best_map50": 0.2,
+        "dataset_snapshot": "", "dataset_hash": ""})
+    rows = {row[0]: row for row in jobs_panel.jobs_value(manager)}
+    assert rows[gone.job_id][-1] == fmt.MODEL_GONE and rows[kept.job_id][-1] == ""
+    payload = jobs_panel.table_payload(gr.Dataframe(headers=fmt.JOB_COLUMNS), manager.jobs(),
+                                       manager.models)
+    assert [row[-1] for row in payload["data"]] == ["", fmt.MODEL_GONE]

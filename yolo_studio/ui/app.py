@@ -130,7 +130,8 @@ def stream_groups(manager: Any, monitor: Any, jobs_table: gr.Dataframe
         key, jobs = queue.read(snap)
         return {**monitor_groups(snap, tick),
                 JOBS_STREAM: [((key, done),
-                               lambda: [jobs_panel.table_payload(jobs_table, jobs), done,
+                               lambda: [jobs_panel.table_payload(jobs_table, jobs,
+                                                                 manager.models), done,
                                         jobs_panel.job_choices(jobs)])]}
     return groups
 

@@ -125,12 +125,19 @@ def model_rows(records: Iterable[Any]) -> list[list[Any]]:
     return rows
 
 
-def job_rows(jobs: Sequence[Any]) -> list[list[Any]]:
-    """Rows of the job-queue table (see ``JOB_COLUMNS``) from the manager's ``JobRecord``s."""
-    rows = []
+#: The detail of a COMPLETED job whose model is no longer registered.
+MODEL_GONE = "model deleted (or renamed) since"
+
+
+def job_rows(jobs: Sequence[Any], gone: Iterable[str] = ()) -> list[list[Any]]:
+    """Rows of the job-queue table (see ``JOB_COLUMNS``) from the manager's ``JobRecord``s;
+    the detail of a job whose id is in ``gone`` says its model is gone (``MODEL_GONE``)."""
+    rows, gone = [], set(gone)
     for job in jobs:
         config = job.config or {}
         detail = job.error or job.stop_reason or ("resume from last.pt" if job.resume else "")
+        if job.job_id in gone:
+            detail = f"{MODEL_GONE}; {detail}" if detail else MODEL_GONE
         rows.append([job.job_id, job_state(job), config.get("dataset", ""), job.model_name,
                      config.get("base_model", ""), config.get("epochs", ""), detail])
     return rows

@@ -9,7 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from ..errors import NotFoundError, ValidationError
+from ..errors import NotFoundError, StudioError, ValidationError
 from . import formatting as fmt
 from .errors import shows_errors
 
@@ -44,13 +44,31 @@ def job_choices(jobs: Sequence[Any]) -> list[tuple[str, str]]:
             if fmt.job_state(j) in ACTIONABLE]
 
 
+def gone_models(models: Any, jobs: Sequence[Any]) -> set[str]:
+    """Ids of the COMPLETED ``jobs`` whose model is no longer registered (deleted or renamed
+    since), reading each dataset's registry once; none when ``models`` is None or a registry
+    cannot be read."""
+    done = [j for j in jobs if fmt.job_state(j) == "COMPLETED"]
+    if models is None or not done:
+        return set()
+    names: dict[str, set[str]] = {}
+    try:
+        for dataset in {j.dataset for j in done}:
+            names[dataset] = {r.name for r in models.list(dataset)}
+    except StudioError:
+        return set()
+    return {j.job_id for j in done if j.model_name not in names[j.dataset]}
+
+
 def jobs_value(manager: Any, jobs: Sequence[Any] | None = None) -> list[list[Any]]:
     """Rows of the job-queue table (see ``formatting.JOB_COLUMNS``) of ``jobs`` (default: the
-    queue file, read now)."""
-    return fmt.job_rows(visible_jobs(manager.jobs() if jobs is None else jobs))
+    queue file, read now); a completed job whose model is gone says so."""
+    shown = visible_jobs(manager.jobs() if jobs is None else jobs)
+    return fmt.job_rows(shown, gone_models(getattr(manager, "models", None), shown))
 
 
-def table_payload(table: gr.Dataframe, jobs: Sequence[Any]) -> dict[str, Any]:
+def table_payload(table: gr.Dataframe, jobs: Sequence[Any],
+                  models: Any = None) -> dict[str, Any]:
     """The rows of ``jobs`` in the form Gradio sends for ``table`` (``Dataframe.postprocess``
     done here, for an event with ``postprocess=False``: the monitor feed builds it once per
     queue change for every open page).
@@ -58,11 +76,14 @@ def table_payload(table: gr.Dataframe, jobs: Sequence[Any]) -> dict[str, Any]:
     Args:
         table: The job table component (its headers shape the payload).
         jobs: ``JobRecord``s in queue order; ``visible_jobs`` of them become rows.
+        models: The ``ModelStore``: a completed job whose model is gone says so
+            (``gone_models``); None = not checked.
 
     Returns:
         ``{"headers": [...], "data": [[row], ...], "metadata": None}``.
     """
-    return table.postprocess(fmt.job_rows(visible_jobs(jobs))).model_dump()
+    shown = visible_jobs(jobs)
+    return table.postprocess(fmt.job_rows(shown, gone_models(models, shown))).model_dump()
 
 
 def selection_after(jobs: Sequence[Any], selected: str | None) -> dict[str, Any]:
