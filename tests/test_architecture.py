@@ -19,9 +19,13 @@ LAYER_ALLOWED = {
     "persistence": {"config", "errors", "names", "persistence"},
     "resources": {"config", "errors", "resources"},
     "training": {"config", "errors", "names", "persistence", "resources", "training"},
-    "ui": {"config", "errors", "names", "persistence", "resources", "training", "ui"},
-    "cli": {"config", "errors", "names", "persistence", "resources", "training"},
-    "__main__": {"cli"},
+    "ui": {"config", "errors", "names", "persistence", "resources", "training", "ui",
+           "serve_options"},
+    "serve_options": {"errors"},
+    "cli": {"config", "errors", "names", "persistence", "resources", "training", "serve_options"},
+    # the package's entry (console script, python -m, app.py): the one way into ui
+    "entry": {"cli", "ui", "serve_options"},
+    "__main__": {"entry"},
     "__init__": set(),
 }
 

@@ -1,4 +1,6 @@
-"""Headless command line: ``python -m yolo_studio train|models|datasets ...``.
+"""Headless command line: ``yolo-studio train|models|datasets ...`` (or ``python -m
+yolo_studio ...``); ``serve`` (the web app, the options of ``app.py``) is parsed here and run by
+``yolo_studio.entry``.
 
     models [list] --dataset D            the registry table (* marks the active model)
     models show NAME                     config, metrics per epoch and per class, plots
@@ -25,14 +27,18 @@ from typing import Any, Sequence
 
 from .config import SAMPLES_DIR, StudioSettings, TrainingConfig
 from .errors import StudioError, ValidationError
+from .serve_options import add_serve_arguments
 from .training.registry_ops import EXPORT_FORMATS
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m yolo_studio",
-                                     description="YOLO Studio without the browser.")
-    parser.add_argument("--root", help="storage root (default: $YOLO_STUDIO_ROOT or the project)")
+    parser = argparse.ArgumentParser(prog="yolo-studio", description="YOLO Studio: serve the "
+                                     "web app, or train and manage models without the browser.")
+    parser.add_argument("--root", help="storage root (default: $YOLO_STUDIO_ROOT, else "
+                        "/data/yolo_studio, the source checkout or the user data folder)")
     sub = parser.add_subparsers(dest="command", required=True)
+    add_serve_arguments(sub.add_parser("serve", help="serve the web app (the options of "
+                                       "app.py)"), root_default=argparse.SUPPRESS)
     train = sub.add_parser("train", help="train a model in the foreground and register it")
     defaults = TrainingConfig()
     train.add_argument("--dataset", default=defaults.dataset)
@@ -312,9 +318,22 @@ def _report(snap: Any, manager: Any, config: TrainingConfig) -> int:
     return 0
 
 
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse a command line of ``yolo-studio`` (``serve`` included); exits on a usage error."""
+    return _parser().parse_args(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 1 job failed, 2 error, 130 interrupted)."""
-    args = _parser().parse_args(argv)
+    """Run a headless command (``serve`` is ``yolo_studio.entry``'s); returns the exit code."""
+    return run(parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run parsed headless command ``args``; returns the exit code (0 ok, 1 job failed, 2 error,
+    130 interrupted)."""
+    if args.command == "serve":
+        print("error: serve runs from the yolo-studio command or app.py.", file=sys.stderr)
+        return 2
     try:
         settings = StudioSettings.resolve(args.root)
         command = {"train": cmd_train, "models": cmd_models, "datasets": cmd_datasets}
