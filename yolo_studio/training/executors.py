@@ -133,17 +133,6 @@ class ProcessExecutor:
         return control is not None and control.poll(0)
 
     @property
-    def standby_ready(self) -> bool:
-        """True once the standby worker has imported its backend and said ``ready`` (a job
-        started now waits for no import); the message stays for the job to read."""
-        standby = self._standby
-        if standby is None:
-            return False
-        with standby.connections.mutex:  # its control connection comes first
-            control = standby.connections.queue[0] if standby.connections.queue else None
-        return control is not None and control.poll(0)
-
-    @property
     def running_pid(self) -> int | None:
         """The process id of the worker training the current job, if any."""
         running = self._running
