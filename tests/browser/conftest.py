@@ -2,7 +2,8 @@
 
 The app gets a fresh storage root with ``tests/data/bccd-tiny`` copied in as
 ``datasets/bccd-tiny``. Chromium is Debian's ``/usr/bin/chromium``; when it is missing the tests
-skip, except under CI (env ``CI`` set), where they fail.
+skip, except when ``YOLO_STUDIO_REQUIRE_BROWSER`` is set (``1``/``true``/``yes``/``on``, as
+``.ci/run`` sets it), where they fail.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-backgrounding-occluded-windows", "--disable-renderer-backgrounding",
                  "--disable-background-timer-throttling"]
 START_TIMEOUT_S = 90.0
+#: Set to turn a browser test skipped for a missing Chromium into a failure (CI sets it).
+REQUIRE_BROWSER_ENV = "YOLO_STUDIO_REQUIRE_BROWSER"
 
 
 @dataclass
@@ -65,15 +68,21 @@ def _wait_for_port(app: RunningApp, port: int) -> None:
     pytest.fail(f"app did not listen on port {port} within {START_TIMEOUT_S} s:\n{app.log()}")
 
 
+def chromium_or_skip(path: Path, env: Mapping[str, str]) -> Path:
+    """``path`` when the browser is there; else skip the test, or fail it when
+    ``env[REQUIRE_BROWSER_ENV]`` is ``1``/``true``/``yes``/``on``."""
+    if path.exists():
+        return path
+    message = (f"{path} is missing: install Debian's chromium package "
+               "(apt-get install chromium) to run the browser tests")
+    if env.get(REQUIRE_BROWSER_ENV, "").strip().lower() in {"1", "true", "yes", "on"}:
+        pytest.fail(f"{message} ({REQUIRE_BROWSER_ENV} is set)")
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> Path:
-    if not CHROMIUM.exists():
-        message = (f"{CHROMIUM} is missing: install Debian's chromium package "
-                   "(apt-get install chromium) to run the browser tests")
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return CHROMIUM
+    return chromium_or_skip(CHROMIUM, os.environ)
 
 
 @pytest.fixture(scope="module")
