@@ -79,7 +79,10 @@ def first_dataset(manager: Any, names: list[str]) -> str | None:
 def _wire(demo: gr.Blocks, manager: Any, tab: ModelsTab, refresh_btn: gr.Button) -> None:
     @shows_errors
     def on_refresh(dataset: str | None, selected: str | None) -> list[Any]:
-        return models_tab.refresh(manager, dataset, selected)
+        values = models_tab.refresh(manager, dataset, selected)
+        if dataset and not values[0]:  # the full studio's hint names a Train tab
+            values[2] = f"No models for **{dataset}** in this demo."
+        return values
 
     @shows_errors
     def on_load() -> Any:
