@@ -10,7 +10,7 @@ import gradio as gr
 from . import charts
 from . import model_tables as tables
 from .errors import shows_errors
-from .models_tab import COMMON, ModelsTab
+from .models_tab import COMMON, PRIVATE, ModelsTab, stale_pair
 
 
 def empty_values() -> list[Any]:
@@ -62,7 +62,16 @@ def build(manager: Any, tab: ModelsTab) -> list[Any]:
     def on_model(dataset: str | None, name: str | None) -> list[Any]:
         return inspect_values(manager, dataset, name)
 
-    tab.model.change(on_model, [tab.dataset, tab.model], outputs, api_name="model_details",
-                     **COMMON)
+    @shows_errors
+    def on_model_shown(dataset: str | None, name: str | None) -> list[Any]:
+        if stale_pair(manager, dataset, name):
+            return empty_values()
+        return inspect_values(manager, dataset, name)
+
+    keys = [tab.dataset, tab.model]
+    tab.model.change(on_model_shown, keys, outputs, **PRIVATE)
+    # the API's model_details names an unknown model: its own event, on a button never shown
+    api = gr.Button(visible=False, elem_id="model-details-api")
+    api.click(on_model, keys, outputs, api_name="model_details", **COMMON)
     tab.parts["inspect"] = (on_model, outputs)
     return outputs

@@ -12,7 +12,7 @@ from ..persistence.model_artifacts import export_paths
 from ..training.registry_ops import EXPORT_FORMATS
 from . import model_tables as tables
 from .errors import shows_errors
-from .models_tab import COMMON, PRIVATE, ModelsTab, refresh, require
+from .models_tab import COMMON, PRIVATE, ModelsTab, refresh, require, stale_pair
 
 #: Formats the "Get file" action offers: the trained weights, then the exports.
 DOWNLOAD_FORMATS = ("pt", *EXPORT_FORMATS)
@@ -93,6 +93,8 @@ def _wire(manager: Any, tab: ModelsTab, parts: tuple) -> None:
 
     @shows_errors
     def on_model(dataset: str | None, name: str | None) -> list[Any]:
+        if stale_pair(manager, dataset, name):  # another dataset's model, for a moment
+            return manage_values(manager, dataset, None)
         return manage_values(manager, dataset, name)
 
     @shows_errors

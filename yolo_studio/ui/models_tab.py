@@ -51,6 +51,15 @@ def model_names(manager: Any, dataset: str | None) -> tuple[list[str], str | Non
     return [r.name for r in records], next((r.name for r in records if r.active), None)
 
 
+def stale_pair(manager: Any, dataset: str | None, name: str | None) -> bool:
+    """True when ``name`` is not a model of ``dataset``: the model dropdown can briefly hold a
+    model of the dataset shown before (two refreshes of the list race, e.g. a finished job's
+    and the page's own), or one deleted from another page. A handler of the dropdown's
+    ``change`` then shows nothing rather than an error: the refresh that follows sets a model
+    of the shown dataset."""
+    return bool(dataset and name) and name not in model_names(manager, dataset)[0]
+
+
 def refresh(manager: Any, dataset: str | None, selected: str | None = None) -> list[Any]:
     """[table rows, model dropdown, summary markdown] for ``dataset``; keeps ``selected`` if
     it still exists, else picks the active model."""
