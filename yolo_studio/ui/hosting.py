@@ -4,7 +4,7 @@ with the server's files (``ServerAccess``: .pt uploads, folder imports, the demo
 The rule: a studio reachable beyond this machine (a share link, a non-loopback host, Hugging Face
 Spaces) without a password is served as a read-only demo (the registry, Inspect, Compare, Try),
 never as the full studio; ``--demo`` (or ``YOLO_STUDIO_DEMO=1``) asks for the demo anywhere.
-Pure functions (no Gradio import), called by ``app.py`` and tested directly.
+Pure functions (no Gradio import), called by ``ui.serve`` (``app.py``, ``yolo-studio serve``) and tested directly.
 """
 
 from __future__ import annotations
