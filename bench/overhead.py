@@ -133,7 +133,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds (default 3)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--imgsz", type=int, default=160, help="pixels (default 160)")
-    parser.add_argument("--dataset", default="bccd", help="a sample of samples/")
+    parser.add_argument("--dataset", default="bccd", help="a sample of yolo_studio/samples/")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="yolo-studio-overhead-"))
     try:
