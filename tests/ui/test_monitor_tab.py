@@ -11,7 +11,7 @@ from feed_tabs import SKIP, CountingBoard, Tab
 
 from yolo_studio.resources.status import ResourceStatus
 from yolo_studio.training.progress import SnapshotBoard
-from yolo_studio.training.snapshot import EpochMetrics, JobState
+from yolo_studio.training.snapshot import EpochMetrics, JobState, TrainingSnapshot
 from yolo_studio.ui import monitor_tab
 from yolo_studio.ui.monitor_feed import MonitorFeed
 
@@ -188,3 +188,20 @@ def test_a_url_in_an_error_stays_a_working_link() -> None:
     # Gradio links bare URLs; a backslash before "." or "-" ended up inside the href
     url = "https://pytorch.org/get-started/locally/"
     assert monitor_tab.fmt.markdown_text(f"see {url}") == f"see {url}"
+
+
+def test_cancel_looks_active_only_while_a_job_trains() -> None:
+    """Cancel looked active (red) with nothing training: the status line carries the class
+    that CANCEL_CSS keys on only in TRAINING, so no update per page is needed for it."""
+    from yolo_studio.ui import monitor_tab
+
+    training = monitor_tab.status_markdown(TrainingSnapshot(state=JobState.TRAINING,
+                                                            dataset="bccd", model_name="m"))
+    assert training.startswith(f'<span class="{monitor_tab.TRAINING_CLASS}">**TRAINING')
+    for state in (JobState.IDLE, JobState.COMPLETED, JobState.CANCELLED):
+        assert monitor_tab.TRAINING_CLASS not in monitor_tab.status_markdown(
+            TrainingSnapshot(state=state))
+    assert f":not(:has(.{monitor_tab.TRAINING_CLASS}))" in monitor_tab.CANCEL_CSS
+    assert monitor_tab.training_flag(TrainingSnapshot()) == ""
+    assert monitor_tab.TRAINING_CLASS in monitor_tab.training_flag(
+        TrainingSnapshot(state=JobState.TRAINING))

@@ -145,8 +145,9 @@ def test_finished_key_names_the_last_completed_job_even_while_the_next_one_train
     snap = TrainingSnapshot(state=JobState.TRAINING, job_id="j2", dataset="bccd-tiny",
                             last_completed=("j1", "bccd-tiny"))
     frame = build_frame(groups(snap, 0), None)
-    table, finished, choices = frame.update("jobs")
+    table, finished, choices, flag = frame.update("jobs")
     assert finished == "j1:bccd-tiny"  # the Models tab refreshes for j1's dataset
+    assert 'class="studio-training"' in flag  # Cancel looks active while a job trains
     idle = TrainingSnapshot()
     assert build_frame(groups(idle, 0), None).update("jobs")[1] == ""  # State unchanged
 
@@ -176,7 +177,8 @@ def test_job_table_and_selector_choices_go_as_plain_values(
     queued = build_frame(groups(TrainingSnapshot(queue_rev=1, version=1), 0), first)
     build_frame(groups(TrainingSnapshot(queue_rev=1, version=2), 0), queued)
     assert len(reads) == 2  # once per queue change, not per frame
-    table, finished, choices = queued.update("jobs")
+    table, finished, choices, flag = queued.update("jobs")
+    assert flag == ""  # not training: Cancel looks inactive (monitor_tab.CANCEL_CSS)
     assert table["headers"] == list(fmt.JOB_COLUMNS)  # Dataframe.postprocess already done
     assert [row[3] for row in table["data"]] == ["running", "queued-one"] and finished == ""
     for stream in STREAMS:
@@ -241,8 +243,8 @@ def test_every_stream_goes_through_gradio_and_serialises(
 
     first, changed = asyncio.run(run())
     assert [value["type"] for value in first["follow_monitor"][4:8]] == ["plotly"] * 4
-    table, finished, choices = first["follow_jobs"]
-    assert table["headers"] == list(fmt.JOB_COLUMNS)
+    table, finished, choices, flag = first["follow_jobs"]
+    assert table["headers"] == list(fmt.JOB_COLUMNS) and flag == ""
     assert finished is None and choices is None  # States: kept on the server
     # the Models tab refreshes once for a newly completed job, not for later queue changes;
     # the job selector is refilled when its choices change, not at every queue change

@@ -109,7 +109,9 @@ def stream_groups(manager: Any, monitor: Any, jobs_table: gr.Dataframe
     Gradio rebuilds a whole component for a component update (and a ``gr.skip()``) on every
     page, about 1 ms per update, against about 0.03 ms for plain values. For that reason too the
     Cancel buttons are never disabled (a Cancel with nothing training says so): their two
-    toggles per job were 40% of what 20 watching pages cost in ``bench/monitoring.py``.
+    toggles per job were 40% of what 20 watching pages cost in ``bench/monitoring.py``; they
+    look inactive through CSS keyed on the stream's fourth value, the Train tab's training
+    flag (``monitor_tab.training_flag``, a plain string rebuilt with the job table).
 
     Args:
         manager: The TrainingManager; its ``jobs()`` and ``queue.path`` are read.
@@ -132,7 +134,8 @@ def stream_groups(manager: Any, monitor: Any, jobs_table: gr.Dataframe
                 JOBS_STREAM: [((key, done),
                                lambda: [jobs_panel.table_payload(jobs_table, jobs,
                                                                  manager.models), done,
-                                        jobs_panel.job_choices(jobs)])]}
+                                        jobs_panel.job_choices(jobs),
+                                        monitor_tab.training_flag(snap)])]}
     return groups
 
 
@@ -177,7 +180,8 @@ def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab
     choices = gr.State([])  # the job selector's choices, from the jobs stream
     jobs_panel.refresh_choices_on(choices, train.job_select)
     feed = monitor_feed.MonitorFeed(manager, stream_groups(manager, monitor, train.jobs_table))
-    streams = dict(zip(STREAMS, (mon.outputs, [train.jobs_table, finished, choices])))
+    streams = dict(zip(STREAMS, (mon.outputs, [train.jobs_table, finished, choices,
+                                               train.training_flag])))
     for name, outputs in streams.items():  # values are sent as the feed built them
         demo.load(_follower(feed, name), None, outputs, postprocess=False,
                   concurrency_limit=None, concurrency_id="monitor-stream",

@@ -78,6 +78,36 @@ def progress_html(snap: TrainingSnapshot) -> str:
             f'{html.escape(fmt.progress_text(snap))}</div>')
 
 
+#: Class of the status line's span while a job trains: ``CANCEL_CSS`` keys on it.
+TRAINING_CLASS = "studio-training"
+#: Makes both Cancel buttons look inactive (secondary colours, faded) unless the page holds
+#: a ``TRAINING_CLASS`` span (the Monitor's status line; the Train tab's flag). Both are plain
+#: values the streams send anyway when the state changes, so this costs no component update
+#: per page (toggling ``interactive`` would, twice per job, on every page). The buttons stay
+#: clickable: the flag reaches a page up to about a second after a Start, and a Cancel with
+#: nothing training says so.
+CANCEL_CSS = (
+    "<style>body:not(:has(.%s)) :is(#cancel-btn, #monitor-cancel-btn) {"
+    "background: var(--button-secondary-background-fill); opacity: 0.55;"
+    "color: var(--button-secondary-text-color);"
+    "border-color: var(--button-secondary-border-color)}</style>" % TRAINING_CLASS)
+
+
+def training_flag(snap: TrainingSnapshot) -> str:
+    """For the Train tab's hidden flag (on the app's jobs stream, which that tab always has,
+    while the Monitor tab's elements exist only once it was opened): an empty
+    ``TRAINING_CLASS`` span while a job trains, else ""."""
+    return f'<span class="{TRAINING_CLASS}"></span>' if snap.state is JobState.TRAINING else ""
+
+
+def status_markdown(snap: TrainingSnapshot) -> str:
+    """The status line in bold, inside a ``TRAINING_CLASS`` span while a job trains."""
+    text = f"**{fmt.markdown_text(fmt.status_line(snap))}**"
+    if snap.state is JobState.TRAINING:
+        return f'<span class="{TRAINING_CLASS}">{text}</span>'
+    return text
+
+
 def alert_html(statuses: Any) -> str:
     """A visible red box with the alert lines while a threshold is exceeded, else ``""``."""
     text = charts.resource_alert(statuses)
@@ -162,7 +192,7 @@ def feed_groups(monitor: Any) -> Groups:
             read.
     """
     def groups(snap: TrainingSnapshot, tick: int) -> dict[str, list[Group]]:
-        return {STREAM: [same(f"**{fmt.markdown_text(fmt.status_line(snap))}**",
+        return {STREAM: [same(status_markdown(snap),
                               progress_html(snap), final_text(snap), fmt.log_text(snap)),
                          (_chart_key(snap), lambda: chart_values(snap)),
                          ((tick, _job_device(snap)) if monitor is not None else None,

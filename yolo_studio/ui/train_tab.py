@@ -17,7 +17,7 @@ import gradio as gr
 
 from ..config import BASE_MODELS, OPTIMIZERS, TrainingConfig
 from ..errors import ValidationError
-from . import datasets_panel, jobs_panel, weights_files, weights_panel
+from . import datasets_panel, jobs_panel, monitor_tab, weights_files, weights_panel
 from .datasets_panel import dataset_choices, dataset_info_html
 from .errors import shows_errors
 from .formatting import job_state
@@ -57,6 +57,8 @@ class TrainTab:
     jobs_table: gr.Dataframe
     job_select: gr.Dropdown
     dataset_added: gr.State
+    #: Hidden HTML the jobs stream fills with ``monitor_tab.training_flag`` (Cancel's look).
+    training_flag: gr.HTML | None = None
 
     @property
     def load_outputs(self) -> list[gr.components.Component]:
@@ -164,8 +166,12 @@ def build(manager: Any, access: ServerAccess | None = None) -> TrainTab:
     with gr.Row():
         start = gr.Button("Start", variant="primary", elem_id="start-btn")
         cancel = gr.Button("Cancel", variant="stop", elem_id="cancel-btn")
+    # the style of both Cancel buttons (monitor_tab.CANCEL_CSS) and the flag it keys on
+    gr.HTML(monitor_tab.CANCEL_CSS, elem_id="cancel-style", container=False, padding=False)
+    flag = gr.HTML("", elem_id="training-flag", container=False, padding=False)
     jobs = jobs_panel.build(manager)
-    tab = TrainTab(dataset, base, inputs, start, cancel, jobs.table, jobs.select, datasets.added)
+    tab = TrainTab(dataset, base, inputs, start, cancel, jobs.table, jobs.select, datasets.added,
+                   flag)
     _wire(manager, tab, access)
     return tab
 
