@@ -45,9 +45,10 @@ def page(browser, studio: RunningApp) -> Iterator[object]:
     context.close()
 
 
-def _registry_bytes(root: Path) -> dict[str, bytes]:
+def _root_files(root: Path) -> dict[str, bytes]:
+    """Every file of the storage root (the registries, weights, datasets) but the app's log."""
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and "models" in p.relative_to(root).parts}
+            if p.is_file() and p.name != "app.log"}
 
 
 def test_banner_says_how_to_get_the_full_studio_and_nothing_can_start_a_job(page,
@@ -94,7 +95,7 @@ def test_gradio_api_has_no_endpoint_that_starts_a_job_or_changes_the_registry(st
     import httpx
     from gradio_client import Client, handle_file
 
-    before = _registry_bytes(studio.root)
+    before = _root_files(studio.root)
     client = Client(studio.url, verbose=False)
     assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) \
         == DEMO_ENDPOINTS
@@ -115,7 +116,7 @@ def test_gradio_api_has_no_endpoint_that_starts_a_job_or_changes_the_registry(st
     assert text.startswith("**real**") and detections["data"]
     table, _, summary = client.predict(DATASET, None, api_name="/list_models")
     assert [row[1] for row in table["data"]] == ["real"] and "active: **real**" in summary
-    assert _registry_bytes(studio.root) == before, "the registry is unchanged"
+    assert _root_files(studio.root) == before, "the registry (and every file) is unchanged"
     assert not (studio.root / "jobs").exists(), "no queue, no lock, no run folder"
     children = psutil.Process(studio.process.pid).children(recursive=True)
     assert children == [], f"the demo started processes (a training worker?): {children}"
