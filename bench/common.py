@@ -1,7 +1,8 @@
 """What the benchmarks share: the repository on ``sys.path`` (importing this module puts it
 there, so import it before ``yolo_studio``; the scripts run as ``python bench/<name>.py``),
 tests/data/bccd-tiny, a throwaway studio root with a copy of it as dataset "tiny"
-(``tiny_studio``, ``monitored_studio``), the app over it (``studio_app``), served as
+(``tiny_studio``, ``monitored_studio``: jobs train in worker processes, ``wait_worker_ready``),
+the app over it (``studio_app``), served as
 ``app.py`` serves it (``served``), and simulated browser pages watching it over HTTP
 (``watching_pages``)."""
 
@@ -45,9 +46,12 @@ def tiny_studio(prefix: str) -> Iterator[StudioSettings]:
 
 
 @contextlib.contextmanager
-def monitored_studio(prefix: str, backend: object) -> Iterator[tuple[object, object]]:
-    """(started TrainingManager with ``backend``, started ResourceMonitor) over
-    ``tiny_studio(prefix)``; both are closed and the folder removed afterwards."""
+def monitored_studio(prefix: str, backend: object = None, executor: object = None
+                     ) -> Iterator[tuple[object, object]]:
+    """(started TrainingManager, started ResourceMonitor) over ``tiny_studio(prefix)``; both
+    are closed and the folder removed afterwards. With neither ``backend`` nor ``executor``
+    the manager is the studio's own: each job trains in a worker process of its own
+    (``executors.ProcessExecutor``); a ``backend`` alone trains in the manager's thread."""
     from yolo_studio.resources import ResourceMonitor
     from yolo_studio.training.manager import TrainingManager
 
@@ -55,7 +59,8 @@ def monitored_studio(prefix: str, backend: object) -> Iterator[tuple[object, obj
         monitor = ResourceMonitor()
         monitor.start()
         try:
-            manager = TrainingManager(settings, backend=backend, monitor=monitor)
+            manager = TrainingManager(settings, backend=backend, monitor=monitor,
+                                      executor=executor)
             manager.start()
             try:
                 yield manager, monitor
@@ -77,6 +82,24 @@ def studio_run(manager, config) -> float:
     if snap.state.value != "COMPLETED":
         raise SystemExit(f"studio run ended {snap.state.value}: {snap.error}")
     return seconds
+
+
+def wait_worker_ready(manager, timeout_s: float = 120.0) -> None:
+    """Wait until the worker process standing by for ``manager``'s next job has imported
+    torch and Ultralytics (``ProcessExecutor.standby_ready``). Each job's worker is started
+    as the previous job ends; a timed job started before it is ready would wait for its
+    imports. Returns at once for a manager that trains in its own thread.
+
+    Raises:
+        TimeoutError: no ready standby worker within ``timeout_s`` seconds.
+    """
+    if not hasattr(manager.executor, "standby_ready"):
+        return
+    deadline = time.monotonic() + timeout_s
+    while not manager.executor.standby_ready:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no ready training worker within {timeout_s} s")
+        time.sleep(0.05)
 
 
 def studio_app(manager, monitor) -> object:

@@ -1,10 +1,14 @@
 """Monitoring costs, measured in one run against the same training without monitoring.
 
+Every job trains as in the studio: through ``TrainingManager``, in a worker process of its own
+(``executors.ProcessExecutor``), whose events reach the server over a socket. Each timed job
+starts once its worker has imported torch and Ultralytics (``common.wait_worker_ready``).
+
 1. Latency: real training of a copy of tests/data/bccd-tiny (yolo11n.yaml, workers 0, imgsz
-   ``--imgsz``) through ``TrainingManager``; the backend's hooks are wrapped to note when each
-   epoch's metrics leave Ultralytics' ``on_fit_epoch_end``, and one simulated page (as in 2.)
-   notes when its next update that changes a chart arrives over HTTP. Reports the median delay
-   in seconds.
+   ``--imgsz``); the worker's hooks note when each epoch's metrics leave Ultralytics'
+   ``on_fit_epoch_end`` (``monitoring_timed.py``), and one simulated page (as in 2.) notes when
+   its next update that changes a chart arrives over HTTP. Reports the median delay in
+   seconds.
 2. Watchers: the same training with 20 simulated browser pages against none, alternated,
    ``--pairs`` pairs. The app is served as ``app.py`` serves it, in this process; the pages
    (``common.watching_pages``) run in another process and do over HTTP what the studio's page
@@ -39,15 +43,18 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
+import tempfile
+from pathlib import Path
 
-from common import monitored_studio, served, studio_app, studio_run, watching_pages
+from common import (REPO, monitored_studio, served, studio_app, studio_run, wait_worker_ready,
+                    watching_pages)
 from monitoring_check import measure_check_ms
 from monitoring_epochs import epoch_ratio
+from monitoring_timed import STAMPS_ENV
 
 from yolo_studio.config import TrainingConfig
+from yolo_studio.training.executors import ProcessExecutor
 from yolo_studio.training.manager import TrainingManager
-from yolo_studio.training.ultralytics_backend import UltralyticsBackend
 
 
 #: elem_ids of the Monitor tab's charts (``monitor_tab.build``), whose updates are timed.
@@ -56,50 +63,37 @@ CHARTS = ("loss-plot", "metrics-plot", "lr-plot")
 STRESS_IMGSZ = 64
 
 
-class _TimedHooks:
-    """Forwards every hook call; notes the time each epoch's metrics are handed over."""
-
-    def __init__(self, hooks, stamps: list[float]) -> None:
-        self._hooks, self._stamps = hooks, stamps
-
-    def on_epoch_end(self, metrics) -> None:
-        self._stamps.append(time.perf_counter())
-        self._hooks.on_epoch_end(metrics)
-
-    def __getattr__(self, name):
-        return getattr(self._hooks, name)
-
-
-class TimedBackend(UltralyticsBackend):
-    """The real backend, with epoch-end times recorded in ``epoch_stamps``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.epoch_stamps: list[float] = []
-
-    def train(self, config, data_yaml, run_dir, hooks, resume_from=None):
-        return super().train(config, data_yaml, run_dir, _TimedHooks(hooks, self.epoch_stamps),
-                             resume_from)
+def timed_executor(stamps: Path) -> ProcessExecutor:
+    """The studio's executor (a worker process per job), its workers training with
+    ``monitoring_timed.TimedBackend``: each epoch end's ``time.perf_counter()`` is appended to
+    ``stamps``."""
+    return ProcessExecutor(backend="monitoring_timed:TimedBackend",
+                           env={"PYTHONPATH": str(REPO / "bench"), STAMPS_ENV: str(stamps)})
 
 
 def _train(manager: TrainingManager, demo, url: str, config: TrainingConfig, watchers: int
            ) -> tuple[float, dict]:
     """(wall seconds of one job, ``watching_pages``' usage figures) with ``watchers``
-    simulated pages watching ``demo`` served at ``url``."""
+    simulated pages watching ``demo`` served at ``url``; the job's worker process has
+    imported its backend before the pages open."""
+    wait_worker_ready(manager)
     with watching_pages(demo, url, watchers) as usage:
         seconds = studio_run(manager, config)
     return seconds, usage
 
 
-def _latency(manager: TrainingManager, backend: TimedBackend, demo, url: str,
+def _latency(manager: TrainingManager, stamps: Path, demo, url: str,
              config: TrainingConfig) -> list[float]:
-    """Seconds from each epoch's end (its metrics leaving Ultralytics) to the first charts
-    update a simulated page of ``demo`` (served at ``url``) gets after it."""
-    backend.epoch_stamps.clear()
+    """Seconds from each epoch's end (its metrics leaving Ultralytics in the worker process,
+    noted in ``stamps``) to the first charts update a simulated page of ``demo`` (served at
+    ``url``) gets after it."""
+    stamps.write_text("")
+    wait_worker_ready(manager)
     with watching_pages(demo, url, 1, stamps=CHARTS) as usage:
         studio_run(manager, config)
+    ends = [float(line) for line in stamps.read_text().split()]
     return [min((a for a in usage["stamps"] if a >= stamp), default=float("inf")) - stamp
-            for stamp in backend.epoch_stamps]
+            for stamp in ends]
 
 
 def _print_epoch_ratios(watchers: int) -> None:
@@ -144,19 +138,22 @@ def main() -> None:
     parser.add_argument("--imgsz", type=int, default=320)
     parser.add_argument("--watchers", type=int, default=20)
     args = parser.parse_args()
-    backend = TimedBackend()
     base = dict(dataset="tiny", base_model="yolo11n.yaml", epochs=args.epochs, imgsz=args.imgsz,
                 workers=0, batch=8, device="cpu")
-    with monitored_studio("yolo-studio-monitoring-", backend) as (manager, monitor):
-        demo = studio_app(manager, monitor)
-        with served(demo) as url:
-            delays = _latency(manager, backend, demo, url,
-                              TrainingConfig(**base, model_name="latency"))
-            print("epoch end -> charts update in a page, delays (s): "
-                  + " ".join(f"{d:.4f}" for d in delays))
-            ratios = _pairs(manager, demo, url, base, args.pairs, args.watchers)
-            stress = _pairs(manager, demo, url, {**base, "imgsz": STRESS_IMGSZ},
-                            args.stress_pairs, args.watchers, "stress") if args.stress_pairs else []
+    with tempfile.TemporaryDirectory(prefix="yolo-studio-stamps-") as folder:
+        stamps = Path(folder) / "epoch-ends.txt"
+        with monitored_studio("yolo-studio-monitoring-", executor=timed_executor(stamps)
+                              ) as (manager, monitor):
+            demo = studio_app(manager, monitor)
+            with served(demo) as url:
+                delays = _latency(manager, stamps, demo, url,
+                                  TrainingConfig(**base, model_name="latency"))
+                print("epoch end -> charts update in a page, delays (s): "
+                      + " ".join(f"{d:.4f}" for d in delays))
+                ratios = _pairs(manager, demo, url, base, args.pairs, args.watchers)
+                stress = _pairs(manager, demo, url, {**base, "imgsz": STRESS_IMGSZ},
+                                args.stress_pairs, args.watchers, "stress"
+                                ) if args.stress_pairs else []
     if stress:
         print(f"stress job (imgsz {STRESS_IMGSZ}, epochs of about 0.45 s): watchers ratio "
               f"{statistics.median(stress):.3f}, median of {len(stress)} pairs")

@@ -5,7 +5,8 @@ next, which hides a 3% effect unless very many runs are made. Here ``watchers`` 
 (``common.watching_pages``: over HTTP, against the app served as ``app.py`` serves it)
 follow one training run, and are switched on and off epoch by epoch in ABBA order (off, on,
 on, off, ...; epoch 1, the warm-up, is left out), so watched and unwatched epochs share the
-machine's drift. An epoch is timed from the previous epoch's end to its own, and the switch
+machine's drift. The job trains as in the studio, in a worker process of its own; an epoch is
+timed, as its events reach the server, from the previous epoch's end to its own, and the switch
 for it is set before the previous epoch's end is published, so the frame for that end (the
 costliest one: new charts to every page) counts on the side that sent it. Switched off, the
 feed's thread blocks before and after each wait for a change, so no page gets a frame (pages
@@ -23,11 +24,11 @@ import statistics
 import threading
 import time
 
-from common import monitored_studio, served, studio_app, watching_pages
+from common import monitored_studio, served, studio_app, wait_worker_ready, watching_pages
 
 from yolo_studio.config import TrainingConfig
+from yolo_studio.training.executors import ProcessExecutor
 from yolo_studio.training.manager import TrainingManager
-from yolo_studio.training.ultralytics_backend import UltralyticsBackend
 
 
 def watched(epoch: int) -> bool:
@@ -75,16 +76,18 @@ class _EpochHooks:
         return getattr(self._hooks, name)
 
 
-class SwitchingBackend(UltralyticsBackend):
-    """The real backend, with epoch times in ``times`` and the watchers switched per epoch."""
+class SwitchingExecutor(ProcessExecutor):
+    """The studio's executor (a worker process per job); the events of each job reach the
+    manager through ``_EpochHooks``: epoch times in ``times`` (as the server receives the
+    events), the watchers switched per epoch."""
 
     def __init__(self, switch: threading.Event) -> None:
         super().__init__()
         self.switch, self.times = switch, {}
 
-    def train(self, config, data_yaml, run_dir, hooks, resume_from=None):
+    def train(self, config, data_yaml, run_dir, hooks, resume):
         return super().train(config, data_yaml, run_dir,
-                             _EpochHooks(hooks, self.switch, self.times), resume_from)
+                             _EpochHooks(hooks, self.switch, self.times), resume)
 
 
 def epoch_ratio(epochs: int = 21, watchers: int = 20, imgsz: int = 128) -> dict:
@@ -94,9 +97,11 @@ def epoch_ratio(epochs: int = 21, watchers: int = 20, imgsz: int = 128) -> dict:
     Returns:
         {"on": [seconds of watched epochs], "off": [...], "ratio": median on / median off}.
     """
-    backend = SwitchingBackend(threading.Event())
-    with monitored_studio("yolo-studio-monitoring-epochs-", backend) as (manager, monitor):
-        view = SwitchedManager(manager, backend.switch)
+    executor = SwitchingExecutor(threading.Event())
+    with monitored_studio("yolo-studio-monitoring-epochs-", executor=executor
+                          ) as (manager, monitor):
+        wait_worker_ready(manager)
+        view = SwitchedManager(manager, executor.switch)
         view.on.set()  # the pages draw their first update, then wait for a watched epoch
         demo = studio_app(view, monitor)
         with served(demo) as url, watching_pages(demo, url, watchers):
@@ -110,7 +115,7 @@ def epoch_ratio(epochs: int = 21, watchers: int = 20, imgsz: int = 128) -> dict:
                 view.on.set()
     if snap.state.value != "COMPLETED":
         raise SystemExit(f"run ended {snap.state.value}: {snap.error}")
-    times = {e: s for e, s in backend.times.items() if e > 1}
+    times = {e: s for e, s in executor.times.items() if e > 1}
     on = [s for e, s in sorted(times.items()) if watched(e)]
     off = [s for e, s in sorted(times.items()) if not watched(e)]
     return {"on": on, "off": off, "ratio": statistics.median(on) / statistics.median(off)}

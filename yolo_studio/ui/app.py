@@ -23,10 +23,11 @@ MAX_PAGES = 100
 #: default 40 for every other event (it also caps the threads sync handlers may use at once).
 MAX_THREADS = MAX_PAGES * len(STREAMS) + 40
 #: Seconds Gradio's queue sleeps between looks for a new event while it has none. Its default,
-#: 1 ms, wakes the server's event loop about 1000 times a second even with no page open, and
-#: each wake-up takes the GIL from training: served with no page open, training ran 5.4%
-#: slower than with nothing served on a 2-core machine, and 1.0% at this pace
-#: (bench/serving.py). A click's event starts at most this much later.
+#: 1 ms, wakes the server's event loop about 1000 times a second for as long as the studio
+#: runs, with or without a page open: the server's threads then took about 6.6% of a core
+#: during a job with no page open, against 1.1% at this pace (bench/serving.py). Training runs
+#: in a worker process and no longer shares the server's GIL, but it shares the machine's
+#: cores. A click's event starts at most this much later.
 QUEUE_POLL_S = 0.02
 #: Seconds between the queue's looks for ``gr.Progress`` updates (its default: 10 ms, over
 #: every queue slot); the studio sends none.
