@@ -15,6 +15,7 @@ any process that uses this backend (server and training worker), the ``Image.ope
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 import sys
 import time
@@ -69,11 +70,18 @@ class UltralyticsBackend:
 
     @staticmethod
     def warm_up() -> None:
-        """Import torch and Ultralytics' detection trainer now (a few seconds), so that a job
-        started later waits for neither; turn off Ultralytics' pip auto-install for good."""
+        """Import what a training imports (torch, Ultralytics' detection trainer, and the
+        matplotlib and polars its plots and results.csv need) now, so that a job started later
+        waits for none of it; turn off Ultralytics' pip auto-install for good."""
         _ultralytics()
         from ultralytics import YOLO  # noqa: F401 - imports torch too
         from ultralytics.models.yolo.detect import DetectionTrainer  # noqa: F401
+
+        for optional in ("matplotlib.pyplot", "polars"):
+            try:
+                importlib.import_module(optional)
+            except ImportError:  # imported (and reported) by Ultralytics when a run needs it
+                pass
 
     def check_base_model(self, base_model: str) -> None:
         """Fail fast (no download attempt) when ``base_model`` cannot be trained from.
