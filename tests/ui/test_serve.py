@@ -112,7 +112,8 @@ def test_serve_listens_on_gradios_address_and_prints_its_own_lines(tmp_path) -> 
         with urllib.request.urlopen(url, timeout=30) as response:
             assert response.status == 200
         process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=60)
+        process.wait(timeout=60)
+        rest = process.stdout.read()  # not communicate(): it would skip what is buffered here
     finally:
         if process.poll() is None:
             process.kill()
