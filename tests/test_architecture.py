@@ -14,15 +14,18 @@ PACKAGE = Path(__file__).resolve().parent.parent / "yolo_studio"
 # Which yolo_studio sub-packages each layer may import.
 LAYER_ALLOWED = {
     "config": {"errors", "names", "config"},
+    # the one list of the training fields a user sets (form, CLI options, Start API inputs)
+    "config_fields": {"errors", "config"},
     "errors": set(),
     "names": {"errors"},
     "persistence": {"config", "errors", "names", "persistence"},
     "resources": {"config", "errors", "resources"},
     "training": {"config", "errors", "names", "persistence", "resources", "training"},
-    "ui": {"config", "errors", "names", "persistence", "resources", "training", "ui",
-           "serve_options"},
+    "ui": {"config", "config_fields", "errors", "names", "persistence", "resources", "training",
+           "ui", "serve_options"},
     "serve_options": {"errors"},
-    "cli": {"config", "errors", "names", "persistence", "resources", "training", "serve_options"},
+    "cli": {"config", "config_fields", "errors", "names", "persistence", "resources", "training",
+            "serve_options"},
     # the package's entry (console script, python -m, app.py): the one way into ui
     "entry": {"cli", "ui", "serve_options"},
     "__main__": {"entry"},

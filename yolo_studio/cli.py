@@ -26,6 +26,7 @@ import sys
 from typing import Any, Sequence
 
 from .config import SAMPLES_DIR, StudioSettings, TrainingConfig
+from .config_fields import cli_fields, config_from_values
 from .errors import StudioError, ValidationError
 from .serve_options import add_serve_arguments
 from .training.registry_ops import EXPORT_FORMATS
@@ -40,26 +41,25 @@ def _parser() -> argparse.ArgumentParser:
     add_serve_arguments(sub.add_parser("serve", help="serve the web app (the options of "
                                        "app.py)"), root_default=argparse.SUPPRESS)
     train = sub.add_parser("train", help="train a model in the foreground and register it")
-    defaults = TrainingConfig()
-    train.add_argument("--dataset", default=defaults.dataset)
-    train.add_argument("--base-model", default=defaults.base_model,
-                       help="yolo11n.pt / .yaml (from scratch) or a local .pt path")
-    for name, kind in (("epochs", int), ("batch", float), ("imgsz", int), ("patience", int),
-                       ("lr0", float), ("lrf", float), ("workers", int), ("seed", int),
-                       ("max-gpu-memory-percent", float)):
-        train.add_argument(f"--{name}", type=kind,
-                           default=getattr(defaults, name.replace("-", "_")))
-    train.add_argument("--freeze-layers", type=int, default=None,
-                       help="leading modules to freeze (default: 10 for a .pt, 0 for a .yaml)")
-    train.add_argument("--optimizer", default=defaults.optimizer)
-    train.add_argument("--device", default=defaults.device, help='"", "cpu", "0", ...')
-    train.add_argument("--model-name", default=None,
-                       help="name to register the model under (empty: generated)")
+    _train_options(train)
     train.add_argument("--auto-promote", action="store_true",
                        help="make the new model active if it beats the active one's mAP50")
-    _models_parser(sub, defaults.dataset)
+    _models_parser(sub, TrainingConfig().dataset)
     _datasets_parser(sub)
     return parser
+
+
+#: The argparse type of each ``FieldSpec.kind`` (a whole float batch becomes an int in
+#: ``TrainingConfig``).
+_OPTION_TYPES = {"int": int, "float": float, "batch": float, "text": str, "choice": str}
+
+
+def _train_options(train: argparse.ArgumentParser) -> None:
+    """Add an option per ``config_fields.cli_fields()`` to ``train``, with the field's
+    ``TrainingConfig`` default (None for an optional field)."""
+    for spec in cli_fields():
+        train.add_argument(spec.option, type=_OPTION_TYPES[spec.kind], default=spec.default,
+                           help=spec.option_help or None)
 
 
 def _datasets_parser(sub: Any) -> None:
@@ -134,12 +134,9 @@ def _stores(settings: StudioSettings) -> tuple[Any, Any]:
 
 
 def _config_from(args: argparse.Namespace) -> TrainingConfig:
-    return TrainingConfig(  # a whole float batch (8.0) becomes an int there
-        dataset=args.dataset, base_model=args.base_model, epochs=args.epochs, batch=args.batch,
-        imgsz=args.imgsz, patience=args.patience, freeze_layers=args.freeze_layers, lr0=args.lr0,
-        lrf=args.lrf, workers=args.workers, seed=args.seed, optimizer=args.optimizer,
-        device=args.device, model_name=(args.model_name or "").strip() or None,
-        max_gpu_memory_percent=args.max_gpu_memory_percent)
+    """The TrainingConfig of ``train``'s options (an empty ``--model-name``: generated)."""
+    specs = cli_fields()
+    return config_from_values(specs, [getattr(args, spec.name) for spec in specs])
 
 
 def _predict(service: Any, args: argparse.Namespace) -> str:

@@ -15,7 +15,8 @@ from typing import Any
 
 import gradio as gr
 
-from ..config import BASE_MODELS, OPTIMIZERS, TrainingConfig
+from ..config import TrainingConfig
+from ..config_fields import FieldSpec, config_from_values, form_fields
 from ..errors import ValidationError
 from . import datasets_panel, jobs_panel, monitor_tab, weights_files, weights_panel
 from .datasets_panel import dataset_choices, dataset_info_html
@@ -28,17 +29,14 @@ __all__ = ["FORM_FIELDS", "TrainTab", "build", "cancel_handler", "check_base_mod
            "config_from_form", "dataset_choices", "dataset_info_html", "jobs_value",
            "load_values", "start_message"]
 
-_DEFAULTS = TrainingConfig()
 #: Seconds a notice stays up (Gradio's default is 10; notices sit over the page's top right).
 TOAST_S = 5
-#: Form fields in the order the Start handler receives them (names of TrainingConfig fields).
-FORM_FIELDS = ("dataset", "base_model", "epochs", "batch", "imgsz", "patience", "freeze_layers",
-               "lr0", "lrf", "model_name", "max_gpu_memory_percent", "optimizer", "workers",
-               "device", "stop_on_resource_alert")
-_INT_FIELDS = {"epochs", "imgsz", "patience", "freeze_layers", "workers"}
-_FLOAT_FIELDS = {"lr0", "lrf", "max_gpu_memory_percent"}
-#: Number fields that may be left empty: TrainingConfig then picks the value.
-_OPTIONAL_FIELDS = {"freeze_layers"}
+#: Form fields in the order the Start handler (and ``/start_training``) receives them: the
+#: names of ``config_fields.form_fields()``.
+FORM_FIELDS = tuple(spec.name for spec in form_fields())
+#: The form's groups after the dataset and base model, each laid out in a row; ``name`` on its
+#: own line, ``advanced`` in the closed "Advanced" accordion.
+_ROWS = ("numbers", "training")
 
 
 @dataclass
@@ -65,38 +63,41 @@ class TrainTab:
         return [self.dataset, self.base_model]
 
 
-def _number(name: str, value: Any) -> int | float:
-    if value is None or value == "":
-        raise ValidationError(f"{name} is empty; enter a number.")
-    number = float(value)
-    if name in _INT_FIELDS:
-        if not number.is_integer():
-            raise ValidationError(f"{name} must be a whole number, got {value}.")
-        return int(number)
-    if name == "batch" and number.is_integer():
-        return int(number)
-    return number
-
-
 def config_from_form(*values: Any) -> TrainingConfig:
     """Build a TrainingConfig from the form values, in ``FORM_FIELDS`` order.
 
     Raises:
         ValidationError: a field is empty, not a number where one is needed, or out of range.
     """
-    data = dict(zip(FORM_FIELDS, values, strict=True))
-    for name in _INT_FIELDS | _FLOAT_FIELDS | {"batch"}:
-        if name in _OPTIONAL_FIELDS and data[name] in (None, ""):
-            data[name] = None  # the config's default
-        else:
-            data[name] = _number(name, data[name])
-    if not data["dataset"]:
-        raise ValidationError("Choose a dataset first.")
-    data["base_model"] = str(data["base_model"] or "").strip()
-    data["model_name"] = str(data["model_name"] or "").strip() or None
-    data["device"] = str(data["device"] or "").strip()
-    data["stop_on_resource_alert"] = bool(data["stop_on_resource_alert"])
-    return TrainingConfig(**data)
+    return config_from_values(form_fields(), values)
+
+
+def _field(spec: FieldSpec, **overrides: Any) -> gr.components.Component:
+    """The form component of ``spec`` (its label, help as info, id and default value);
+    ``overrides`` replace or add keyword arguments of the component."""
+    kwargs: dict[str, Any] = dict(label=spec.label, elem_id=spec.elem_id)
+    if spec.help:
+        kwargs["info"] = spec.help
+    if spec.kind == "bool":
+        kind, kwargs["value"] = gr.Checkbox, bool(spec.default)
+    elif spec.slider is not None:
+        kind, kwargs["value"] = gr.Slider, spec.default
+        kwargs.update(zip(("minimum", "maximum", "step"), spec.slider))
+    elif spec.kind == "choice":
+        kind = gr.Dropdown
+        kwargs.update(choices=list(spec.choices), value=spec.default)
+        if spec.custom:
+            kwargs["allow_custom_value"] = True
+    elif spec.kind in ("int", "float", "batch"):
+        kind, kwargs["value"] = gr.Number, spec.default
+        if spec.kind == "int":
+            kwargs["precision"] = 0
+    else:
+        kind, kwargs["placeholder"] = gr.Textbox, spec.placeholder or None
+        if spec.default is not None:
+            kwargs["value"] = spec.default
+    kwargs.update(overrides)
+    return kind(**kwargs)
 
 
 def _build_choices(manager: Any) -> tuple[gr.Dropdown, gr.Dropdown]:
@@ -104,49 +105,29 @@ def _build_choices(manager: Any) -> tuple[gr.Dropdown, gr.Dropdown]:
     time (a page load refreshes them) and it takes any value, so a Gradio API client that never
     loaded a page can name any dataset, one imported later too: the handlers check the name
     against the store (``NotFoundError`` naming the available ones)."""
-    names = dataset_choices(manager)
+    specs = {spec.name: spec for spec in form_fields()}
     with gr.Row():
-        dataset = gr.Dropdown(label="Dataset", choices=names, value=None,  # set by a page load
-                              allow_custom_value=True, elem_id="dataset-dd", scale=2)
-        base = gr.Dropdown(label="Base model", choices=list(BASE_MODELS),
-                           value=_DEFAULTS.base_model, allow_custom_value=True,
-                           elem_id="base-model-dd", scale=2,
-                           info=".pt = pretrained (download, upload or local path), "
-                                ".yaml = from scratch")
+        dataset = _field(specs["dataset"], choices=dataset_choices(manager),
+                         value=None, scale=2)  # the value is set by a page load
+        base = _field(specs["base_model"], scale=2)
     return dataset, base
 
 
-def _build_fields() -> list[gr.components.Component]:
-    d = _DEFAULTS
-    with gr.Row():
-        epochs = gr.Number(label="epochs", value=d.epochs, precision=0, elem_id="epochs")
-        batch = gr.Number(label="batch", value=d.batch, elem_id="batch",
-                          info="images per batch; -1 = AutoBatch; 0-1 = GPU memory fraction")
-        imgsz = gr.Number(label="imgsz (pixels)", value=d.imgsz, precision=0, elem_id="imgsz")
-        patience = gr.Number(label="patience (epochs)", value=d.patience, precision=0,
-                             elem_id="patience")
-    with gr.Row():
-        freeze = gr.Number(label="freeze_layers", value=None, precision=0,
-                           elem_id="freeze-layers", info="empty = 10 for a .pt, 0 for a .yaml")
-        lr0 = gr.Number(label="lr0", value=d.lr0, elem_id="lr0")
-        lrf = gr.Number(label="lrf (fraction of lr0)", value=d.lrf, elem_id="lrf")
-        gpu = gr.Slider(0.05, 1.0, value=d.max_gpu_memory_percent, step=0.05,
-                        label="max_gpu_memory_percent (fraction 0-1)", elem_id="max-gpu-memory")
-    name = gr.Textbox(label="model_name", placeholder="empty = generated from the time",
-                      elem_id="model-name")
+def _build_fields() -> dict[str, gr.components.Component]:
+    """The form's components after the dataset and base model, by field name."""
+    fields: dict[str, gr.components.Component] = {}
+
+    def lay_out(group: str) -> None:
+        fields.update((s.name, _field(s)) for s in form_fields() if s.form == group)
+
+    for group in _ROWS:
+        with gr.Row():
+            lay_out(group)
+    lay_out("name")
     with gr.Accordion("Advanced", open=False, elem_id="advanced"):
         with gr.Row():
-            optimizer = gr.Dropdown(label="optimizer", choices=list(OPTIMIZERS),
-                                    value=d.optimizer, elem_id="optimizer")
-            workers = gr.Number(label="workers", value=d.workers, precision=0, elem_id="workers")
-            device = gr.Textbox(label="device", value=d.device, elem_id="device",
-                                placeholder="empty = automatic; cpu, mps, a GPU: 0, cuda:1; "
-                                            "several GPUs: 0,1")
-            stop = gr.Checkbox(label="stop on resource alert", value=d.stop_on_resource_alert,
-                               elem_id="stop-on-alert")
-    return [epochs, batch, imgsz, patience, freeze, lr0, lrf, name, gpu, optimizer, workers,
-            device, stop]
-
+            lay_out("advanced")
+    return fields
 
 
 def build(manager: Any, access: ServerAccess | None = None) -> TrainTab:
@@ -162,7 +143,8 @@ def build(manager: Any, access: ServerAccess | None = None) -> TrainTab:
     datasets = datasets_panel.build(manager, access, dataset)
     with gr.Accordion("Base weights", open=False, elem_id="weights-accordion"):
         weights_panel.build(manager, access, base)
-    inputs = [dataset, base, *_build_fields()]
+    fields = {"dataset": dataset, "base_model": base, **_build_fields()}
+    inputs = [fields[name] for name in FORM_FIELDS]
     with gr.Row():
         start = gr.Button("Start", variant="primary", elem_id="start-btn")
         cancel = gr.Button("Cancel", variant="stop", elem_id="cancel-btn")

@@ -1,0 +1,176 @@
+"""The one list of the training fields a user sets: the Train tab's form, the Start API's inputs
+and the ``train`` command's options are all built from ``TRAINING_FIELDS``.
+
+Each ``FieldSpec`` names a ``TrainingConfig`` field and says how a user sets it: its kind (how a
+raw value becomes the field's value), label, help, choices or slider bounds, and where it
+appears (``form``: the form's group, None = not in the form; ``cli``: a ``train`` option).
+Defaults are ``TrainingConfig``'s own field defaults, never repeated here. ``TrainingConfig``
+validates the values; this module only converts them. No Gradio here: ``yolo_studio.ui`` builds
+the components, ``yolo_studio.cli`` the argparse options.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .config import BASE_MODELS, OPTIMIZERS, TrainingConfig
+from .errors import ValidationError
+
+#: How a raw value (a form's or an option's) becomes the field's value.
+KINDS = ("text", "int", "float", "batch", "choice", "bool")
+#: The form's groups, in layout order: ``choices`` (dataset and base model, laid out by the
+#: Train tab with their panels), two rows of numbers, the model name, the Advanced accordion.
+FORM_GROUPS = ("choices", "numbers", "training", "name", "advanced")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """How a user sets one ``TrainingConfig`` field.
+
+    Attributes:
+        name: The ``TrainingConfig`` field; the option is ``--`` + name with ``-`` for ``_``.
+        kind: One of ``KINDS``: ``int`` (whole number), ``float``, ``batch`` (a whole number,
+            or a fraction 0-1 of GPU memory), ``text`` (stripped), ``choice`` (one of
+            ``choices``, or any text where ``custom``), ``bool``.
+        label: The form's label.
+        help: One line shown as the form's info and as the option's help.
+        elem_id: The form component's HTML id (browser tests find it by it).
+        form: The form group (``FORM_GROUPS``) it is laid out in; None = not in the form.
+        cli: True when ``train`` takes it as an option.
+        cli_help: The option's help when it must differ from ``help``.
+        placeholder: The form's hint inside an empty text box.
+        choices: The values offered (``choice``); an empty tuple offers none.
+        custom: A ``choice`` that also takes a value outside ``choices``.
+        optional: Left empty, the field is None and ``TrainingConfig`` picks the value.
+        slider: (minimum, maximum, step) of a slider; None = a number box.
+    """
+
+    name: str
+    kind: str
+    label: str
+    help: str = ""
+    elem_id: str = ""
+    form: str | None = None
+    cli: bool = True
+    cli_help: str = ""
+    placeholder: str = ""
+    choices: tuple[str, ...] = ()
+    custom: bool = False
+    optional: bool = False
+    slider: tuple[float, float, float] | None = None
+
+    @property
+    def default(self) -> Any:
+        """``TrainingConfig``'s default for the field (before validation: ``freeze_layers``
+        and ``model_name`` are None)."""
+        return _DEFAULTS[self.name]
+
+    @property
+    def option(self) -> str:
+        """The ``train`` option: ``--base-model`` for ``base_model``."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def option_help(self) -> str:
+        """The option's help: ``cli_help``, else ``help``, else ``placeholder``."""
+        return self.cli_help or self.help or self.placeholder
+
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainingConfig)}
+
+#: Every field a user sets, in the order the Start handler (and ``/start_training``) takes the
+#: form's values. The order of the form's components on the page follows ``FORM_GROUPS``.
+TRAINING_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("dataset", "choice", "Dataset", elem_id="dataset-dd", form="choices",
+              custom=True, cli_help="dataset name"),
+    FieldSpec("base_model", "choice", "Base model", elem_id="base-model-dd", form="choices",
+              choices=BASE_MODELS, custom=True,
+              cli_help="yolo11n.pt / .yaml (from scratch) or a local .pt path",
+              help=".pt = pretrained (download, upload or local path), .yaml = from scratch"),
+    FieldSpec("epochs", "int", "epochs", elem_id="epochs", form="numbers"),
+    FieldSpec("batch", "batch", "batch", elem_id="batch", form="numbers",
+              help="images per batch; -1 = AutoBatch; 0-1 = GPU memory fraction"),
+    FieldSpec("imgsz", "int", "imgsz (pixels)", elem_id="imgsz", form="numbers"),
+    FieldSpec("patience", "int", "patience (epochs)", elem_id="patience", form="numbers"),
+    FieldSpec("freeze_layers", "int", "freeze_layers", elem_id="freeze-layers",
+              form="training", optional=True, help="empty = 10 for a .pt, 0 for a .yaml",
+              cli_help="leading modules to freeze (default: 10 for a .pt, 0 for a .yaml)"),
+    FieldSpec("lr0", "float", "lr0", elem_id="lr0", form="training"),
+    FieldSpec("lrf", "float", "lrf (fraction of lr0)", elem_id="lrf", form="training"),
+    FieldSpec("model_name", "text", "model_name", elem_id="model-name", form="name",
+              optional=True, placeholder="empty = generated from the time",
+              cli_help="name to register the model under (empty: generated)"),
+    FieldSpec("max_gpu_memory_percent", "float", "max_gpu_memory_percent (fraction 0-1)",
+              elem_id="max-gpu-memory", form="training", slider=(0.05, 1.0, 0.05)),
+    FieldSpec("optimizer", "choice", "optimizer", elem_id="optimizer", form="advanced",
+              choices=OPTIMIZERS, cli_help="one of " + ", ".join(OPTIMIZERS)),
+    FieldSpec("workers", "int", "workers", elem_id="workers", form="advanced"),
+    FieldSpec("device", "text", "device", elem_id="device", form="advanced",
+              placeholder="empty = automatic; cpu, mps, a GPU: 0, cuda:1; several GPUs: 0,1"),
+    FieldSpec("stop_on_resource_alert", "bool", "stop on resource alert",
+              elem_id="stop-on-alert", form="advanced", cli=False),
+    FieldSpec("seed", "int", "seed", cli_help="random seed"),
+)
+
+
+def form_fields() -> tuple[FieldSpec, ...]:
+    """The fields of the Train tab's form, in the Start handler's order."""
+    return tuple(spec for spec in TRAINING_FIELDS if spec.form is not None)
+
+
+def cli_fields() -> tuple[FieldSpec, ...]:
+    """The fields ``train`` takes as options, in ``TRAINING_FIELDS`` order."""
+    return tuple(spec for spec in TRAINING_FIELDS if spec.cli)
+
+
+def _number(spec: FieldSpec, value: Any) -> int | float:
+    """A form's number (Gradio sends floats) as the field's type.
+
+    Raises:
+        ValidationError: empty, or not a whole number where one is needed.
+    """
+    if value is None or value == "":
+        raise ValidationError(f"{spec.name} is empty; enter a number.")
+    number = float(value)
+    if spec.kind == "int":
+        if not number.is_integer():
+            raise ValidationError(f"{spec.name} must be a whole number, got {value}.")
+        return int(number)
+    if spec.kind == "batch" and number.is_integer():
+        return int(number)
+    return number
+
+
+def field_value(spec: FieldSpec, value: Any) -> Any:
+    """The ``TrainingConfig`` value of one raw form value.
+
+    Numbers are converted (``_number``), text is stripped, an empty optional field is None
+    (``TrainingConfig`` picks its value), a bool is ``bool(value)``.
+
+    Raises:
+        ValidationError: a number field is empty or not a whole number where one is needed.
+    """
+    empty = value is None or (isinstance(value, str) and not value.strip())
+    if spec.optional and empty:
+        return None
+    if spec.kind in ("int", "float", "batch"):
+        return _number(spec, value)
+    if spec.kind == "bool":
+        return bool(value)
+    return str(value or "").strip()
+
+
+def config_from_values(specs: Sequence[FieldSpec], values: Sequence[Any]) -> TrainingConfig:
+    """Build a TrainingConfig from raw values, one per spec of ``specs``, in that order.
+
+    Raises:
+        ValidationError: no dataset, a value ``field_value`` refuses, or a field out of range.
+    """
+    data = {spec.name: field_value(spec, value)
+            for spec, value in zip(specs, values, strict=True)}
+    if "dataset" in data and not data["dataset"]:
+        raise ValidationError("Choose a dataset first.")
+    return TrainingConfig(**data)
