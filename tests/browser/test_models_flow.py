@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import RunningApp, launch_studio
-from .studio_page import choose, open_tab
+from .studio_page import choose, open_tab, toast
 
 DATASET = "tiny"
 
@@ -115,3 +115,30 @@ def test_gradio_client_lists_models_and_predicts(studio) -> None:
     with pytest.raises(Exception, match="No model 'nope' is registered"):
         client.predict(DATASET, "nope", None, handle_file(str(image)), 0.25, 0.7,
                        api_name="/predict")
+
+
+def test_a_model_deleted_elsewhere_cannot_be_downloaded(page, studio) -> None:
+    """Page A lists ``third``; another client deletes it; A's Download says it is gone."""
+    from gradio_client import Client
+
+    from yolo_studio.persistence.model_store import ModelStore
+
+    store = ModelStore(studio.root / "models")
+    real = store.get(DATASET, "real")
+    store.save(DATASET, "third", real.weights_path, store.load_config(DATASET, "real"),
+               store.load_metrics(DATASET, "real"), {"base_model": real.base_model})
+    _open_models(page, "Manage & export")
+    expect(page.locator("#models-table")).to_contain_text("third")
+    page.wait_for_timeout(1_000)  # the page's own refreshes of the list are done
+    choose(page, "model-dd", "third")
+    button = page.locator("#download-weights-btn")
+    expect(button).to_contain_text("tiny-third.pt")
+    with page.expect_download() as download:  # while it exists, one click downloads it
+        button.click()
+    assert download.value.suggested_filename == "tiny-third.pt"
+    Client(studio.url, verbose=False).predict(DATASET, "third", False, api_name="/delete_model")
+    downloads = []
+    page.on("download", lambda item: downloads.append(item))
+    button.click()
+    expect(toast(page, "deleted")).to_be_visible()
+    assert downloads == []

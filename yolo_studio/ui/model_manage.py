@@ -8,14 +8,21 @@ from typing import Any
 
 import gradio as gr
 
+from ..errors import NotFoundError
 from ..persistence.model_artifacts import export_paths
 from ..training.registry_ops import EXPORT_FORMATS
 from . import model_tables as tables
 from .errors import shows_errors
-from .models_tab import COMMON, PRIVATE, ModelsTab, refresh, require, stale_pair
+from .models_tab import COMMON, PRIVATE, ModelsTab, model_names, refresh, require, stale_pair
 
 #: Formats the "Get file" action offers: the trained weights, then the exports.
 DOWNLOAD_FORMATS = ("pt", *EXPORT_FORMATS)
+#: Saves the file the Download button's handler put in the File component (its FileData, the
+#: event's input), as Gradio's DownloadButton saves its own value.
+SAVE_FILE_JS = """(file) => { if (!file || !file.url) return;
+  const link = document.createElement('a');
+  link.href = file.url; link.download = file.orig_name || 'weights';
+  document.body.appendChild(link); link.click(); document.body.removeChild(link); }"""
 
 
 def manage_values(manager: Any, dataset: str | None, name: str | None) -> list[Any]:
@@ -28,9 +35,9 @@ def manage_values(manager: Any, dataset: str | None, name: str | None) -> list[A
     button = gr.DownloadButton(value=None, interactive=False)
     if Path(record.weights_path).is_file():
         weights = manager.registry.download_file(dataset, name, "pt")  # <dataset>-<model>.pt
-        button = gr.DownloadButton(f"Download {weights.name} "
+        button = gr.DownloadButton(f"Download {weights.name} "  # file chosen at click time
                                    f"({weights.stat().st_size / 1e6:.1f} MB)",
-                                   value=str(weights), interactive=True)
+                                   value=None, interactive=True)
     return [record.name, record.notes or "", ", ".join(record.tags or ()), button,
             f"Exports: {tables.exports_text(exports)}"]
 
@@ -50,12 +57,17 @@ def export_values(manager: Any, dataset: str | None, name: str | None, fmt: str)
 
 def weights_file(manager: Any, dataset: str | None, name: str | None, fmt: str | None) -> str:
     """Path of the model's best.pt (``fmt`` "pt") or of an existing export, to download,
-    named ``<dataset>-<model>.<ext>`` (``ModelService.download_file``).
+    named ``<dataset>-<model>.<ext>`` (``ModelService.download_file``). The registry is read
+    now, so a model deleted since the page listed it is refused.
 
     Raises:
-        ValidationError: no dataset / model. NotFoundError: unknown model or not exported yet.
+        ValidationError: no dataset / model. NotFoundError: the model is no longer registered
+            (deleted or renamed, said so), or not exported to ``fmt`` yet.
     """
     require(dataset, name)
+    if name not in model_names(manager, dataset)[0]:
+        raise NotFoundError(f"Model {name!r} of dataset {dataset!r} was deleted (or renamed) "
+                            "since this page listed it; press Refresh to see the models.")
     return str(manager.registry.download_file(dataset, name, fmt or "pt"))
 
 
@@ -127,3 +139,5 @@ def _wire(manager: Any, tab: ModelsTab, parts: tuple) -> None:
         inspect_fn, keys, inspect_outputs, **PRIVATE)  # its summary lists the exports
     get.click(shows_errors(lambda d, n, kind: weights_file(manager, d, n, kind)),
               [*keys, get_fmt], file, api_name="download_weights", **COMMON)
+    download.click(shows_errors(lambda d, n: weights_file(manager, d, n, "pt")), keys, file,
+                   **PRIVATE).success(None, file, None, js=SAVE_FILE_JS, **PRIVATE)
