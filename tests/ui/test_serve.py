@@ -129,3 +129,11 @@ def test_the_console_entry_runs_headless_commands(tmp_path, capsys) -> None:
     assert entry.main(["--root", str(tmp_path), "datasets"]) == 0
     assert "bccd" in capsys.readouterr().out
     assert cli.main(["serve"]) == 2  # serve is the entry's, never run by cli
+
+
+def test_the_entry_imports_no_gradio_until_serve_runs() -> None:
+    code = ("import sys, yolo_studio.entry, yolo_studio.ui.serve; "
+            "print(sorted({'gradio', 'torch', 'ultralytics'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                         check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
