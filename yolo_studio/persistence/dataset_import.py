@@ -2,7 +2,8 @@
 
 Zip archives are checked before anything is extracted: members with absolute paths, drive letters
 or ``..`` (zip-slip), and symbolic links are refused, and the uncompressed size must fit in the
-free disk space (zip bombs).
+free disk space (zip bombs). Backslashes in member names (archives made on Windows) are path
+separators.
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ def safe_extract(zip_path: Path, dest: Path) -> None:
                     raise DatasetError(f"The archive {zip_path.name} was refused: member "
                                        f"{info.filename!r} {problem}.")
             _check_space(sum(i.file_size for i in members), dest)
-            archive.extractall(dest)
+            for info in members:  # "cells\\images\\a.jpg" (Windows) is cells/images/a.jpg
+                info.filename = info.filename.replace("\\", "/")
+                archive.extract(info, dest)
     except zipfile.BadZipFile as err:
         raise DatasetError(f"{zip_path.name} is not a valid zip archive ({err}).") from err
     except RuntimeError as err:  # encrypted members
@@ -107,11 +110,15 @@ def copy_dataset(src: Path, dst: Path) -> None:
         raise DatasetError(f"Copying the dataset failed: {describe_os_error(err)}.") from err
 
 
-def normalise_yaml_name(root: Path) -> Path:
-    """Rename the dataset's yaml to ``data.yaml`` if it has another name; return its path."""
+def normalise_yaml_name(root: Path, label: str | None = None) -> Path:
+    """Rename the dataset's yaml to ``data.yaml`` if it has another name; return its path.
+
+    Raises:
+        DatasetError: no yaml, naming ``label`` (the user's archive or folder) or ``root``.
+    """
     found = find_data_yaml(root)
     if found is None:
-        raise DatasetError(f"No data.yaml found in {root.name}.")
+        raise DatasetError(f"No data.yaml found in {label or root.name}.")
     if found.name != "data.yaml":
         found = found.rename(root / "data.yaml")
     return found

@@ -245,7 +245,7 @@ class DatasetStore:
         tmp = self._tmp_dir()
         try:
             copy_dataset(root, tmp)
-            return self._finish_import(tmp, name)
+            return self._finish_import(tmp, name, str(src))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -260,7 +260,7 @@ class DatasetStore:
         """
         zip_path = Path(zip_path)
         if not zip_path.is_file():
-            raise DatasetError(f"{zip_path} does not exist.")
+            raise DatasetError(f"{zip_path.name} does not exist.")
         name = validate_name(name if name is not None else default_name(zip_path.stem),
                              "Dataset name")
         self._require_new(name)
@@ -268,7 +268,7 @@ class DatasetStore:
         try:
             safe_extract(zip_path, extracted)
             os.rename(find_dataset_root(extracted, zip_path.name), tmp)  # same depth as the final folder
-            return self._finish_import(tmp, name)
+            return self._finish_import(tmp, name, zip_path.name)
         finally:
             shutil.rmtree(extracted, ignore_errors=True)
             shutil.rmtree(tmp, ignore_errors=True)
@@ -278,12 +278,15 @@ class DatasetStore:
             raise DatasetError(f"A dataset named {name!r} already exists; choose another name "
                                "or delete the existing one first.")
 
-    def _finish_import(self, tmp: Path, name: str) -> DatasetInfo:
-        normalise_yaml_name(tmp)
+    def _finish_import(self, tmp: Path, name: str, source: str | None = None) -> DatasetInfo:
+        """Check the dataset copied to ``tmp`` and store it as ``name``. A refusal names
+        ``source`` (the user's archive or folder), never ``tmp``."""
+        normalise_yaml_name(tmp, source)
         report = check_dataset(tmp, confined=True)
         if not report.ok:
-            raise DatasetError(f"Dataset {name!r} was not imported because training could not "
-                               f"work on it:\n{report.summary()}", report=report)
+            origin = f" (from {source})" if source else ""
+            raise DatasetError(f"Dataset {name!r}{origin} was not imported because training "
+                               f"could not work on it:\n{report.summary()}", report=report)
         self._require_new(name)
         try:
             os.rename(tmp, self.datasets_dir / name)

@@ -214,9 +214,10 @@ def _check_splits(data: dict, root: Path,
             continue
         sources = split_sources(root, value)
         missing = [p for p in sources if not p.exists()]
-        for path in missing:
+        for path in missing:  # shown inside the dataset: an import's folder is temporary
+            shown = path.relative_to(root) if path.is_relative_to(root) else path
             issues.add("split_not_found", level, f"The {split} split points at a path that does "
-                       f"not exist: {path}.", path)
+                       f"not exist: {shown}.", path)
         found[split] = list_images(sources)
         label_dirs.update(label_path(p / "x.jpg").parent for p in sources if p.is_dir())
         if not found[split] and not missing:
