@@ -119,10 +119,11 @@ class _Collector:
                                                "details": [], "count": 0})
         group["count"] += 1
         if file is not None and len(group["files"]) < MAX_EXAMPLES:
-            group["files"].append(self._rel(file))
+            group["files"].append(self.rel(file))
             group["details"].append(detail)
 
-    def _rel(self, path: Path) -> str:
+    def rel(self, path: Path) -> str:
+        """``path`` relative to the dataset folder (posix), else as is."""
         try:
             return Path(os.path.relpath(path, self.base)).as_posix()
         except ValueError:
@@ -164,11 +165,12 @@ def check_dataset(folder_or_yaml: str | os.PathLike[str], confined: bool = False
     names = _check_names(data, issues)
     root = _check_root(data, yaml_path, issues)
     images, label_dirs = _check_splits(data, root, issues)
-    if confined:
-        _check_confined(images, yaml_path.resolve().parent, issues)
+    outside = confined and _check_confined(data, root, images, yaml_path.resolve().parent,
+                                           issues)
     nc = len(names.filled()) if names.names else 0
     counts = _check_files(images, nc or _NO_CLASS_LIMIT, issues)
-    _check_orphans(images, label_dirs, issues)
+    if not outside:  # else the dataset's own labels look orphaned: the fix is the paths
+        _check_orphans(images, label_dirs, issues)
     counts["classes"] = nc
     return issues.report(counts)
 
@@ -226,13 +228,31 @@ def _check_splits(data: dict, root: Path,
     return found, label_dirs
 
 
-def _check_confined(images: dict[str, list[Path]], folder: Path, issues: _Collector) -> None:
+def _check_confined(data: dict, root: Path, images: dict[str, list[Path]], folder: Path,
+                    issues: _Collector) -> bool:
+    """Block images outside ``folder``, naming what needs the fix: a split's list file
+    (``val.txt``) whose lines point outside, else data.yaml's paths. True if any was found."""
+    found = False
     for split, paths in images.items():
+        lists = [src for src in split_sources(root, split_value(data, split)) if src.is_file()]
+        listed = {p: src for src in lists for p in list_images([src])}
         for path in paths:
-            if not path.resolve().is_relative_to(folder):
-                issues.add("outside_dataset", BLOCKING, f"The {split} split reaches files outside "
-                           "the dataset folder; an imported dataset must keep its images and "
-                           "labels inside it (fix path:/train:/val: in data.yaml).", path)
+            if path.resolve().is_relative_to(folder):
+                continue
+            found = True
+            source = listed.get(path)
+            if source is None:
+                issues.add("outside_dataset", BLOCKING, f"The {split} split reaches files "
+                           "outside the dataset folder; an imported dataset must keep its "
+                           "images and labels inside it (fix path:/train:/val: in data.yaml).",
+                           path)
+                continue
+            issues.add("outside_list_file", BLOCKING, f"The list file {issues.rel(source)} "
+                       f"({split} split) names images outside the dataset folder; an imported "
+                       "dataset must keep its images and labels inside it: fix the lines of "
+                       f"{source.name} (paths relative to its folder, e.g. images/{split}/a.jpg)"
+                       ".", path, f"listed in {issues.rel(source)}")
+    return found
 
 
 def _check_files(images: dict[str, list[Path]], nc: int,
