@@ -85,3 +85,14 @@ def test_importing_the_package_imports_no_heavy_library() -> None:
             "heavy = {'torch', 'ultralytics', 'gradio'} & set(sys.modules); print(sorted(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_models_sub_tabs_share_through_model_common_only() -> None:
+    """The Models tab imports its sub-tabs; they import ``model_common``, never the tab or each
+    other (no import circle)."""
+    ui = PACKAGE / "ui"
+    sub_tabs = {"model_compare", "model_inspect", "model_manage", "model_try"}
+    for name in sub_tabs:
+        imported = {n.rsplit(".", 1)[-1] for n in _imports(ui / f"{name}.py")
+                    if n.startswith("yolo_studio.ui.")}
+        assert not imported & (sub_tabs | {"models_tab"}), f"{name} imports {imported}"

@@ -15,10 +15,10 @@ from typing import Any
 import gradio as gr
 
 from . import formatting as fmt
-from . import model_compare, model_inspect, model_try, models_tab
+from . import model_common, model_compare, model_inspect, model_try
 from .errors import shows_errors
 from .hosting import ServerAccess
-from .models_tab import COMMON, PRIVATE, ModelsTab
+from .model_common import COMMON, PRIVATE, ModelsTab
 
 #: The API endpoints a demo serves (everything else it builds is private to its page).
 DEMO_ENDPOINTS = ("list_models", "model_details", "compare_models", "predict")
@@ -79,14 +79,14 @@ def first_dataset(manager: Any, names: list[str]) -> str | None:
 def _wire(demo: gr.Blocks, manager: Any, tab: ModelsTab, refresh_btn: gr.Button) -> None:
     @shows_errors
     def on_refresh(dataset: str | None, selected: str | None) -> list[Any]:
-        values = models_tab.refresh(manager, dataset, selected)
+        values = model_common.refresh(manager, dataset, selected)
         if dataset and not values[0]:  # the full studio's hint names a Train tab
             values[2] = f"No models for **{dataset}** in this demo."
         return values
 
     @shows_errors
     def on_load() -> Any:
-        names = models_tab.dataset_choices(manager)
+        names = model_common.dataset_choices(manager)
         return gr.Dropdown(choices=names, value=first_dataset(manager, names))
 
     keys = [tab.dataset, tab.model]

@@ -10,7 +10,7 @@ import gradio as gr
 from . import charts, compare_charts
 from . import model_tables as tables
 from .errors import shows_errors
-from .models_tab import COMMON, PRIVATE, ModelsTab, model_names, require
+from .model_common import COMMON, PRIVATE, ModelsTab, model_names, require
 
 #: The overlaid charts, in display order: (elem_id, EpochMetrics attribute or "losses").
 COMPARE_CHARTS = (("compare-map50-plot", "map50"), ("compare-map50-95-plot", "map50_95"),

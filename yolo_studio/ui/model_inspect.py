@@ -10,7 +10,7 @@ import gradio as gr
 from . import charts
 from . import model_tables as tables
 from .errors import shows_errors
-from .models_tab import COMMON, PRIVATE, ModelsTab, stale_pair
+from .model_common import COMMON, PRIVATE, ModelsTab, stale_pair
 
 
 def empty_values() -> list[Any]:

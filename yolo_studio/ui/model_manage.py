@@ -13,7 +13,7 @@ from ..persistence.model_artifacts import export_paths
 from ..training.registry_ops import EXPORT_FORMATS
 from . import model_tables as tables
 from .errors import shows_errors
-from .models_tab import COMMON, PRIVATE, ModelsTab, model_names, refresh, require, stale_pair
+from .model_common import COMMON, PRIVATE, ModelsTab, model_names, refresh, require, stale_pair
 
 #: Formats the "Get file" action offers: the trained weights, then the exports.
 DOWNLOAD_FORMATS = ("pt", *EXPORT_FORMATS)

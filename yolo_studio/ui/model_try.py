@@ -13,7 +13,7 @@ from ..errors import ValidationError
 from ..training.model_report import no_detections_hint
 from . import model_tables as tables
 from .errors import shows_errors
-from .models_tab import PRIVATE, ModelsTab, model_names, require
+from .model_common import PRIVATE, ModelsTab, model_names, require
 
 NO_CANDIDATE = "No candidate chosen: pick one to compare it with the model on the left."
 #: The model picker's value for "the dataset's active model, whichever it is when Run is

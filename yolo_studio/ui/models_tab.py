@@ -4,88 +4,29 @@ The top of the tab lists the models of the chosen dataset and holds the registry
 active, roll back, delete, auto-promote); below, sub-tabs inspect a model
 (``model_inspect``), compare models (``model_compare``), try models on an image
 (``model_try``) and rename / annotate / download / export a model (``model_manage``).
-Every action has a stable ``api_name`` (see the README's "Gradio API").
+Every action has a stable ``api_name`` (see the README's "Gradio API"). What the tab and its
+sub-tabs share lives in ``model_common`` (re-exported here).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import gradio as gr
 
-from ..errors import ValidationError
 from ..training.model_report import weak_model_warning
 from . import formatting as fmt
+from . import model_compare, model_inspect, model_manage, model_try
 from .errors import shows_errors
+from .model_common import (COMMON, PRIVATE, ModelsTab, dataset_choices, model_names, refresh,
+                           require, stale_pair)
 
-#: Keyword arguments of every Models-tab event: never queued behind training or each other;
-#: show_progress="hidden" because after a gr.Error Gradio would otherwise cover the outputs
-#: (the dropdown, the checkbox) with its status overlay and block clicks on them.
-COMMON: dict[str, Any] = dict(concurrency_limit=None, show_progress="hidden")
-PRIVATE: dict[str, Any] = dict(COMMON, api_visibility="private")
-
-
-@dataclass
-class ModelsTab:
-    """The components the app and the sub-tabs wire to."""
-
-    dataset: gr.Dropdown
-    table: gr.Dataframe
-    model: gr.Dropdown
-    refresh_outputs: list[Any]
-    parts: dict[str, Any] = field(default_factory=dict)
-
-
-def dataset_choices(manager: Any) -> list[str]:
-    """Datasets that exist on disk or have a registry, sorted."""
-    names = set(manager.datasets.list()) | set(manager.models.datasets())
-    return sorted(names)
-
-
-def model_names(manager: Any, dataset: str | None) -> tuple[list[str], str | None]:
-    """(names of the dataset's models, newest first; the active model's name or None)."""
-    if not dataset:
-        return [], None
-    records = sorted(manager.models.list(dataset), key=lambda r: str(r.created), reverse=True)
-    return [r.name for r in records], next((r.name for r in records if r.active), None)
-
-
-def stale_pair(manager: Any, dataset: str | None, name: str | None) -> bool:
-    """True when ``name`` is not a model of ``dataset``: the model dropdown can briefly hold a
-    model of the dataset shown before (two refreshes of the list race, e.g. a finished job's
-    and the page's own), or one deleted from another page. A handler of the dropdown's
-    ``change`` then shows nothing rather than an error: the refresh that follows sets a model
-    of the shown dataset."""
-    return bool(dataset and name) and name not in model_names(manager, dataset)[0]
-
-
-def refresh(manager: Any, dataset: str | None, selected: str | None = None) -> list[Any]:
-    """[table rows, model dropdown, summary markdown] for ``dataset``; keeps ``selected`` if
-    it still exists, else picks the active model."""
-    if not dataset:
-        return [[], gr.Dropdown(choices=[], value=None), "Choose a dataset."]
-    records = manager.models.list(dataset)
-    names = [r.name for r in records]
-    active = next((r.name for r in records if r.active), None)
-    value = selected if selected in names else active
-    summary = (f"{len(records)} model(s); active: **{active or 'none'}**" if records else
-               f"No models for **{dataset}** yet: train one in the Train tab.")
-    return [fmt.model_rows(records), gr.Dropdown(choices=names, value=value), summary]
-
-
-def require(dataset: str | None, name: str | None = "-") -> None:
-    """Raise a ValidationError asking for the dataset / model the user has not chosen."""
-    if not dataset:
-        raise ValidationError("Choose a dataset first.")
-    if not name:
-        raise ValidationError("Choose a model first.")
+__all__ = ["COMMON", "PRIVATE", "ModelsTab", "build", "dataset_choices", "model_names",
+           "refresh", "require", "stale_pair"]
 
 
 def build(manager: Any) -> ModelsTab:
     """Lay out the Models tab inside the current ``gr.Tab`` and wire its own events."""
-    from . import model_compare, model_inspect, model_manage, model_try
-
     with gr.Row():
         dataset = gr.Dropdown(label="Dataset", choices=[], elem_id="models-dataset-dd", scale=3,
                               allow_custom_value=True)
