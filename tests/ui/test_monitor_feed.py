@@ -87,36 +87,6 @@ def test_resources_keep_their_own_pace_while_progress_frames_go_out() -> None:
     assert 2 <= len(ticks) <= seconds / 0.4 + 2  # one every 0.4 s, not one per 0.2 s frame
 
 
-def test_with_more_tabs_than_full_rate_progress_frames_are_spaced_out() -> None:
-    """Beyond ``full_rate_tabs`` tabs the frames for progress alone come less often, in
-    proportion, so the server's work for progress stays that of ``full_rate_tabs`` tabs."""
-    board, builds = SnapshotBoard(), []
-
-    def groups(snap, tick):
-        return {"progress": [(snap.batch_i,
-                              lambda: builds.append(snap.batch_i) or [snap.batch_i])]}
-    feed = MonitorFeed(board, groups, min_interval_s=0, resource_every_s=3600,
-                       progress_every_s=0.1, full_rate_tabs=10)
-    tabs = [Tab(feed, ("progress",)) for _ in range(20)]
-    try:
-        for tab in tabs:
-            tab.next("progress")
-        assert feed.progress_interval_s == pytest.approx(0.2)
-        builds.clear()
-        started = time.monotonic()
-        for batch in range(1, 51):  # 1 s of batch progress, one every 0.02 s
-            board.publish(batch_i=batch)
-            time.sleep(0.02)
-        assert len(builds) <= (time.monotonic() - started) / 0.2 + 2  # not every 0.1 s
-        for _ in range(15):
-            tabs.pop().close()
-        assert feed.progress_interval_s == pytest.approx(0.1)  # 5 tabs: the full rate
-    finally:
-        for tab in tabs:
-            tab.close()
-        feed.close()
-
-
 def test_the_thread_ends_with_the_last_tab_and_a_new_tab_starts_it_again() -> None:
     board = SnapshotBoard()
     feed = MonitorFeed(board, _counted_groups([]), min_interval_s=0, resource_every_s=0.05)

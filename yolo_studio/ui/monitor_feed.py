@@ -19,8 +19,7 @@ against 0.01-0.03 ms for an update of plain values. Fewer streams with more grou
 Gradio's cost per message (its queue, the SSE message, the socket write): one stream for the
 Monitor tab in place of three cut the server CPU that 20 watching pages take during a short job
 from 2.4% to about 1.5% of a core (``bench/monitoring.py``'s stress job, epochs of 0.45 s).
-Batch progress alone goes about once a second, and less often when more than
-``FULL_RATE_TABS`` tabs listen (``MonitorFeed.progress_interval_s``).
+Batch progress alone goes about once a second to every tab, however many listen.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ import asyncio
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -44,11 +42,6 @@ RESOURCE_EVERY_S = 2.0
 MIN_INTERVAL_S = 0.2
 #: Seconds between two frames that carry batch progress alone (a new epoch goes at once).
 PROGRESS_EVERY_S = 1.0
-#: Tabs that get batch progress every ``PROGRESS_EVERY_S``. With more tabs listening, frames
-#: for progress alone are spaced out in proportion (20 tabs: every 2 s), so what progress costs
-#: the server stays that of this many tabs: Gradio takes about 0.3 ms of the server's CPU for
-#: each update to each tab, holding the GIL that training needs too (``bench/monitoring.py``).
-FULL_RATE_TABS = 10
 #: The start of a feed thread's name (``MonitorFeed.thread_name``).
 THREAD_PREFIX = "monitor-feed-"
 #: Seconds before the feed tries again after drawing a frame failed.
@@ -135,16 +128,13 @@ class MonitorFeed:
         progress_every_s: Seconds between two frames for batch progress alone.
         keepalive_s: Seconds after which a stream with nothing new sends its last update
             again.
-        full_rate_tabs: Tabs that get progress every ``progress_every_s``; see
-            ``progress_interval_s``.
     """
 
     def __init__(self, manager: Any, groups: Groups, *,
                  resource_every_s: float = RESOURCE_EVERY_S,
                  min_interval_s: float = MIN_INTERVAL_S,
                  progress_every_s: float = PROGRESS_EVERY_S,
-                 keepalive_s: float = KEEPALIVE_S,
-                 full_rate_tabs: int = FULL_RATE_TABS) -> None:
+                 keepalive_s: float = KEEPALIVE_S) -> None:
         self._manager, self._groups = manager, groups
         self._keepalive_s = keepalive_s
         self._resource_every_s = resource_every_s
@@ -152,18 +142,9 @@ class MonitorFeed:
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
-        self._full_rate_tabs = full_rate_tabs
-        self._listening: Counter[str] = Counter()  # open streams, per stream name
+        self._listening = 0  # open streams, all tabs together
         self._frame: Frame | None = None
         self._waiters: dict[_Waiter, asyncio.AbstractEventLoop] = {}
-
-    @property
-    def progress_interval_s(self) -> float:
-        """Seconds between two frames for batch progress alone: ``progress_every_s`` while
-        at most ``full_rate_tabs`` tabs follow one stream, longer in proportion beyond."""
-        with self._lock:
-            tabs = max(self._listening.values(), default=0)
-        return self._progress_every_s * max(1.0, tabs / self._full_rate_tabs)
 
     @property
     def thread_name(self) -> str:
@@ -183,7 +164,7 @@ class MonitorFeed:
         Args:
             stream: A stream name the ``groups`` function returns.
         """
-        self._listen(stream, +1)
+        self._listen(+1)
         try:
             sent, update = None, None
             while True:
@@ -198,17 +179,17 @@ class MonitorFeed:
                 yield update
                 sent = frame.keys[stream]
         finally:
-            self._listen(stream, -1)
+            self._listen(-1)
 
     def close(self) -> None:
         """Stop the thread and end every tab's stream."""
         self._closed.set()
         self._publish(None)
 
-    def _listen(self, stream: str, delta: int) -> None:
+    def _listen(self, delta: int) -> None:
         with self._lock:
-            self._listening[stream] += delta
-            if (self._thread is None and self._listening.total() > 0
+            self._listening += delta
+            if (self._thread is None and self._listening > 0
                     and not self._closed.is_set()):
                 self._thread = threading.Thread(target=self._run, name=self.thread_name,
                                                 daemon=True)
@@ -262,18 +243,17 @@ class MonitorFeed:
         tick = 0
         while not self._closed.is_set():
             with self._lock:
-                if self._listening.total() <= 0:  # the last tab left: stop following
+                if self._listening <= 0:  # the last tab left: stop following
                     self._thread, self._frame = None, None
                     return
             wait_s = max(0.0, self._resource_every_s - (time.monotonic() - last_resource))
-            progress_s = self.progress_interval_s
-            snap = next_change(self._manager, seen, wait_s, progress_s, last_frame)
+            snap = next_change(self._manager, seen, wait_s, self._progress_every_s, last_frame)
             changed = seen is None or snap.version != seen.version
             # a frame going out anyway takes resources due within half a progress interval
             # along (no extra wake-up for them), so while a run goes they are refreshed every
             # 1.5-2 s, not with every progress frame: the resource chart is the biggest update
             # every page gets (up to about 30 KB)
-            early = progress_s / 2 if changed else 0.0
+            early = self._progress_every_s / 2 if changed else 0.0
             if time.monotonic() - last_resource >= self._resource_every_s - early:
                 tick, last_resource = tick + 1, time.monotonic()
             try:
