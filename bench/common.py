@@ -159,7 +159,7 @@ def _page_plan(demo, url: str, pages: int, stamps: tuple[str, ...]) -> dict:
     """What ``sse_pages.py`` needs: the stream events to join, per State the change events a
     page sends when it changes (by fn index, as the server numbers them), and where the
     outputs whose elem_ids are ``stamps`` are: their stream's fn index and their positions."""
-    streams = {i: fn for i, fn in demo.fns.items() if fn.name.startswith("follow_")}
+    streams = {i: fn for i, fn in demo.fns.items() if (fn.name or "").startswith("follow_")}
     changes: dict[str, list[list[int]]] = {}
     for i, fn in demo.fns.items():
         for block_id, event in fn.targets:

@@ -111,7 +111,7 @@ def test_events_never_wait_behind_each_other(manager: TrainingManager) -> None:
     demo = build_app(manager, None)
     fns = list(demo.fns.values())
     assert all(fn.concurrency_limit is None for fn in fns)
-    streams = {fn.name: fn for fn in fns if fn.name.startswith("follow_")}
+    streams = {fn.name: fn for fn in fns if (fn.name or "").startswith("follow_")}
     assert set(streams) == {"follow_monitor", "follow_jobs"}
     assert {fn.concurrency_id for fn in streams.values()} == {"monitor-stream"}
     # values are sent as the feed built them (charts.plot_payload, jobs_panel.table_payload)
@@ -218,7 +218,7 @@ def test_every_stream_goes_through_gradio_and_serialises(
     board = SnapshotBoard()
     monkeypatch.setattr(manager, "wait_for_change", board.wait_for_change)
     demo = build_app(manager, None)
-    streams = {fn.name: fn for fn in demo.fns.values() if fn.name.startswith("follow_")}
+    streams = {fn.name: fn for fn in demo.fns.values() if (fn.name or "").startswith("follow_")}
     _training(manager)
 
     async def run() -> tuple[dict[str, list], list[list]]:
