@@ -4,6 +4,7 @@ ever loaded, so nothing filled the dataset dropdown's choices in a browser."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from dataset_files import TINY, zip_folder
@@ -42,3 +43,24 @@ def test_a_dataset_added_after_start_works_and_an_unknown_one_is_named(studio,
         client.predict("nope", api_name="/dataset_info")
     with pytest.raises(Exception, match="No dataset 'nope'"):
         client.predict("nope", *START_FIELDS.values(), api_name="/start_training")
+
+
+def test_a_unicode_dataset_name_works_through_import_info_and_download(studio,
+                                                                       tmp_path) -> None:
+    from gradio_client import handle_file
+
+    from yolo_studio.persistence.model_store import ModelStore
+
+    client = _client(studio)
+    archive = zip_folder(TINY, tmp_path / "células.zip", top="células")
+    client.predict(handle_file(str(archive)), "", "", api_name="/import_dataset")
+    assert (studio.root / "datasets" / "células" / "data.yaml").is_file()
+    assert "28 images" in client.predict("células", api_name="/dataset_info")
+    weights = tmp_path / "w.pt"
+    weights.write_bytes(b"weights of a model named in Unicode")
+    ModelStore(studio.root / "models").save(
+        "células", "modèle", weights, {"dataset": "células"}, {"final": {}, "history": []},
+        {"base_model": "yolo11n.yaml"})
+    path = client.predict("células", "modèle", "pt", api_name="/download_weights")
+    assert Path(path).name == "células-modèle.pt"
+    assert Path(path).read_bytes() == weights.read_bytes()

@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 import shutil
 import stat
+import unicodedata
 import zipfile
 from pathlib import Path, PurePosixPath
 
 from ..errors import DatasetError
+from ..names import name_char_ok
 from .registry_file import describe_os_error
 from .yolo_format import find_data_yaml
 
@@ -25,8 +27,12 @@ MAX_DISK_FRACTION = 0.9
 
 
 def default_name(stem: str) -> str:
-    """A valid dataset name made from a file or folder name ("my data (2)" -> "my_data_2")."""
-    name = re.sub(r"[^A-Za-z0-9_.\-]+", "_", stem).strip("._-")
+    """A valid dataset name made from a file or folder name, in NFC form: every run of
+    characters a name may not hold (``names.name_char_ok``) becomes ``_`` ("my data (2)" ->
+    "my_data_2", "células" stays "células")."""
+    text = unicodedata.normalize("NFC", stem)
+    name = "".join(char if name_char_ok(char) else " " for char in text)
+    name = re.sub(r" +", "_", name).strip("._-")
     return name[:64] or "dataset"
 
 

@@ -129,7 +129,7 @@ class DatasetStore:
                       if not p.name.startswith(".") and (p / "data.yaml").is_file())
 
     def _folder(self, name: str) -> Path:
-        validate_name(name, "Dataset name")
+        name = validate_name(name, "Dataset name")  # NFC: as the folder was stored
         folder = self.datasets_dir / name
         if not (folder / "data.yaml").is_file():
             known = ", ".join(self.list()) or "none"
