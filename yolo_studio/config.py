@@ -1,6 +1,6 @@
 """Training configuration and storage settings.
 
-``TrainingConfig`` holds every training parameter, validated on construction, with the seed's
+``TrainingConfig`` holds every training parameter, validated on construction, with its
 defaults. ``StudioSettings`` says where datasets and models live on disk.
 """
 
@@ -59,8 +59,8 @@ def device_gpus(device: str) -> tuple[int, ...] | None:
 #: Leading modules frozen when training from pretrained weights and freeze_layers is not given.
 DEFAULT_FREEZE_LAYERS = 10
 
-#: Largest imgsz a job accepts (pixels). Memory grows with its square: imgsz 100000 had
-#: Ultralytics' image buffer take 23 GB of RAM before it failed.
+#: Largest imgsz a job accepts (pixels). Training memory (Ultralytics' image buffer among it)
+#: grows with its square, so a larger size would exhaust RAM before the run could fail cleanly.
 MAX_IMGSZ = 4096
 
 

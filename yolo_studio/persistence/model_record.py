@@ -48,7 +48,7 @@ def check_registry(data: Any) -> str | None:
         return "the top level is not a JSON object"
     if not isinstance(data.get("models"), dict):
         return 'it has no "models" object'
-    version = data.setdefault("schema_version", SCHEMA_VERSION)  # the seed's files had none
+    version = data.setdefault("schema_version", SCHEMA_VERSION)  # none given: version 1
     if not isinstance(version, int):
         return "schema_version is not an integer"
     if version > SCHEMA_VERSION:

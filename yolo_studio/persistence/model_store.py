@@ -1,6 +1,6 @@
 """The per-dataset model registry and the model folders.
 
-Layout (the seed's)::
+Layout::
 
     <models_dir>/<dataset>/registry.json
     <models_dir>/<dataset>/models/<name>/weights/best.pt
@@ -62,7 +62,8 @@ class ModelStore(ModelArtifactsMixin):
 
     def _record(self, dataset: str, name: str, data: dict[str, Any],
                 root: str | None = None) -> ModelRecord:
-        # plain string joins: pathlib's "/" was most of list()'s time on 1,000 models
+        # plain string joins, not pathlib's "/": list() builds one record per model and must
+        # stay fast on a registry of 1,000 models (bench/registry.py)
         folder = os.path.join(root or os.fspath(self.models_dir / dataset / "models"), name)
         weights = os.path.join(folder, "weights", "best.pt")
         return ModelRecord.from_entry(dataset, name, data["models"][name], Path(folder),

@@ -90,8 +90,8 @@ class ResourceMonitor:
     def check(self) -> ResourceStatus:
         """Reads GPU, RAM and CPU once, updates :meth:`latest` and tells callbacks (see the class).
 
-        Cheap (well under 1 ms with NVML started): NVML queries and a few small cgroup files, no
-        subprocess. Never raises for a missing or failing GPU; see ``ResourceStatus.gpu_error``.
+        Must stay cheap (target: under 1 ms with NVML started, ``bench/monitoring_check.py``):
+        NVML queries and a few small cgroup files, no subprocess. Never raises for a missing or failing GPU; see ``ResourceStatus.gpu_error``.
 
         Returns:
             The new :class:`ResourceStatus`.

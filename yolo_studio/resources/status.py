@@ -1,8 +1,8 @@
 """Immutable readings produced by the resource monitor.
 
 Units are part of every field name or docstring: ``*_bytes`` are bytes, ``*_fraction`` and the
-``gpu_percent`` / ``ram_percent`` fields of :class:`ResourceStatus` are fractions 0-1 (the seed's
-names were kept), ``*_percent`` of utilisation and CPU are percentages 0-100.
+``gpu_percent`` / ``ram_percent`` fields of :class:`ResourceStatus` are fractions 0-1 despite
+their names, ``*_percent`` of utilisation and CPU are percentages 0-100.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class ResourceStatus:
 
     Attributes:
         timestamp: When the check ran, seconds since the epoch (``time.time()``).
-        gpu_percent: GPU memory used as a FRACTION 0-1 (not 0-100; name kept from the seed), the
+        gpu_percent: GPU memory used as a FRACTION 0-1 (not 0-100, despite the name), the
             highest over all GPUs / MIG instances; ``None`` when no GPU reading is available.
         ram_percent: RAM used as a FRACTION 0-1 of the RAM limit: the container's cgroup memory
             limit when there is one below the host's RAM, else the host's total RAM.

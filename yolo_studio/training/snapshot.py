@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 
 class JobState(str, enum.Enum):
-    """States of a job and of the manager (the seed's state machine, plus queue states).
+    """States of a job and of the manager: the training state machine plus the queue's states.
 
     ``IDLE --start--> TRAINING --complete--> COMPLETED --reset--> IDLE``;
     ``TRAINING --cancel--> CANCELLED``; a failure ends in ``ERROR`` with a cause; a job that was

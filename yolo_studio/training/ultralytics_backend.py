@@ -88,7 +88,7 @@ class UltralyticsBackend:
 
         It must end in ``.pt`` (weights) or ``.yaml``/``.yml`` (a fresh model). A ``.yaml``
         passes when Ultralytics reads a model config with a backbone and a head from it (an
-        existing file, or one Ultralytics ships such as ``yolo11n.yaml``; about 5 ms). A
+        existing file, or one Ultralytics ships such as ``yolo11n.yaml``; no model is built). A
         ``.pt`` passes when it is an existing file, is in Ultralytics' weights folder, or the
         machine is online and the name is an Ultralytics release asset.
 
@@ -142,9 +142,10 @@ class UltralyticsBackend:
 
         Args:
             failed: The job failed or was cancelled. Its leftovers are then collected on CPU
-                too (a full ``gc.collect()``, 0.1-0.3 s): a run that failed may hold big
-                buffers (Ultralytics' image buffer took 23 GB at imgsz 100000) until Python's
-                next full collection. After a completed CPU job Python collects on its own.
+                too (a full ``gc.collect()``): a run that failed may hold big buffers
+                (Ultralytics' image buffer grows with imgsz squared) until Python's next full
+                collection. After a completed CPU job Python collects on its own, so no full
+                collection delays the next job.
         """
         torch = sys.modules.get("torch")  # never imported just for this
         cuda = torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized()

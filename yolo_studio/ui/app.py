@@ -17,17 +17,16 @@ JOBS_STREAM = "jobs"
 #: The monitor feed's streams: one never-ending page-load event each, per open page.
 STREAMS = (monitor_tab.STREAM, JOBS_STREAM)
 #: Pages that can be open at once. Each holds one of Gradio's queue slots per stream for as
-#: long as it is open; with Gradio's default of 40 slots in all, 10 pages locked the app.
+#: long as it is open; Gradio's default of 40 slots in all would let a few pages' streams take
+#: every slot and lock the app.
 MAX_PAGES = 100
 #: For ``launch(max_threads=...)``: the slots of ``MAX_PAGES`` pages' streams plus Gradio's
 #: default 40 for every other event (it also caps the threads sync handlers may use at once).
 MAX_THREADS = MAX_PAGES * len(STREAMS) + 40
-#: Seconds Gradio's queue sleeps between looks for a new event while it has none. Its default,
-#: 1 ms, wakes the server's event loop about 1000 times a second for as long as the studio
-#: runs, with or without a page open: the server's threads then took about 6.6% of a core
-#: during a job with no page open, against 1.1% at this pace (bench/serving.py). Training runs
-#: in a worker process and no longer shares the server's GIL, but it shares the machine's
-#: cores. A click's event starts at most this much later.
+#: Seconds Gradio's queue sleeps between looks for a new event while it has none. Gradio's
+#: default, 1 ms, keeps the server's event loop busy for as long as the studio runs, with or
+#: without a page open, on the cores that training (in its worker process) uses too
+#: (``bench/serving.py`` measures it). A click's event starts at most this much later.
 QUEUE_POLL_S = 0.02
 #: Seconds between the queue's looks for ``gr.Progress`` updates (its default: 10 ms, over
 #: every queue slot); the studio sends none.
@@ -106,13 +105,11 @@ def stream_groups(manager: Any, monitor: Any, jobs_table: gr.Dataframe
     frame that skips the COMPLETED snapshot still tells) and the job selector's choices
     (``jobs_panel.job_choices``, into a State whose change refills the selector:
     ``jobs_panel.refresh_choices_on``), rebuilt when the queue or the job's state changes.
-    Plain values only:
-    Gradio rebuilds a whole component for a component update (and a ``gr.skip()``) on every
-    page, about 1 ms per update, against about 0.03 ms for plain values. For that reason too the
-    Cancel buttons are never disabled (a Cancel with nothing training says so): their two
-    toggles per job were 40% of what 20 watching pages cost in ``bench/monitoring.py``; they
-    look inactive through CSS keyed on the stream's fourth value, the Train tab's training
-    flag (``monitor_tab.training_flag``, a plain string rebuilt with the job table).
+    Plain values only: Gradio rebuilds a whole component for a component update (and a
+    ``gr.skip()``) on every page, far more work than a plain value. For that reason too the
+    Cancel buttons are never disabled (a Cancel with nothing training says so): they look
+    inactive through CSS keyed on the stream's fourth value, the Train tab's training flag
+    (``monitor_tab.training_flag``, a plain string rebuilt with the job table).
 
     Args:
         manager: The TrainingManager; its ``jobs()`` and ``queue.path`` are read.

@@ -1,10 +1,10 @@
 """Pure chart builders: immutable training / resource records in, Plotly figures out.
 
 A figure is a plain dict in Plotly's figure schema (``{"data": [...], "layout": {...}}``, what
-``go.Figure(spec)`` accepts and ``fig.to_plotly_json()`` returns): building one costs about
-0.1 ms, where assembling it through ``go.Figure`` and ``update_layout`` costs 10-40 ms, which the
-live Monitor pays on every epoch (bench/monitoring.py). ``plot_value`` turns one into what
-``gr.Plot`` sends; tests validate them with ``go.Figure(spec)``.
+``go.Figure(spec)`` accepts and ``fig.to_plotly_json()`` returns), built without ``go.Figure``
+and its per-property validation: the live Monitor rebuilds its charts every epoch, so building
+one must stay cheap (``bench/monitoring.py``). ``plot_value`` turns one into what ``gr.Plot``
+sends; tests validate them with ``go.Figure(spec)``.
 
 Nothing here touches the manager or the disk. Each trained epoch is exactly one point per trace
 (x = 1-based epoch); the final validation of ``best.pt`` is a separate, differently drawn trace,
@@ -37,8 +37,8 @@ METRIC_SERIES = (
 )
 FINAL_TRACE_NAME = "best.pt on val"
 #: Most readings one resource chart draws (5 minutes of the sampler's 1 Hz; a longer history
-#: is thinned): every open page gets the chart every few seconds, at 300 readings about 20 KB
-#: of JSON (28 KB with a GPU trace; each further GPU adds about 3 KB).
+#: is thinned): every open page gets the chart every few seconds, so its size must not grow
+#: with the run's length.
 MAX_RESOURCE_POINTS = 300
 #: Colours of the per-GPU memory lines, in order (the first is the single-GPU one).
 GPU_COLOURS = ("#2ca02c", "#17becf", "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f", "#9467bd")
@@ -56,8 +56,8 @@ _TEMPLATE_LAYOUT = ("autotypenumbers", "colorway", "font", "hovermode", "hoverla
 @functools.lru_cache(maxsize=1)
 def _template() -> dict[str, Any]:
     """Plotly's "plotly_white" template as plain JSON (plotly.js takes no template names),
-    cut to what these charts use: the whole one is about 7 KB, and every chart update carries
-    it to every open page; this is about 0.8 KB and draws the same."""
+    cut to what these charts use (``_TEMPLATE_LAYOUT``): every chart update carries it to
+    every open page, so it holds only what draws these charts."""
     whole = pio.templates["plotly_white"].to_plotly_json()
     return {"data": {"scatter": whole["data"]["scatter"]},
             "layout": {key: whole["layout"][key] for key in _TEMPLATE_LAYOUT}}
@@ -266,8 +266,8 @@ def resource_figure(statuses: Sequence[ResourceStatus], gpu_threshold: float | N
     Args:
         statuses: Resource checks in time order (``ResourceMonitor.history()``); their
             ``gpu_percent`` / ``ram_percent`` are fractions 0-1, ``cpu_percent`` is 0-100.
-            More than ``MAX_RESOURCE_POINTS`` are thinned (``thin_statuses``), which keeps the
-            chart's JSON under about 30 KB: every open page gets it every few seconds. Times
+            More than ``MAX_RESOURCE_POINTS`` are thinned (``thin_statuses``), which bounds
+            the chart's size however long the run: every open page gets it often. Times
             are drawn to 0.1 s, values to 0.1 percent.
         gpu_threshold / ram_threshold: Alert thresholds as fractions 0-1, drawn as dotted lines.
         gpus: NVML indices of the GPUs to draw (the running job's, ``config.device_gpus``);

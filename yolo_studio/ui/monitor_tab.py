@@ -120,7 +120,7 @@ def alert_html(statuses: Any) -> str:
 
 def chart_values(snap: TrainingSnapshot) -> list[dict[str, str]]:
     """[loss, metrics, lr] charts of ``snap``, in the form Gradio sends
-    (``charts.plot_payload``, for events with ``postprocess=False``): about 0.05 ms each."""
+    (``charts.plot_payload``, for events with ``postprocess=False``)."""
     return [charts.plot_payload(fig) for fig in (
         charts.loss_figure(snap.history),
         charts.metrics_figure(snap.history, _kept_final(snap), snap.stop_reason),
