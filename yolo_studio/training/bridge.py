@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 from ..errors import TrainingError
 from .hooks import STOP_REQUESTED, TrainHooks, TrainOutcome
+from .log_lines import tail_lines
 from .results import metrics_from_trainer, per_class_metrics, train_losses
 from .snapshot import EpochMetrics
 
@@ -40,7 +41,9 @@ class RunAborted(Exception):
 
 class LogForwarder(logging.Handler):
     """Forwards log records (of the ``"ultralytics"`` logger) to ``hooks.log``, one call per
-    non-blank line, while one training runs."""
+    non-blank line, while one training runs; each header over its own rows
+    (``log_lines.tail_lines``: no training header, the validation header over the validation
+    rows)."""
 
     def __init__(self, hooks: TrainHooks) -> None:
         super().__init__(level=logging.INFO)
@@ -49,8 +52,8 @@ class LogForwarder(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             for line in record.getMessage().splitlines():
-                if line.strip():
-                    self._hooks.log(line)
+                for shown in tail_lines(line) if line.strip() else ():
+                    self._hooks.log(shown)
         except Exception:  # a log line must never break training
             self.handleError(record)
 
