@@ -267,7 +267,7 @@ class UltralyticsBackend:
             model, lock = self._models.get(weights)
         except FileNotFoundError as err:
             raise NotFoundError(f"Model weights {weights} do not exist.") from err
-        import cv2  # Ultralytics' own image library; 50x faster than a numpy channel flip
+        import cv2  # Ultralytics' own image library; its RGB->BGR copy, not a numpy flip
 
         source = (str(image) if isinstance(image, (str, Path))
                   else cv2.cvtColor(rgb_array(image), cv2.COLOR_RGB2BGR))
