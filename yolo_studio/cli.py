@@ -29,7 +29,7 @@ from .config import SAMPLES_DIR, StudioSettings, TrainingConfig
 from .config_fields import cli_fields, config_from_values
 from .errors import StudioError, ValidationError
 from .serve_options import add_serve_arguments
-from .training.registry_ops import EXPORT_FORMATS
+from .training.model_service import EXPORT_FORMATS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -188,7 +188,7 @@ def _change(service: Any, args: argparse.Namespace) -> str:
 def cmd_models(args: argparse.Namespace, settings: StudioSettings) -> int:
     """``models [SUBCOMMAND]`` for ``--dataset``; after a change the table is printed."""
     from .training import model_report as report
-    from .training.registry_ops import ModelService
+    from .training.model_service import ModelService
 
     datasets, models = _stores(settings)
     service = ModelService(models, datasets)

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from yolo_studio.errors import NotFoundError, RegistryError, ValidationError
-from yolo_studio.persistence import registry_file
+from yolo_studio.persistence import json_store
 from yolo_studio.persistence.model_store import ModelRecord, ModelStore
 
 INFO = {"base_model": "yolo11n.yaml", "epochs_completed": 2, "best_map50": 0.42,
@@ -106,7 +106,7 @@ def test_disk_full_while_writing_registry_removes_the_new_folder(tmp_path, weigh
     def full(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(registry_file.tempfile, "mkstemp", full)
+    monkeypatch.setattr(json_store.tempfile, "mkstemp", full)
     with pytest.raises(RegistryError, match="disk is full"):
         _save(store, "new", weights)
     assert (store.models_dir / "bccd" / "registry.json").read_bytes() == before

@@ -29,13 +29,13 @@ def _save_then_hang_before_replace(models_dir: str, weights: str, ready) -> None
     """Child process: write the registry temp file, then hang where os.replace would run."""
     import time
 
-    from yolo_studio.persistence import registry_file
+    from yolo_studio.persistence import json_store
 
     def hang(*_args, **_kwargs):
         ready.set()
         time.sleep(600)
 
-    registry_file.os.replace = hang
+    json_store.os.replace = hang
     ModelStore(models_dir).save("bccd", "victim", weights, {}, {}, INFO)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from yolo_studio.training.progress import LOG_LINES, ProgressTracker, SnapshotBoard
-from yolo_studio.training.runner import earlier_epochs
+from yolo_studio.training.registration import earlier_epochs
 from yolo_studio.training.snapshot import EpochMetrics, JobState
 
 

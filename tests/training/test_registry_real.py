@@ -15,7 +15,7 @@ from yolo_studio.errors import NotFoundError, StudioError, ValidationError
 from yolo_studio.persistence.dataset_store import DatasetStore
 from yolo_studio.persistence.model_artifacts import PLOT_FILES
 from yolo_studio.persistence.model_store import ModelStore
-from yolo_studio.training.registry_ops import ModelService
+from yolo_studio.training.model_service import ModelService
 from yolo_studio.training.results import parse_results_csv
 from yolo_studio.training.ultralytics_backend import UltralyticsBackend
 

@@ -15,7 +15,7 @@ from yolo_studio.errors import ValidationError
 from yolo_studio.persistence.dataset_store import DatasetStore
 from yolo_studio.persistence.model_store import ModelStore
 from yolo_studio.training.manager import TrainingManager
-from yolo_studio.training.registry_ops import ModelService
+from yolo_studio.training.model_service import ModelService
 from yolo_studio.ui import demo_app
 from yolo_studio.ui.app import build_app
 from yolo_studio.ui.hosting import plan, server_access

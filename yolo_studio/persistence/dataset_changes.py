@@ -35,7 +35,7 @@ import filelock
 
 from ..errors import DatasetError, NotFoundError, RegistryError
 from ..names import validate_name
-from .registry_file import LOCK_TIMEOUT_S, describe_os_error
+from .json_store import LOCK_TIMEOUT_S, describe_os_error
 from .dataset_store import HASH_FILE, DatasetStore
 
 LOCK_NAME = ".datasets.lock"

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import DatasetError
 from ..names import name_char_ok
-from .registry_file import describe_os_error
+from .json_store import describe_os_error
 from .yolo_format import find_data_yaml
 
 #: Files never copied into the studio: Ultralytics label caches, studio bookkeeping, OS litter.

@@ -28,7 +28,7 @@ from ..names import validate_name
 from .dataset_import import (copy_dataset, default_name, find_dataset_root, normalise_yaml_name,
                              safe_extract)
 from .health import HealthReport, check_dataset
-from .registry_file import describe_os_error, write_text_atomic
+from .json_store import describe_os_error, write_text_atomic
 from .yolo_format import SPLITS, class_names, label_path, load_yaml, resolve_root, split_images
 
 HASH_FILE = ".studio_hash"

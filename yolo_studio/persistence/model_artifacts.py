@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RegistryError
-from .registry_file import describe_os_error, fsync_dir
+from .json_store import describe_os_error, fsync_dir
 
 #: Ultralytics' validation plots kept with each model, in display order.
 PLOT_FILES = ("confusion_matrix.png", "confusion_matrix_normalized.png", "BoxPR_curve.png",

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from ..errors import RegistryError, ValidationError
-from .registry_file import describe_os_error, fsync_dir
+from .json_store import describe_os_error, fsync_dir
 
 
 def serialise(config: dict[str, Any], metrics: dict[str, Any]) -> tuple[str, str]:

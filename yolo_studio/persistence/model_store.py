@@ -7,7 +7,7 @@ Layout::
     <models_dir>/<dataset>/models/<name>/config.yaml     # the TrainingConfig used
     <models_dir>/<dataset>/models/<name>/metrics.json    # final metrics + per-epoch history
 
-Registry writes are locked across processes and atomic (see ``registry_file``). A model folder is
+Registry writes are locked across processes and atomic (see ``json_store``). A model folder is
 built under a temporary name, renamed into place, and only then entered in the registry, so a
 failure at any step leaves the registry as it was and no half-written folder.
 """
@@ -32,7 +32,7 @@ from .model_record import (STATUS_MISSING_WEIGHTS, ModelRecord, check_registry, 
                            empty_registry, make_entry)
 from .model_artifacts import ModelArtifactsMixin
 from .model_files import check_extra_files, move_folder, prepare_folder, serialise
-from .registry_file import JsonFile, describe_os_error
+from .json_store import JsonFile, describe_os_error
 
 
 class ModelStore(ModelArtifactsMixin):

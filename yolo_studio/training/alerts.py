@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .runner import StopRequest
+from .registration import StopRequest
 
 
 class ResourceAlertsMixin:

@@ -20,7 +20,7 @@ from ..resources.memory import oom_kill_count
 from .child_process import WorkerProcess, death_cause, send_quietly
 from .events import ABORT, STOP, deliver, error_from_message, outcome_from_dict
 from .hooks import STOP_REQUESTED, TrainHooks, TrainOutcome
-from .runner import resume_weights, train_job
+from .registration import resume_weights, train_job
 from .worker import DEFAULT_BACKEND
 
 #: Seconds a cancelled job may take to end by itself before its process group is killed.
@@ -63,7 +63,7 @@ class InProcessExecutor:
 
     def train(self, config: TrainingConfig, data_yaml: Path, run_dir: Path, hooks: TrainHooks,
               resume: bool) -> TrainOutcome:
-        """See ``runner.train_job``."""
+        """See ``registration.train_job``."""
         return train_job(self.backend, config, data_yaml, run_dir, hooks, resume)
 
     def release(self, failed: bool) -> None:

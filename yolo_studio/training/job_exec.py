@@ -17,7 +17,7 @@ from ..config import TrainingConfig
 from ..errors import RegistryError, StudioError
 from .progress import ProgressTracker, begin_snapshot
 from .queue import JobRecord, utc_now
-from .runner import earlier_epochs, final_stop_reason, register
+from .registration import earlier_epochs, final_stop_reason, register
 from .snapshot import JobState
 
 _LOG = logging.getLogger(__name__)

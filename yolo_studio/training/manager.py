@@ -27,8 +27,8 @@ from .alerts import ResourceAlertsMixin
 from .job_exec import JobExecutionMixin
 from .progress import SnapshotBoard
 from .queue import JobQueue, JobRecord
-from .registry_ops import ModelService
-from .runner import StopRequest, choose_model_name
+from .model_service import ModelService
+from .registration import StopRequest, choose_model_name
 from .snapshot import JobState, TrainingSnapshot
 
 _ENDED = (JobState.COMPLETED, JobState.CANCELLED, JobState.ERROR, JobState.INTERRUPTED)

@@ -138,7 +138,7 @@ class ProgressTracker:
                  f"{epochs} epochs; run folder {save_dir}")
 
     def on_resume(self, earlier: tuple[EpochMetrics, ...]) -> None:
-        """Show the epochs a resumed run trained before (``runner.earlier_epochs``) as its
+        """Show the epochs a resumed run trained before (``registration.earlier_epochs``) as its
         history, so its charts start at epoch 1; the epochs trained now are added after them
         (an epoch trained again replaces its earlier point)."""
         if earlier:

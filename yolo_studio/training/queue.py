@@ -1,6 +1,6 @@
 """The persisted job queue: a FIFO of ``JobRecord``s in ``<root>/jobs/queue.json``.
 
-Every change is a locked, atomic rewrite of the file (``persistence.registry_file.JsonFile``), so
+Every change is a locked, atomic rewrite of the file (``persistence.json_store.JsonFile``), so
 a restart loses no queued job. After a restart a job that was TRAINING is INTERRUPTED (see
 ``recover()``); it can be queued again with ``retry()``.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotFoundError, RegistryError, ValidationError
-from ..persistence.registry_file import JsonFile
+from ..persistence.json_store import JsonFile
 from .snapshot import JobState
 
 SCHEMA_VERSION = 1

@@ -10,7 +10,7 @@ import gradio as gr
 
 from ..errors import NotFoundError
 from ..persistence.model_artifacts import export_paths
-from ..training.registry_ops import EXPORT_FORMATS
+from ..training.model_service import EXPORT_FORMATS
 from . import model_tables as tables
 from .errors import shows_errors
 from .model_common import COMMON, PRIVATE, ModelsTab, model_names, refresh, require, stale_pair

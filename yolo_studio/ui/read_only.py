@@ -16,7 +16,7 @@ from ..config import StudioSettings
 from ..errors import ValidationError
 from ..persistence.dataset_store import DatasetStore
 from ..persistence.model_store import ModelStore
-from ..training.registry_ops import ModelService
+from ..training.model_service import ModelService
 
 #: Methods of ``ModelService`` the demo may call (reads; ``predict`` writes no file).
 REGISTRY_READS = frozenset({"model_details", "compare_models", "resolve", "sample_images",

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..config import BASE_MODELS
 from ..errors import TrainingError, ValidationError
 from ..names import validate_name
-from ..persistence.registry_file import describe_os_error
+from ..persistence.json_store import describe_os_error
 
 WEIGHTS_DIRNAME = "weights"
 UPLOADED_SUFFIX = " (uploaded)"

@@ -18,9 +18,9 @@ from yolo_studio.persistence.model_store import ModelStore
 from yolo_studio.training.inference import (Detection, ModelCache, PredictionResult,
                                             check_thresholds, detections_from_result,
                                             missing_export_packages)
-from yolo_studio.training.registry_ops import ModelService
+from yolo_studio.training.model_service import ModelService
 from yolo_studio.training.results import per_class_metrics
-from yolo_studio.training.runner import maybe_auto_promote
+from yolo_studio.training.registration import maybe_auto_promote
 from yolo_studio.training.ultralytics_backend import UltralyticsBackend
 
 

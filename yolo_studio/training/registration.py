@@ -1,7 +1,12 @@
-"""Runs one claimed job: train through the backend, then register exactly one model.
+"""Registering a job's model, and the small steps of a job around it.
 
-Used by ``TrainingManager``'s worker thread. A stop requested as a cancel registers nothing; a
-finished run registers its best.pt with config, metrics and info through ``ModelStore.save``.
+``register`` files a finished run's best.pt with its config, metrics (history, final, per
+class), plots, results.csv and info through ``ModelStore.save``, exactly once per job; a stop
+requested as a cancel registers nothing. ``maybe_auto_promote`` makes the new model active when
+it beats the active one on the same dataset content. Around them: the job's ``StopRequest``, its
+model name (``choose_model_name``), ``train_job`` / ``resume_weights`` (what an executor runs),
+``final_stop_reason`` and ``earlier_epochs`` (a resumed run's history). Used by
+``TrainingManager``'s queue thread (``job_exec``) and the executors.
 """
 
 from __future__ import annotations
