@@ -14,12 +14,11 @@ unchanged ones as the very objects it sent before. Gradio diffs each streamed va
 the page's last one, so an unchanged value goes as an empty diff and the page redraws nothing
 (seen in Chromium: no DOM change for a Plot, Markdown, HTML or Textbox; a Dataframe only
 restyles its column widths). No ``gr.skip()`` is ever sent: Gradio builds a whole component
-for each skip it processes, on every page, 0.8-1.9 ms per update of the studio's streams,
-against 0.01-0.03 ms for an update of plain values. Fewer streams with more groups save
-Gradio's cost per message (its queue, the SSE message, the socket write): one stream for the
-Monitor tab in place of three cut the server CPU that 20 watching pages take during a short job
-from 2.4% to about 1.5% of a core (``bench/monitoring.py``'s stress job, epochs of 0.45 s).
-Batch progress alone goes about once a second to every tab, however many listen.
+for each skip it processes, on every page, far more work than an update of plain values.
+Groups share streams rather than each having one: Gradio's cost per message (its queue, the
+SSE message, the socket write) is most of what a watching page costs the server, so the
+Monitor tab has a single stream (``bench/monitoring.py`` measures the pages' cost). Batch
+progress alone goes about once a second to every tab, however many listen.
 """
 
 from __future__ import annotations
@@ -252,7 +251,7 @@ class MonitorFeed:
             # a frame going out anyway takes resources due within half a progress interval
             # along (no extra wake-up for them), so while a run goes they are refreshed every
             # 1.5-2 s, not with every progress frame: the resource chart is the biggest update
-            # every page gets (up to about 30 KB)
+            # every page gets
             early = self._progress_every_s / 2 if changed else 0.0
             if time.monotonic() - last_resource >= self._resource_every_s - early:
                 tick, last_resource = tick + 1, time.monotonic()
