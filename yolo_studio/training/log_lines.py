@@ -4,7 +4,7 @@ What the ``ultralytics`` logger says during a training (8.4): per epoch the trai
 (``Epoch GPU_mem box_loss ...``), whose rows are a progress bar that is never logged, then the
 validation's ``all`` row and, after the last epoch, one row per class, whose header (``Class
 Images Instances Box(P R mAP50 mAP50-95)``) is the validation progress bar's description, also
-never logged. Forwarded as they come, the validation rows sat under the training header.
+never logged. Forwarded as they come, the validation rows would sit under the training header.
 ``tail_lines`` drops the training header (the studio logs its own line per epoch, and the
 progress bar shows the batches) and puts the validation header over each block of validation
 rows.
