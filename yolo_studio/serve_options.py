@@ -35,7 +35,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser, root_default: Any = Non
     parser.add_argument("--port", type=int, help=f"port to listen on (default "
                         f"$GRADIO_SERVER_PORT, else {DEFAULT_PORT})")
     parser.add_argument("--share", action="store_true", help="create a public Gradio share link "
-                        "(needs --auth)")
+                        "(the full studio with --auth, else the read-only demo)")
     parser.add_argument("--auth", help="USER:PASS (several separated by commas); default "
                         "$YOLO_STUDIO_AUTH")
     parser.add_argument("--hang-timeout", metavar="MINUTES",

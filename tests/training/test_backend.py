@@ -145,7 +145,7 @@ def test_check_base_model_refuses_missing_files_and_offline_downloads(tmp_path, 
         backend.check_base_model(str(tmp_path / "no-such.pt"))
     with pytest.raises(TrainingError, match="does not exist"):
         backend.check_base_model("yolo99z.pt")  # not an Ultralytics release asset
-    with pytest.raises(TrainingError, match="'nonexistent.yaml' does not exist"):
+    with pytest.raises(TrainingError, match="'nonexistent.yaml' cannot be read \\(no such file\\)"):
         backend.check_base_model("nonexistent.yaml")  # neither a file nor Ultralytics' own
     with pytest.raises(TrainingError, match="yolo11m.pt.*yolo11m.yaml"):
         backend.check_base_model("yolo11m.pt")  # a release asset, but offline

@@ -58,7 +58,7 @@ def test_flags_win_over_gradios_variables() -> None:
 def test_startup_lines_name_the_studios_options_not_gradios() -> None:
     local = startup_lines(plan(None, 7860, False, None, {}), "http://127.0.0.1:7860/", {})
     assert local[0] == "YOLO Studio: running on http://127.0.0.1:7860/"
-    assert "--share and --auth USER:PASS" in local[1]
+    assert "--share: with --auth USER:PASS" in local[1]
     assert not any("share=True" in line for line in local)
     shared = plan(None, 7860, True, "a:b", {})
     assert len(startup_lines(shared, "http://127.0.0.1:7860/", {})) == 1
@@ -119,7 +119,7 @@ def test_serve_listens_on_gradios_address_and_prints_its_own_lines(tmp_path) -> 
             process.kill()
             process.wait()
     output = "".join(lines) + rest
-    assert "--share and --auth USER:PASS" in output
+    assert "--share: with --auth USER:PASS" in output
     assert "share=True" not in output and "Traceback" not in output
     assert process.returncode == 0, output
     assert (tmp_path / "datasets" / "bccd" / "data.yaml").is_file()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import os
 import queue
+import re
 import secrets
 import signal
 import subprocess
@@ -81,7 +82,7 @@ class WorkerProcess:
 
     def _read_output(self) -> None:
         for line in self.proc.stdout:
-            line = line.rstrip()
+            line = plain_line(line)
             if line:
                 self.tail.append(line)
         self.proc.stdout.close()
@@ -114,6 +115,19 @@ class WorkerProcess:
     def last_lines(self, count: int = 8) -> list[str]:
         """The worker's last ``count`` output lines (tracebacks, native crash reports)."""
         return list(self.tail)[-count:]
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+#: A progress bar's line (tqdm, Ultralytics' TQDM): a percentage before a bar of blocks or dashes.
+_PROGRESS_BAR = re.compile(r"\d+%\s*[\u2500-\u259f━─|#]")
+
+
+def plain_line(text: str) -> str:
+    """One line of a worker's output as a user should read it: terminal escape codes removed,
+    only what the last carriage return left (a redrawn progress bar keeps its final state),
+    and "" for a progress bar's line (it says nothing about a crash)."""
+    text = _ANSI.sub("", text).rstrip("\n").split("\r")[-1].strip()
+    return "" if _PROGRESS_BAR.search(text) else text
 
 
 def death_cause(returncode: int, ran_out_of_memory: bool, last_lines: list[str]) -> str:

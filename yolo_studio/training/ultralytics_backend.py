@@ -313,6 +313,13 @@ class UltralyticsBackend:
         return Path(produced)
 
 
+def _reason(exc: BaseException, name: str) -> str:
+    """``exc``'s message without a repeat of ``name`` ("does not exist" for a missing file)."""
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    return str(exc).replace(f"'{name}' ", "").replace(name, "it")
+
+
 def _check_model_yaml(name: str) -> None:
     """Raise ``TrainingError`` unless Ultralytics reads a model config from ``name``."""
     _ultralytics()
@@ -322,7 +329,8 @@ def _check_model_yaml(name: str) -> None:
         config = yaml_model_load(name)
     except (OSError, ValueError) as exc:  # FileNotFoundError; a malformed file
         raise TrainingError(
-            f"Base model config '{name}' does not exist ({exc}). Give the path of an "
+            f"Base model config '{name}' cannot be read ({_reason(exc, name)}). Give the path "
+            "of an "
             "existing model .yaml, or an Ultralytics one such as yolo11n.yaml "
             "(trains from scratch).") from exc
     if not isinstance(config, dict) or not {"backbone", "head"} <= config.keys():

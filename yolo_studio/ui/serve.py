@@ -63,8 +63,9 @@ def startup_lines(hosting: HostingPlan, local_url: str, env: Mapping[str, str]) 
     if hosting.demo:
         lines.append(f"Serving the read-only demo: {hosting.demo_reason}.")
     elif not hosting.share and not env.get("SPACE_ID"):
-        lines.append("For a public share link, restart with --share and --auth USER:PASS "
-                     "(or YOLO_STUDIO_AUTH=USER:PASS).")
+        lines.append("For a public share link, restart with --share: with --auth USER:PASS "
+                     "(or YOLO_STUDIO_AUTH=USER:PASS) the full studio, without it the "
+                     "read-only demo.")
     return lines
 
 
