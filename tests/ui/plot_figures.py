@@ -11,8 +11,11 @@ from gradio.components.plot import PlotData
 
 
 def figure(value: Any) -> go.Figure:
-    """A validated Figure from a figure dict, or a serialised ``PlotData`` (type "plotly"),
-    or its dump (what an event with ``postprocess=False`` sends)."""
+    """A validated Figure from a figure dict or its JSON (a live chart's value), or a
+    serialised ``PlotData`` (type "plotly"), or its dump (what an event with
+    ``postprocess=False`` sends)."""
+    if isinstance(value, str):
+        value = json.loads(value)
     if isinstance(value, dict) and set(value) == {"type", "plot"}:
         value = PlotData(**value)
     if isinstance(value, PlotData):

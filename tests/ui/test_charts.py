@@ -157,3 +157,22 @@ def test_a_full_resource_chart_stays_small() -> None:
     # local time of the studio machine, which a page elsewhere must be told
     assert figure(charts.resource_figure(statuses[:3])).layout.xaxis.title.text == \
         "time (studio machine's clock)"
+
+
+def test_a_long_history_is_thinned_to_a_bounded_line_with_the_newest_epochs_exact() -> None:
+    from yolo_studio.ui.chart_points import EXACT_TAIL, MARKERS_UP_TO, MAX_EPOCH_POINTS
+
+    exact = tuple(_epoch(i) for i in range(1, MAX_EPOCH_POINTS + 1))
+    assert [len(t.x) for t in figure(charts.loss_figure(exact)).data] == [MAX_EPOCH_POINTS] * 6
+    long = tuple(_epoch(i) for i in range(1, 1001))
+    for fig in (charts.loss_figure(long), charts.metrics_figure(long, FINAL, "patience"),
+                charts.lr_figure(long)):
+        for trace in figure(fig).data:
+            if trace.name == charts.FINAL_TRACE_NAME:
+                continue
+            x = list(trace.x)
+            assert len(x) <= MAX_EPOCH_POINTS and x[0] == 1 and trace.mode == "lines"
+            assert x[-EXACT_TAIL:] == list(range(1001 - EXACT_TAIL, 1001))
+            assert x == sorted(set(x))
+    short = figure(charts.lr_figure(HISTORY)).data[0]
+    assert short.mode == "lines+markers" and len(HISTORY) <= MARKERS_UP_TO

@@ -243,7 +243,10 @@ def test_every_stream_goes_through_gradio_and_serialises(
         return first, changed
 
     first, changed = asyncio.run(run())
-    assert [value["type"] for value in first["follow_monitor"][4:8]] == ["plotly"] * 4
+    # three live charts (a figure's JSON each) and the resource chart (a gr.Plot)
+    assert [set(json.loads(value)) for value in first["follow_monitor"][4:7]] == [
+        {"data", "layout"}] * 3
+    assert first["follow_monitor"][7]["type"] == "plotly"
     table, finished, choices, flag = first["follow_jobs"]
     assert table["headers"] == list(fmt.JOB_COLUMNS) and flag == ""
     assert finished is None and choices is None  # States: kept on the server

@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 
 from ..training.snapshot import TrainingSnapshot
-from . import demo_app, jobs_panel, models_tab, monitor_feed, monitor_tab, train_tab
+from . import demo_app, jobs_panel, live_chart, models_tab, monitor_feed, monitor_tab, train_tab
 
 TITLE = "YOLO Studio"
 #: The feed's stream for the Train tab's job table, the finished-job key and the job
@@ -58,6 +58,7 @@ def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Block
         return demo_app.build(manager, access, TITLE)
     with gr.Blocks(title=TITLE) as demo:
         gr.Markdown(f"# {TITLE}\nTrain Ultralytics YOLO detectors on your datasets.")
+        live_chart.plotly_preloader()  # the Monitor's charts draw with Plotly
         if access is not None and access.storage_note:
             gr.Markdown(access.storage_note, elem_id="storage-note")
         finished = gr.State("")  # "<job_id>:<dataset>" of the last COMPLETED job seen

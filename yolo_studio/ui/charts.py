@@ -7,8 +7,10 @@ one must stay cheap (``bench/monitoring.py``). ``plot_value`` turns one into wha
 sends; tests validate them with ``go.Figure(spec)``.
 
 Nothing here touches the manager or the disk. Each trained epoch is exactly one point per trace
-(x = 1-based epoch); the final validation of ``best.pt`` is a separate, differently drawn trace,
-never an extra epoch.
+(x = 1-based epoch) up to ``chart_points.MAX_EPOCH_POINTS`` epochs; a longer history is
+thinned, its newest epochs kept one by one (``chart_points``: every update redraws a whole
+chart on each page, so what it draws must not grow with the run). The final validation of ``best.pt`` is a separate,
+differently drawn trace, never an extra epoch.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import plotly.io as pio
 
 from ..resources.status import ResourceStatus
 from ..training.snapshot import EpochMetrics
+from .chart_points import thin_history, trace_mode
 
 Figure = dict[str, Any]
 #: (EpochMetrics attribute, legend label, colour) of the loss traces; val is dashed.
@@ -67,7 +70,12 @@ def plot_value(fig: Figure) -> Any:
     """``fig`` serialised as ``gr.Plot`` sends it (a ``PlotData``; Gradio passes one through)."""
     from gradio.components.plot import PlotData
 
-    return PlotData(type="plotly", plot=pio.to_json(fig, validate=False))
+    return PlotData(type="plotly", plot=figure_json(fig))
+
+
+def figure_json(fig: Figure) -> str:
+    """``fig`` as JSON text (what a ``live_chart`` draws)."""
+    return pio.to_json(fig, validate=False)
 
 
 def plot_payload(fig: Figure) -> dict[str, str]:
@@ -107,9 +115,13 @@ def _value_axis(history: Sequence[EpochMetrics], attrs: Sequence[str] = ()) -> d
 
 def _series_trace(history: Sequence[EpochMetrics], attr: str, name: str, color: str,
                   dash: str = "solid") -> dict[str, Any]:
+    """One point per epoch of ``history`` (thinned beyond ``chart_points.MAX_EPOCH_POINTS``),
+    markers on short traces only (``chart_points``)."""
+    history = thin_history(history)
     return {"type": "scatter", "x": [m.epoch for m in history],
-            "y": [getattr(m, attr) for m in history], "name": name, "mode": "lines+markers",
-            "line": {"color": color, "dash": dash}, "connectgaps": False}
+            "y": [getattr(m, attr) for m in history], "name": name,
+            "mode": trace_mode(len(history)), "line": {"color": color, "dash": dash},
+            "connectgaps": False}
 
 
 def _last_epoch(history: Sequence[EpochMetrics]) -> int:

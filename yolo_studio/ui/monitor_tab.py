@@ -18,6 +18,7 @@ from ..config import device_gpus
 from ..training.snapshot import JobState, TrainingSnapshot
 from . import charts
 from . import formatting as fmt
+from .live_chart import live_chart
 from .monitor_feed import Group, Groups, same
 
 
@@ -32,9 +33,9 @@ class MonitorTab:
     status: gr.Markdown
     progress: gr.HTML
     final: gr.Markdown
-    loss_plot: gr.Plot
-    metrics_plot: gr.Plot
-    lr_plot: gr.Plot
+    loss_plot: gr.HTML  # live_chart: a figure's JSON, drawn by the page's own script
+    metrics_plot: gr.HTML
+    lr_plot: gr.HTML
     resource_plot: gr.Plot
     alert: gr.HTML
     log: gr.Textbox
@@ -58,10 +59,10 @@ def build() -> MonitorTab:
     final = gr.Markdown(elem_id="final-text")
     alert = gr.HTML("", elem_id="resource-alert")
     with gr.Row():
-        loss_plot = gr.Plot(label="Losses", elem_id="loss-plot")
-        metrics_plot = gr.Plot(label="Validation metrics", elem_id="metrics-plot")
+        loss_plot = live_chart("loss-plot")
+        metrics_plot = live_chart("metrics-plot")
     with gr.Row():
-        lr_plot = gr.Plot(label="Learning rate", elem_id="lr-plot")
+        lr_plot = live_chart("lr-plot")
         resource_plot = gr.Plot(label="Resources", elem_id="resource-plot")
     log = gr.Textbox(label="Log (last lines)", lines=15, max_lines=20, interactive=False,
                      elem_id="log-text")
@@ -118,10 +119,10 @@ def alert_html(statuses: Any) -> str:
             f'{html.escape(text)}</div>')
 
 
-def chart_values(snap: TrainingSnapshot) -> list[dict[str, str]]:
-    """[loss, metrics, lr] charts of ``snap``, in the form Gradio sends
-    (``charts.plot_payload``, for events with ``postprocess=False``)."""
-    return [charts.plot_payload(fig) for fig in (
+def chart_values(snap: TrainingSnapshot) -> list[str]:
+    """[loss, metrics, lr] charts of ``snap``, each a figure's JSON (``charts.figure_json``),
+    the value of a ``live_chart``."""
+    return [charts.figure_json(fig) for fig in (
         charts.loss_figure(snap.history),
         charts.metrics_figure(snap.history, _kept_final(snap), snap.stop_reason),
         charts.lr_figure(snap.history))]
