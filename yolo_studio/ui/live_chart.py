@@ -83,14 +83,16 @@ def live_chart(elem_id: str) -> gr.HTML:
     sent as given (the stream's event has ``postprocess=False``)."""
     script = LIVE_CHART_JS.replace("SETTLE_MS", str(SETTLE_MS))
     return gr.HTML("", elem_id=elem_id, apply_default_css=False, js_on_load=script,
+                   container=True,  # framed as the resource chart's gr.Plot
                    html_template=(f'<div class="studio-live-chart" style="width:100%;'
                                   f'min-height:{HEIGHT_PX}px"></div>'))
 
 
 def plotly_preloader() -> gr.HTML:
-    """An empty element whose script loads Plotly once the page is idle after loading
+    """An invisible element whose script loads Plotly once the page is idle after loading
     (``PRELOAD_JS``); build it outside the tabs (a hidden tab's elements exist only once it
     is opened)."""
-    return gr.HTML("", elem_id="plotly-preload", container=False, padding=False,
+    return gr.HTML("<style>#plotly-preload {display: none}</style>",  # no gap in the page
+                   elem_id="plotly-preload", container=False, padding=False,
                    apply_default_css=False,
                    js_on_load=PRELOAD_JS.replace("CHUNK", plotly_chunk()))
