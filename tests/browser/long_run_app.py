@@ -1,6 +1,6 @@
 """The studio over a long fake run, served for a browser test (run as a script).
 
-    python tests/browser/long_run_app.py ROOT PORT FAST_EPOCHS EPOCH_S
+    python tests/browser/long_run_app.py ROOT PORT FAST_EPOCHS EPOCH_S [monitor]
 
 Serves the real app (``build_app``, ``queued``, as ``app.py`` does) on 127.0.0.1:PORT over a
 ``TrainingManager`` whose backend is the real ``UltralyticsBackend`` over the fake Ultralytics
@@ -10,6 +10,7 @@ batches an epoch). One job of ``FAST_EPOCHS + 1000`` epochs starts at once: its 
 seconds (batch progress in between), so a page sees a long history that keeps growing.
 Prints ``URL <url>`` once serving, ``EPOCHS <n>`` once ``n >= FAST_EPOCHS`` epochs are in the
 snapshot's history; runs until killed. ROOT must hold ``datasets/tiny`` (a bccd-tiny copy).
+With ``monitor``, a started ``ResourceMonitor`` feeds the resource chart, as in ``app.py``.
 """
 
 from __future__ import annotations
@@ -57,19 +58,23 @@ def _factory(gate):
 BATCHES = 3
 
 
-def main(root: str, port: str, fast_epochs: str, epoch_s: str) -> None:
+def main(root: str, port: str, fast_epochs: str, epoch_s: str, monitored: str = "") -> None:
     from training_helpers import fake_config
 
     from yolo_studio.config import StudioSettings
+    from yolo_studio.resources import ResourceMonitor
     from yolo_studio.training.manager import TrainingManager
     from yolo_studio.training.ultralytics_backend import UltralyticsBackend
     from yolo_studio.ui.app import MAX_THREADS, build_app, queued
 
     fast = int(fast_epochs)
     backend = UltralyticsBackend(model_factory=_factory(_paced(fast, float(epoch_s), BATCHES)))
-    manager = TrainingManager(StudioSettings(root=Path(root)), backend=backend)
+    monitor = ResourceMonitor() if monitored == "monitor" else None
+    if monitor is not None:
+        monitor.start()
+    manager = TrainingManager(StudioSettings(root=Path(root)), backend=backend, monitor=monitor)
     manager.start()
-    demo = queued(build_app(manager, None))
+    demo = queued(build_app(manager, monitor))
     demo.launch(server_name="127.0.0.1", server_port=int(port), max_threads=MAX_THREADS,
                 prevent_thread_lock=True, quiet=True)
     print(f"URL http://127.0.0.1:{port}/", flush=True)
@@ -82,4 +87,4 @@ def main(root: str, port: str, fast_epochs: str, epoch_s: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:6])

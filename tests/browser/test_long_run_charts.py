@@ -3,13 +3,15 @@ update blocks the page's main thread for more than 100 ms: a page's work per upd
 grow with the history (issue 17, "Charts on long runs").
 
 The studio runs over a fake training (``long_run_app.py``: Ultralytics' callbacks in their real
-order) whose first 300 epochs come at once and every later one in about a second. Chromium's
+order) whose first 300 epochs come at once and every later one in about a second, with a
+resource monitor as ``app.py`` has (its chart is refreshed every 1.5-2 s). Chromium's
 trace, started once the page has loaded Plotly in the background, gives each task of the
 page's main thread (``RunTask`` of ``CrRendererMain``) with its wall time (``dur``) and its
-thread CPU time (``tdur``). The update bar is checked on CPU time, the page's own work: the
-machines these tests run on are shared, and another process's load stretches a task's wall
-time; the wall times are printed alongside. The opening is timed in wall seconds, untraced
-(a trace slows the page), its long tasks taken from Chromium's Long Tasks API.
+thread CPU time (``tdur``). Both bars are checked on CPU time, the page's own work (the
+opening: all main-thread tasks from the click until the four charts are drawn; an update: its
+longest task): the machines these tests run on are shared, and other processes' load
+stretches wall times (a 46 ms task took 1.2 s of wall time here once); the wall times are
+printed alongside.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def long_run(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> I
     shutil.copytree(TINY, root / "datasets" / "tiny")
     log = open(root / "app.log", "w+", encoding="utf-8")
     process = subprocess.Popen([sys.executable, str(LAUNCHER), str(root), str(_free_port()),
-                                str(HISTORY), str(EPOCH_S)], stdout=log,
+                                str(HISTORY), str(EPOCH_S), "monitor"], stdout=log,
                                stderr=subprocess.STDOUT, env={"PYTHONUNBUFFERED": "1",
                                                               **_env()})
     try:
@@ -78,13 +80,9 @@ LAST_EPOCH_JS = """() => Math.min(...['loss', 'metrics', 'lr'].map((chart) => {
     const g = document.querySelector(`#${chart}-plot .js-plotly-plot`);
     const x = g && g.data && g.data.length ? g.data[0].x : [];
     return x.length ? x[x.length - 1] : 0; }))"""
-#: Collects the wall time (ms) of each long task (over 50 ms) from now on, Chromium's Long
-#: Tasks API: lighter than a trace while the opening is timed.
-LONG_TASKS_JS = """() => { window.studioLongTasks = [];
-    new PerformanceObserver((list) => list.getEntries().forEach(
-        (task) => window.studioLongTasks.push(task.duration))).observe({type: 'longtask'}); }"""
-#: True once the three epoch charts draw epoch ``n``.
-DRAWN_JS = f"n => ({LAST_EPOCH_JS})() >= n"
+#: True once the three epoch charts draw epoch ``n`` and the resource chart is drawn.
+DRAWN_JS = (f"n => ({LAST_EPOCH_JS})() >= n"
+            " && !!document.querySelector('#resource-plot .js-plotly-plot')")
 
 
 def main_thread_tasks(trace: bytes) -> list[tuple[float, float]]:
@@ -109,12 +107,12 @@ def test_a_long_runs_monitor_opens_fast_and_updates_never_block(browser, long_ru
         # the page loads Plotly in the background once idle (live_chart.plotly_preloader)
         page.wait_for_function("() => !!window.Plotly")
         time.sleep(1)
-        page.evaluate(LONG_TASKS_JS)
+        browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
         t0 = time.monotonic()
         open_tab(page, "Monitor")
         page.wait_for_function(DRAWN_JS, arg=HISTORY, polling="raf")
         open_s = time.monotonic() - t0
-        opening = page.evaluate("window.studioLongTasks")
+        opening = main_thread_tasks(browser.stop_tracing())
         first = page.evaluate(LAST_EPOCH_JS)
         browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
         page.wait_for_function(DRAWN_JS, arg=first + WATCH_EPOCHS,
@@ -124,9 +122,11 @@ def test_a_long_runs_monitor_opens_fast_and_updates_never_block(browser, long_ru
         context.close()
     worst_cpu = max(cpu for _, cpu in updates)
     worst_wall = max(wall for wall, _ in updates)
-    print(f"tab opened in {open_s:.2f} s (long tasks while opening, wall ms: "
-          f"{[round(ms) for ms in opening]});"
+    open_cpu_s = sum(cpu for _, cpu in opening) / 1000
+    print(f"tab opened in {open_s:.2f} s wall, {open_cpu_s:.2f} s of main-thread CPU (longest "
+          f"task {max(w for w, _ in opening):.0f} ms wall, {max(c for _, c in opening):.0f} ms "
+          f"CPU);"
           f" {WATCH_EPOCHS} epochs from {first}: longest task {worst_wall:.0f} ms wall, "
           f"{worst_cpu:.0f} ms CPU")
-    assert open_s < OPEN_BAR_S
+    assert open_cpu_s < OPEN_BAR_S
     assert worst_cpu < TASK_BAR_MS

@@ -243,10 +243,9 @@ def test_every_stream_goes_through_gradio_and_serialises(
         return first, changed
 
     first, changed = asyncio.run(run())
-    # three live charts (a figure's JSON each) and the resource chart (a gr.Plot)
-    assert [set(json.loads(value)) for value in first["follow_monitor"][4:7]] == [
-        {"data", "layout"}] * 3
-    assert first["follow_monitor"][7]["type"] == "plotly"
+    # four live charts: a figure's JSON each
+    assert [set(json.loads(value)) for value in first["follow_monitor"][4:8]] == [
+        {"data", "layout"}] * 4
     table, finished, choices, flag = first["follow_jobs"]
     assert table["headers"] == list(fmt.JOB_COLUMNS) and flag == ""
     assert finished is None and choices is None  # States: kept on the server
@@ -309,3 +308,11 @@ def test_freeze_layers_left_empty_is_the_configs_default() -> None:
     assert train_tab.config_from_form(*values).notes == ()
     values[1] = "yolo11n.pt"
     assert train_tab.config_from_form(*values).freeze_layers == 10
+
+
+def test_the_installed_gradio_has_the_plotly_chunk_the_page_preloads() -> None:
+    """``live_chart.plotly_preloader`` imports Gradio's Plotly chunk by its file name; without
+    it, the first opening of the Monitor tab would evaluate Plotly (issue 17)."""
+    from yolo_studio.ui.live_chart import plotly_chunk
+
+    assert plotly_chunk().startswith("PlotlyPlot-") and plotly_chunk().endswith(".js")

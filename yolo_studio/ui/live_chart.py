@@ -1,5 +1,6 @@
-"""A live Plotly chart for the Monitor tab: a ``gr.HTML`` whose value is a figure's JSON and
-whose script draws it with the page's Plotly, one chart per task, only while it is shown.
+"""A live Plotly chart for the Monitor tab (its epoch charts and resource chart): a ``gr.HTML``
+whose value is a figure's JSON and whose script draws it with the page's Plotly, one chart per
+task, only while it is shown.
 
 Why not ``gr.Plot``: on every update a page applies all of a stream's values in one task, and
 each ``gr.Plot`` whose value changed redraws its whole figure (``Plotly.react`` and a resize)
@@ -8,14 +9,16 @@ epoch (issue 17; ``tests/browser/test_long_run_charts.py``). Here each chart onl
 newest value when an update comes and draws it in a task of its own (``setTimeout``), after
 the stream's update is applied; a chart on a hidden tab is not drawn at all until the tab
 is shown (a ``ResizeObserver`` notices), and then only its newest value. What one draw costs
-is bounded by ``chart_points`` (points and markers per trace).
+is bounded by ``chart_points`` (points and markers per trace) and, for the resource chart,
+``charts.MAX_RESOURCE_POINTS``.
 
 Plotly is the one Gradio bundles: its chunk (``PlotlyPlot-<hash>.js``, about 4.6 MB) sets
 ``window.Plotly`` when it is evaluated. Gradio's Plot component imports it only once a plot is
-shown, so the first opening of the Monitor tab would evaluate it (0.4-1.6 s of the page's main
-thread, one task); the page imports it when idle after loading instead
-(``plotly_preloader``, ``plotly_chunk``; when Gradio's assets hold no such chunk, the
-charts wait for a ``gr.Plot`` to load it). A chart without Plotly yet tries again every 100 ms. The graph div is Plotly's own
+shown, so it would be evaluated at the first opening of the Monitor tab (0.4-1.6 s of the
+page's main thread, one task); the page imports it when idle after loading instead
+(``plotly_preloader``, ``plotly_chunk``; ``tests/ui/test_tabs.py`` checks the installed
+Gradio has the chunk; without it the charts wait for a ``gr.Plot``, the Models tab's, to load
+Plotly). A chart without Plotly yet tries again every 100 ms. The graph div is Plotly's own
 (``.js-plotly-plot``, with ``data`` and ``layout``), inside the component's ``elem_id``.
 """
 

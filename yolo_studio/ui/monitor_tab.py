@@ -36,7 +36,7 @@ class MonitorTab:
     loss_plot: gr.HTML  # live_chart: a figure's JSON, drawn by the page's own script
     metrics_plot: gr.HTML
     lr_plot: gr.HTML
-    resource_plot: gr.Plot
+    resource_plot: gr.HTML
     alert: gr.HTML
     log: gr.Textbox
     cancel_btn: gr.Button
@@ -63,7 +63,7 @@ def build() -> MonitorTab:
         metrics_plot = live_chart("metrics-plot")
     with gr.Row():
         lr_plot = live_chart("lr-plot")
-        resource_plot = gr.Plot(label="Resources", elem_id="resource-plot")
+        resource_plot = live_chart("resource-plot")
     log = gr.Textbox(label="Log (last lines)", lines=15, max_lines=20, interactive=False,
                      elem_id="log-text")
     return MonitorTab(status, progress, final, loss_plot, metrics_plot, lr_plot, resource_plot,
@@ -138,11 +138,11 @@ def resource_values(monitor: Any, device: str = "") -> list[Any]:
             (automatic, ``-1``, cpu) or no job trains ("").
     """
     if monitor is None:
-        return [charts.plot_payload(charts.resource_figure(())), ""]
+        return [charts.figure_json(charts.resource_figure(())), ""]
     statuses = monitor.history()
     fig = charts.resource_figure(statuses, getattr(monitor, "gpu_threshold", None),
                                  getattr(monitor, "ram_threshold", None), device_gpus(device))
-    return [charts.plot_payload(fig), alert_html(statuses)]
+    return [charts.figure_json(fig), alert_html(statuses)]
 
 
 def _job_device(snap: TrainingSnapshot) -> str:
