@@ -4,18 +4,19 @@ task, only while it is shown.
 
 Why not ``gr.Plot``: on every update a page applies all of a stream's values in one task, and
 each ``gr.Plot`` whose value changed redraws its whole figure (``Plotly.react`` and a resize)
-inside it, so the three epoch charts of a long run blocked the page for about a second per
-epoch (issue 17; ``tests/browser/test_long_run_charts.py``). Here each chart only keeps its
+inside it, so that task grows with every chart and every point: a page must open the
+Monitor tab in under 1 s and no update may block it for more than 100 ms, at 300 epochs
+(``tests/browser/test_long_run_charts.py``). Here each chart only keeps its
 newest value when an update comes and draws it in a task of its own (``setTimeout``), after
 the stream's update is applied; a chart on a hidden tab is not drawn at all until the tab
 is shown (a ``ResizeObserver`` notices), and then only its newest value. What one draw costs
 is bounded by ``chart_points`` (points and markers per trace) and, for the resource chart,
 ``charts.MAX_RESOURCE_POINTS``.
 
-Plotly is the one Gradio bundles: its chunk (``PlotlyPlot-<hash>.js``, about 4.6 MB) sets
-``window.Plotly`` when it is evaluated. Gradio's Plot component imports it only once a plot is
-shown, so it would be evaluated at the first opening of the Monitor tab (0.4-1.6 s of the
-page's main thread, one task); the page imports it when idle after loading instead
+Plotly is the one Gradio bundles: its chunk (``PlotlyPlot-<hash>.js``, megabytes of script)
+sets ``window.Plotly`` when it is evaluated. Gradio's Plot component imports it only once a plot
+is shown, so it would be evaluated at the first opening of the Monitor tab, in one long task of
+the page's main thread; the page imports it when idle after loading instead
 (``plotly_preloader``, ``plotly_chunk``; ``tests/ui/test_tabs.py`` checks the installed
 Gradio has the chunk; without it the charts wait for a ``gr.Plot``, the Models tab's, to load
 Plotly). A chart without Plotly yet tries again every 100 ms. The graph div is Plotly's own
