@@ -99,16 +99,24 @@ def rename_dataset(datasets: DatasetStore, models: Any, old: str, new: str) -> A
             if dst.exists() or models_dst.exists():
                 raise DatasetError(f"A dataset named {new!r} already exists; choose another "
                                    "name or delete that one first.")
-            moved = _move(src, dst, f"rename dataset {old!r}")
-            try:
-                _move(models_src, models_dst, f"move the models of dataset {old!r}")
-            except BaseException:
-                if moved:
-                    os.rename(dst, src)
-                raise
+            _move_both((src, dst), (models_src, models_dst), f"rename dataset {old!r}",
+                       f"move the models of dataset {old!r}")
         with contextlib.suppress(OSError):  # Ultralytics' label caches hold the old paths
             (dst / HASH_FILE).unlink()
     return datasets.get(new) if (datasets.datasets_dir / new / "data.yaml").is_file() else None
+
+
+def _move_both(dataset: tuple[Path, Path], models: tuple[Path, Path], what: str,
+               models_what: str) -> None:
+    """Move the dataset folder, then its models folder (``(src, dst)`` each, see ``_move``);
+    when the second move fails the first is undone, so both stay or both go."""
+    moved = _move(dataset[0], dataset[1], what)
+    try:
+        _move(models[0], models[1], models_what)
+    except BaseException:
+        if moved:
+            os.rename(dataset[1], dataset[0])
+        raise
 
 
 def delete_dataset(datasets: DatasetStore, models: Any, name: str,
@@ -134,13 +142,8 @@ def delete_dataset(datasets: DatasetStore, models: Any, name: str,
                 f"Dataset {name!r} has {len(names)} model(s): {', '.join(names)}. They would be "
                 "deleted with it: confirm deleting them too (tick 'also delete its models'; "
                 "CLI: --with-models), or keep the dataset.")
-        moved = _move(folder, trash, f"delete dataset {name!r}")
-        try:
-            _move(models_folder, models_trash, f"delete the models of dataset {name!r}")
-        except BaseException:
-            if moved:
-                os.rename(trash, folder)
-            raise
+        _move_both((folder, trash), (models_folder, models_trash), f"delete dataset {name!r}",
+                   f"delete the models of dataset {name!r}")
     shutil.rmtree(trash, ignore_errors=True)
     shutil.rmtree(models_trash, ignore_errors=True)
     return names

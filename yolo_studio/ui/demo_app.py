@@ -14,8 +14,7 @@ from typing import Any
 
 import gradio as gr
 
-from . import formatting as fmt
-from . import model_common, model_compare, model_inspect, model_try
+from . import model_common, models_tab
 from .errors import shows_errors
 from .hosting import ServerAccess
 from .model_common import COMMON, PRIVATE, ModelsTab
@@ -44,13 +43,7 @@ def build(manager: Any, access: ServerAccess, title: str) -> gr.Blocks:
         if access.storage_note:
             gr.Markdown(access.storage_note, elem_id="storage-note")
         tab, refresh_btn = _registry()
-        with gr.Tabs(elem_id="models-subtabs"):
-            with gr.Tab("Inspect", id="inspect", elem_id="models-inspect-tab"):
-                model_inspect.build(manager, tab)
-            with gr.Tab("Compare", id="compare", elem_id="models-compare-tab"):
-                model_compare.build(manager, tab)
-            with gr.Tab("Try on an image", id="try", elem_id="models-try-tab"):
-                model_try.build(manager, tab)
+        models_tab.subtabs(manager, tab, manage=False)
         _wire(demo, manager, tab, refresh_btn)
     return demo
 
@@ -58,13 +51,7 @@ def build(manager: Any, access: ServerAccess, title: str) -> gr.Blocks:
 def _registry() -> tuple[ModelsTab, gr.Button]:
     """The dataset picker, the registry table and the model picker, with the Models tab's
     elem_ids, and no action that changes the registry."""
-    with gr.Row():
-        dataset = gr.Dropdown(label="Dataset", choices=[], elem_id="models-dataset-dd", scale=3,
-                              allow_custom_value=True)
-        refresh_btn = gr.Button("Refresh", elem_id="models-refresh-btn", scale=0, min_width=100)
-    summary = gr.Markdown(elem_id="models-summary")
-    table = gr.Dataframe(headers=fmt.MODEL_COLUMNS, value=[], interactive=False,
-                         elem_id="models-table", wrap=True)
+    dataset, refresh_btn, summary, table = model_common.registry_header()
     model = gr.Dropdown(label="Model", choices=[], elem_id="model-dd", allow_custom_value=True)
     return ModelsTab(dataset, table, model, [table, model, summary]), refresh_btn
 

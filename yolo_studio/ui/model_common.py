@@ -81,3 +81,17 @@ def require(dataset: str | None, name: str | None = "-") -> None:
         raise ValidationError("Choose a dataset first.")
     if not name:
         raise ValidationError("Choose a model first.")
+
+
+def registry_header() -> tuple[Any, Any, Any, Any]:
+    """The Models tab's dataset picker with its Refresh button, summary and registry table
+    (their elem_ids are the tab's API and test anchors): ``(dataset, refresh_btn, summary,
+    table)``. Shared by the Models tab and the read-only demo."""
+    with gr.Row():
+        dataset = gr.Dropdown(label="Dataset", choices=[], elem_id="models-dataset-dd", scale=3,
+                              allow_custom_value=True)
+        refresh_btn = gr.Button("Refresh", elem_id="models-refresh-btn", scale=0, min_width=100)
+    summary = gr.Markdown(elem_id="models-summary")
+    table = gr.Dataframe(headers=fmt.MODEL_COLUMNS, value=[], interactive=False,
+                         elem_id="models-table", wrap=True)
+    return dataset, refresh_btn, summary, table

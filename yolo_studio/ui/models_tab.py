@@ -15,8 +15,7 @@ from typing import Any
 import gradio as gr
 
 from ..training.model_report import weak_model_warning
-from . import formatting as fmt
-from . import model_compare, model_inspect, model_manage, model_try
+from . import model_common, model_compare, model_inspect, model_manage, model_try
 from .errors import shows_errors
 from .model_common import (COMMON, PRIVATE, ModelsTab, dataset_choices, model_names, refresh,
                            require, stale_pair)
@@ -27,13 +26,7 @@ __all__ = ["COMMON", "PRIVATE", "ModelsTab", "build", "dataset_choices", "model_
 
 def build(manager: Any) -> ModelsTab:
     """Lay out the Models tab inside the current ``gr.Tab`` and wire its own events."""
-    with gr.Row():
-        dataset = gr.Dropdown(label="Dataset", choices=[], elem_id="models-dataset-dd", scale=3,
-                              allow_custom_value=True)
-        refresh_btn = gr.Button("Refresh", elem_id="models-refresh-btn", scale=0, min_width=100)
-    summary = gr.Markdown(elem_id="models-summary")
-    table = gr.Dataframe(headers=fmt.MODEL_COLUMNS, value=[], interactive=False,
-                         elem_id="models-table", wrap=True)
+    dataset, refresh_btn, summary, table = model_common.registry_header()
     with gr.Row():
         model = gr.Dropdown(label="Model", choices=[], elem_id="model-dd", scale=3,
                             allow_custom_value=True)
@@ -48,6 +41,14 @@ def build(manager: Any) -> ModelsTab:
                   "on the same dataset content", value=bool(manager.auto_promote),
             elem_id="auto-promote-checkbox")
     tab = ModelsTab(dataset, table, model, [table, model, summary])
+    subtabs(manager, tab, manage=True)
+    _wire(manager, tab, (refresh_btn, set_active, rollback, delete, also_active, auto_promote))
+    return tab
+
+
+def subtabs(manager: Any, tab: ModelsTab, manage: bool) -> None:
+    """The sub-tabs under the registry: Inspect, Compare, Try and, with ``manage``, Manage &
+    export (the read-only demo has no Manage)."""
     with gr.Tabs(elem_id="models-subtabs"):
         with gr.Tab("Inspect", id="inspect", elem_id="models-inspect-tab"):
             model_inspect.build(manager, tab)
@@ -55,10 +56,9 @@ def build(manager: Any) -> ModelsTab:
             model_compare.build(manager, tab)
         with gr.Tab("Try on an image", id="try", elem_id="models-try-tab"):
             model_try.build(manager, tab)
-        with gr.Tab("Manage & export", id="manage", elem_id="models-manage-tab"):
-            model_manage.build(manager, tab)
-    _wire(manager, tab, (refresh_btn, set_active, rollback, delete, also_active, auto_promote))
-    return tab
+        if manage:
+            with gr.Tab("Manage & export", id="manage", elem_id="models-manage-tab"):
+                model_manage.build(manager, tab)
 
 
 def _wire(manager: Any, tab: ModelsTab, parts: tuple) -> None:
