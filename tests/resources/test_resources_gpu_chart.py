@@ -56,4 +56,4 @@ def test_the_monitor_tab_follows_the_running_jobs_device(statuses, state, device
     key, make = monitor_tab.feed_groups(monitor)(snap, 3)[monitor_tab.STREAM][-1]
     assert key == (3, device if state is JobState.TRAINING else "")
     chart, alert = make()
-    assert list(_memory_lines(json.loads(chart["plot"]))) == drawn and alert == ""
+    assert list(_memory_lines(json.loads(chart))) == drawn and alert == ""
