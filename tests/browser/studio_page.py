@@ -93,3 +93,15 @@ def table_rows(page: Page, elem_id: str, text: str = ""):  # noqa: ANN201 (a Loc
 
 def model_row(page: Page, name: str):  # noqa: ANN201 (a Locator)
     return table_rows(page, "models-table", name)
+
+
+def try_first_val_image(page: Page) -> None:
+    """In Try: pick the first val image, set the confidence to 0.001, Run, wait for the result."""
+    page.locator("#try-sample-dd input").click()
+    page.get_by_role("option").first.click()
+    expect(page.locator("#try-image img")).to_be_visible()
+    conf = page.locator("#try-conf input[type=number]")
+    conf.fill("0.001")
+    conf.press("Tab")
+    page.locator("#try-run-btn").click()
+    expect(page.locator("#try-result-a img")).to_be_visible(timeout=60_000)

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import RunningApp, launch_studio
-from .studio_page import open_tab
+from .studio_page import open_tab, try_first_val_image
 
 DATASET = "tiny"
 DEMO_ENDPOINTS = {"/list_models", "/model_details", "/compare_models", "/predict"}
@@ -74,14 +74,7 @@ def test_try_runs_the_registered_model(page) -> None:
     expect(page.locator("#models-table")).to_contain_text("real")
     open_tab(page, "Try on an image")
     expect(page.locator("#try-model-dd input")).to_have_value(re.compile(r"\breal\b"))  # active
-    page.locator("#try-sample-dd input").click()
-    page.get_by_role("option").first.click()
-    expect(page.locator("#try-image img")).to_be_visible()
-    conf = page.locator("#try-conf input[type=number]")
-    conf.fill("0.001")
-    conf.press("Tab")
-    page.locator("#try-run-btn").click()
-    expect(page.locator("#try-result-a img")).to_be_visible(timeout=60_000)
+    try_first_val_image(page)
     expect(page.locator("#try-text-a")).to_contain_text("real")
     expect(page.locator("#try-text-a")).to_contain_text(re.compile(r"[1-9]\d* detections? \("))
 

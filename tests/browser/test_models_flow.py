@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import RunningApp, launch_studio
-from .studio_page import choose, open_tab, toast
+from .studio_page import choose, open_tab, toast, try_first_val_image
 
 DATASET = "tiny"
 
@@ -54,14 +54,7 @@ def _open_models(page, subtab: str) -> None:
 def test_try_a_real_val_image_shows_boxes_and_detections(page) -> None:
     _open_models(page, "Try on an image")
     expect(page.locator("#try-model-dd input")).to_have_value("the active model (real)")
-    page.locator("#try-sample-dd input").click()
-    page.get_by_role("option").first.click()
-    expect(page.locator("#try-image img")).to_be_visible()
-    conf = page.locator("#try-conf input[type=number]")
-    conf.fill("0.001")
-    conf.press("Tab")
-    page.locator("#try-run-btn").click()
-    expect(page.locator("#try-result-a img")).to_be_visible(timeout=60_000)
+    try_first_val_image(page)
     expect(page.locator("#try-text-a")).to_contain_text(" ms")
     expect(page.locator("#try-text-a")).to_contain_text("real")
     expect(page.locator("#try-text-a")).to_contain_text(re.compile(r"[1-9]\d* detections? \("))
