@@ -41,3 +41,8 @@ class RegistryError(StudioError):
 
 class TrainingError(StudioError):
     """A training job failed: weights unavailable offline, out of memory, NaN losses, crash."""
+
+
+class NodeLostError(TrainingError):
+    """The machine (a Ray node) that trained a job died or left the cluster mid-run: the job
+    ends INTERRUPTED, and can be resumed from the last.pt the studio holds, on any node."""

@@ -304,8 +304,11 @@ def test_wait_for_job_follows_a_queued_job_to_its_end(settings, make_manager):
     gate.release()
     snap = manager.wait_for_job(second, timeout_s=30)
     assert (snap.job_id, snap.state, len(snap.history)) == (second, JobState.COMPLETED, 2)
-    with pytest.raises(TrainingError, match="ended COMPLETED before it could be followed"):
-        manager.wait_for_job(first, timeout_s=5)  # its snapshot was replaced by the second's
+    # each job keeps its own snapshots: the first one's end is still there to read
+    snap = manager.wait_for_job(first, timeout_s=5)
+    assert (snap.job_id, snap.state, len(snap.history)) == (first, JobState.COMPLETED, 1)
+    assert manager.snapshot().job_id == second  # the studio's snapshot follows the newest
+    assert manager.recent_jobs() == [second, first] and manager.running_jobs() == []
 
 
 def test_wait_for_job_refuses_a_job_removed_before_it_ran(settings, make_manager):

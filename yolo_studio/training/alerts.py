@@ -13,14 +13,14 @@ from .registration import StopRequest
 
 
 class ResourceAlertsMixin:
-    """Uses ``TrainingManager``'s ``_lock``, ``_board``, ``_running`` and ``_stop``, and keeps
+    """Uses ``TrainingManager``'s ``_lock``, ``_runs`` and ``executor``, and keeps
     ``_alerting`` (the last reading was constrained) and ``_alert_job`` (the job whose log has
-    the current alert)."""
+    the current alert). The readings are this machine's: they concern the job that trains
+    here (none when jobs train on a cluster's nodes)."""
 
     _lock: Any
-    _board: Any
-    _running: Any
-    _stop: Any
+    _runs: Any
+    executor: Any
     _alerting: bool = False
     _alert_job: str | None = None
 
@@ -30,18 +30,18 @@ class ResourceAlertsMixin:
         constrained = bool(getattr(status, "constrained", False))
         with self._lock:
             changed, self._alerting = constrained != self._alerting, constrained
-            running = self._running
-            if running is None:
+            run = self._runs.newest()
+            if run is None or getattr(self.executor, "concurrent", False):
                 return
             if not constrained:
                 if changed:
-                    self._board.append_log("Resource alert cleared.")
+                    run.board.append_log("Resource alert cleared.")
                 return
             alerts = "; ".join(getattr(status, "alerts", ()) or ()) or "resource threshold exceeded"
-            if changed or self._alert_job != running.job_id:
-                self._alert_job = running.job_id
-                self._board.append_log(f"Resource alert: {alerts}")
-            if running.config.get("stop_on_resource_alert") and self._stop is None:
-                self._stop = StopRequest("resource", f"stopped on resource alert: {alerts}")
-                self._board.append_log("Stopping gracefully after the current batch "
-                                       "(stop_on_resource_alert is on).")
+            if changed or self._alert_job != run.job.job_id:
+                self._alert_job = run.job.job_id
+                run.board.append_log(f"Resource alert: {alerts}")
+            if run.job.config.get("stop_on_resource_alert") and run.stop is None:
+                run.stop = StopRequest("resource", f"stopped on resource alert: {alerts}")
+                run.board.append_log("Stopping gracefully after the current batch "
+                                     "(stop_on_resource_alert is on).")

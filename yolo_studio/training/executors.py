@@ -27,6 +27,8 @@ from .worker import DEFAULT_BACKEND
 CANCEL_GRACE_S = 10.0
 #: Seconds without any event from a training job before it counts as hung and is killed.
 HANG_TIMEOUT_S = 30 * 60.0
+#: The node name of jobs that train on the studio's own machine.
+LOCAL_NODE = "this machine"
 #: Environment variable that sets the hang timeout, in minutes.
 HANG_TIMEOUT_ENV = "YOLO_STUDIO_HANG_TIMEOUT_MIN"
 
@@ -54,6 +56,10 @@ def hang_timeout_from(minutes: float | str | None = None) -> float:
 class InProcessExecutor:
     """Trains in the calling thread with ``backend`` (the studio's process-wide state is the
     job's: meant for fake backends in tests)."""
+
+    #: Where its jobs train (``TrainingSnapshot.node``); one job at a time.
+    node = LOCAL_NODE
+    concurrent = False
 
     def __init__(self, backend: Any) -> None:
         self.backend = backend
@@ -97,6 +103,10 @@ class ProcessExecutor:
     Call every method from one thread (the manager's queue thread): the kernel ends a worker
     when the thread that started it ends (``worker.py``).
     """
+
+    #: Where its jobs train (``TrainingSnapshot.node``); one job at a time.
+    node = LOCAL_NODE
+    concurrent = False
 
     def __init__(self, backend: str = DEFAULT_BACKEND, cancel_grace_s: float = CANCEL_GRACE_S,
                  hang_timeout_s: float | None = None, env: dict[str, str] | None = None,

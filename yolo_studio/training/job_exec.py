@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from ..config import TrainingConfig
-from ..errors import RegistryError, StudioError
+from ..errors import NodeLostError, RegistryError, StudioError
 from .progress import ProgressTracker, begin_snapshot
 from .queue import JobRecord, utc_now
 from .registration import earlier_epochs, final_stop_reason, register
+from .runs import JobRun
 from .snapshot import JobState
 
 _LOG = logging.getLogger(__name__)
@@ -51,7 +52,8 @@ def explain_failure(err: BaseException, dataset: Any, run_dir: Path) -> str:
 
 class JobExecutionMixin:
     """Worker steps of ``TrainingManager`` (uses its settings, executor, datasets, models,
-    queue, auto_promote, ``_board`` and ``_stop``)."""
+    queue, auto_promote and ``_queued_ids``); each job's snapshots and stop request are its
+    ``runs.JobRun``'s."""
 
     settings: Any
     executor: Any
@@ -59,16 +61,19 @@ class JobExecutionMixin:
     models: Any
     queue: Any
     auto_promote: bool
-    _board: Any
-    _stop: Any
     _queued_ids: Any
 
-    def _run(self, job: JobRecord) -> None:
+    def _run(self, run: JobRun) -> None:
+        job = run.job
         config = TrainingConfig.from_dict(job.config)
-        begin_snapshot(self._board, job.job_id, config.dataset, job.model_name,
+        begin_snapshot(run.board, job.job_id, config.dataset, job.model_name,
                        config.base_model, config.epochs, self._queued_ids(), config.device)
-        tracker = ProgressTracker(self._board, lambda: self._stop is not None,
-                                  lambda: self._stop is not None and self._stop.kind == "cancel")
+        tracker = ProgressTracker(run.board, lambda: run.stop is not None,
+                                  lambda: run.cancelled)
+        tracker.on_placed = lambda node: self._placed(job.job_id, node)
+        local = getattr(self.executor, "node", None)
+        if local is not None:  # where local executors train: known before the job starts
+            tracker.on_node(local)
         tracker.log(f"Job {job.job_id}: {config.base_model} on {config.dataset}, "
                     f"{config.epochs} epochs -> model {job.model_name}")
         for note in config.notes:
@@ -76,28 +81,37 @@ class JobExecutionMixin:
         run_dir = self.settings.run_dir(job.job_id)
         dataset = None
         try:
-            if self._stop is not None and self._stop.kind == "cancel":
-                state, changes = JobState.CANCELLED, {"stop_reason": self._stop.reason}
+            if run.cancelled:
+                state, changes = JobState.CANCELLED, {"stop_reason": run.stop.reason}
             else:
                 dataset = self.datasets.get(config.dataset)  # what the model is trained on
-                state, changes = self._train_and_register(job, config, tracker, dataset, run_dir)
+                state, changes = self._train_and_register(run, config, tracker, dataset,
+                                                          run_dir)
         except Exception as err:  # never let one job kill the worker or the jobs behind it
             if not isinstance(err, StudioError):
                 _LOG.exception("job %s crashed", job.job_id)
                 tracker.log(traceback.format_exc().strip().splitlines()[-1])
-            state, changes = JobState.ERROR, {"error": explain_failure(err, dataset, run_dir)}
+            state = JobState.INTERRUPTED if isinstance(err, NodeLostError) else JobState.ERROR
+            changes = {"error": explain_failure(err, dataset, run_dir)}
         # after the error and its traceback are dropped
         self.executor.release(failed=state is not JobState.COMPLETED)
-        self._finish(job, state, changes)
+        self._finish(run, state, changes)
 
-    def _train_and_register(self, job: JobRecord, config: TrainingConfig,
+    def _placed(self, job_id: str, node: str) -> None:
+        try:
+            self.queue.update(job_id, node=node)
+        except StudioError as err:
+            _LOG.warning("could not record the node of job %s: %s", job_id, err)
+
+    def _train_and_register(self, run: JobRun, config: TrainingConfig,
                             tracker: ProgressTracker, dataset: Any,
                             run_dir: Path) -> tuple[JobState, dict[str, Any]]:
+        job = run.job
         data_yaml = self.datasets.get_data_yaml_path(config.dataset, dataset)
         if job.resume:
             tracker.on_resume(earlier_epochs(run_dir))
         outcome = self.executor.train(config, Path(data_yaml), run_dir, tracker, job.resume)
-        stop = self._stop
+        stop = run.stop
         if stop is not None and stop.kind == "cancel":
             return JobState.CANCELLED, {"stop_reason": stop.reason,
                                         "batch_used": outcome.batch_used}
@@ -111,15 +125,17 @@ class JobExecutionMixin:
                     + (" and made it active" if record.active else ""))
         return JobState.COMPLETED, {"stop_reason": reason, "batch_used": outcome.batch_used}
 
-    def _finish(self, job: JobRecord, state: JobState, changes: dict[str, Any]) -> None:
+    def _finish(self, run: JobRun, state: JobState, changes: dict[str, Any]) -> None:
+        job, board = run.job, run.board
         try:
             self.queue.update(job.job_id, state=state, finished=utc_now(), **changes)
         except StudioError as err:
             self._board.append_log(f"Could not update the job queue: {err}")
         if changes.get("error"):
-            self._board.append_log(f"ERROR: {changes['error']}")
+            board.append_log(f"{state.value if state is JobState.INTERRUPTED else 'ERROR'}: "
+                             f"{changes['error']}")
         elif changes.get("stop_reason"):
-            self._board.append_log(f"Stopped: {changes['stop_reason']}")
+            board.append_log(f"Stopped: {changes['stop_reason']}")
         done = {"last_completed": (job.job_id, job.dataset)} if state is JobState.COMPLETED else {}
-        self._board.publish(state=state, error=changes.get("error"),
+        board.publish(state=state, error=changes.get("error"),
                             stop_reason=changes.get("stop_reason"), eta_s=None, **done)

@@ -1,11 +1,13 @@
 """TrainingManager: the studio's orchestration of jobs, state, snapshots and the registry.
 
-One daemon queue thread takes queued jobs one at a time (FIFO, persisted in
+A daemon queue thread claims queued jobs in order (FIFO, persisted in
 ``<root>/jobs/queue.json``), trains each through its executor into ``<root>/jobs/runs/<job_id>``
-(by default in a worker process of its own, ``executors.ProcessExecutor``), and registers the
-finished model in this process (the thread's steps live in ``job_exec.JobExecutionMixin``).
-Viewers read immutable snapshots (``snapshot()``, ``wait_for_change()``) and never touch the
-training thread.
+and registers the finished model in this process (the steps live in
+``job_exec.JobExecutionMixin``). With a local executor (a worker process per job, the default)
+one job trains at a time, in the queue thread; with an executor whose ``concurrent`` is True (a
+Ray cluster, ``ray_executor``) each job runs in a thread of its own, and the next job starts as
+soon as the executor ``has_room`` for it. Viewers read immutable snapshots (``snapshot()``,
+``wait_for_change()``; per job with ``job_id``) and never touch a training thread.
 """
 
 from __future__ import annotations
@@ -29,13 +31,15 @@ from .progress import SnapshotBoard
 from .queue import JobQueue, JobRecord
 from .model_service import ModelService
 from .registration import StopRequest, choose_model_name
+from .runs import JobRun, RunBook
 from .snapshot import JobState, TrainingSnapshot
 
 _ENDED = (JobState.COMPLETED, JobState.CANCELLED, JobState.ERROR, JobState.INTERRUPTED)
 
 
 class TrainingManager(JobExecutionMixin, ResourceAlertsMixin):
-    """Runs training jobs one at a time and keeps the model registry in step.
+    """Runs training jobs (one at a time, or several at once on a cluster) and keeps the model
+    registry in step.
 
     Args:
         settings: Storage locations.
@@ -43,7 +47,9 @@ class TrainingManager(JobExecutionMixin, ResourceAlertsMixin):
             models at Start, and predicts and exports in this process.
         executor: Where jobs train (``executors``); defaults to a ``ProcessExecutor`` (a
             worker process per job) when ``backend`` is None, else to an
-            ``InProcessExecutor(backend)`` (fake backends in tests).
+            ``InProcessExecutor(backend)`` (fake backends in tests). An executor whose
+            ``concurrent`` is True runs several jobs at once (``has_room(job)`` says when
+            the next one may start).
         datasets / models: Stores; default to ones under ``settings``.
         monitor: Optional ResourceMonitor; its constrained alerts are logged into the running
             job's log and, when the job's ``stop_on_resource_alert`` is set, stop it gracefully.
@@ -77,8 +83,7 @@ class TrainingManager(JobExecutionMixin, ResourceAlertsMixin):
         self._closing = threading.Event()
         self._thread: threading.Thread | None = None
         self._worker_lock = filelock.FileLock(settings.jobs_dir / "worker.lock", thread_local=False)
-        self._running: JobRecord | None = None
-        self._stop: StopRequest | None = None
+        self._runs = RunBook(self._board)
         self._alerting = False
         self._alert_job: str | None = None  # the job whose log has the current alert
         for warning in self.queue.warnings:
@@ -113,33 +118,56 @@ class TrainingManager(JobExecutionMixin, ResourceAlertsMixin):
     def close(self, timeout_s: float = 30.0) -> None:
         """Stop the worker: a running job is cancelled; waits up to ``timeout_s`` seconds."""
         self._closing.set()
+        deadline = time.monotonic() + timeout_s
         with self._lock:
-            if self._running is not None:
-                self._stop = StopRequest("cancel", "cancelled: the studio is shutting down")
+            runs = list(self._runs.runs.values())
+            for run in runs:
+                run.stop = StopRequest("cancel", "cancelled: the studio is shutting down")
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout_s)
             self._thread = None
+        for run in runs:
+            if run.thread is not None:
+                run.thread.join(max(0.0, deadline - time.monotonic()))
         self.executor.close()
         if self._worker_lock.is_locked:
             self._worker_lock.release(force=True)
 
     def _worker(self) -> None:
+        concurrent = bool(getattr(self.executor, "concurrent", False))
         while not self._closing.is_set():
             with self._lock:
-                job = self.queue.claim_next()
-                self._running, self._stop = job, None
-            if job is None:
-                self._prepare_executor()
+                job = self._claim(concurrent)
+                run = self._runs.begin(job) if job is not None else None
+                idle = not self._runs.runs
+            if run is None:
+                if idle:
+                    self._prepare_executor()
                 self._wake.wait(0.5)
                 self._wake.clear()
-                continue
-            try:
-                self._run(job)
-            finally:
-                with self._lock:
-                    self._running = None
-                self._publish_queue()
+            elif concurrent:
+                run.thread = threading.Thread(target=self._run_to_end, args=(run,),
+                                              name=f"yolo-studio-job-{job.job_id}", daemon=True)
+                run.thread.start()
+            else:
+                self._run_to_end(run)
+
+    def _claim(self, concurrent: bool) -> JobRecord | None:
+        """The next job to start now, claimed (TRAINING), or None: nothing is queued, or (one
+        job at a time) one runs, or (at once) the executor has no room for the next job."""
+        if not concurrent:
+            return None if self._runs.runs else self.queue.claim_next()
+        return self.queue.claim_next(lambda job: self.executor.has_room(job))
+
+    def _run_to_end(self, run: JobRun) -> None:
+        try:
+            self._run(run)
+        finally:
+            with self._lock:
+                self._runs.end(run.job.job_id)
+            self._publish_queue()
+            self._wake.set()
 
     def _prepare_executor(self) -> None:
         try:
@@ -184,18 +212,20 @@ class TrainingManager(JobExecutionMixin, ResourceAlertsMixin):
         validation of that epoch and of best.pt, and registers nothing) or remove a queued one.
         ``job_id=None`` means the running job.
 
+        With several jobs running, ``None`` means the newest.
+
         Returns:
-            CANCELLED for the running job (it ends shortly), or the removed job's former state.
+            CANCELLED for a running job (it ends shortly), or the removed job's former state.
 
         Raises:
             ValidationError: nothing is training (job_id None) or the job already finished.
             NotFoundError: no such job.
         """
         with self._lock:
-            running = self._running
-            if running is not None and job_id in (None, running.job_id):
-                self._stop = StopRequest("cancel", "cancelled by the user")
-                self._board.append_log("Cancel requested; stopping after the current batch.")
+            run = self._runs.newest() if job_id is None else self._runs.runs.get(job_id)
+            if run is not None:
+                run.stop = StopRequest("cancel", "cancelled by the user")
+                run.board.append_log("Cancel requested; stopping after the current batch.")
                 return JobState.CANCELLED
         if job_id is None:
             raise ValidationError("No job is training; nothing to cancel.")
@@ -206,17 +236,36 @@ class TrainingManager(JobExecutionMixin, ResourceAlertsMixin):
         self._publish_queue()
         return job.state
 
-    def snapshot(self) -> TrainingSnapshot:
-        """The current snapshot: the running job's, or the last finished one's (immutable)."""
-        return self._board.current
+    def snapshot(self, job_id: str | None = None) -> TrainingSnapshot:
+        """The current snapshot (immutable): of the newest running job, or the last finished
+        one's; with ``job_id``, of that running or recent job (``NotFoundError`` if none)."""
+        return self._board_of(job_id).current
 
-    def wait_for_change(self, version: int, timeout_s: float,
-                        major_only: bool = False) -> TrainingSnapshot:
+    def wait_for_change(self, version: int, timeout_s: float, major_only: bool = False,
+                        job_id: str | None = None) -> TrainingSnapshot:
         """Block until the snapshot's version exceeds ``version`` or ``timeout_s`` seconds pass;
         return the current snapshot. Any number of threads may wait. With ``major_only``, batch
         progress and log lines do not end the wait: only a new state, epoch, final result,
-        error or queue change newer than ``version`` does."""
-        return self._board.wait_for_change(version, timeout_s, major_only)
+        error or queue change newer than ``version`` does. ``job_id``: as in ``snapshot``
+        (a job's own versions count apart from the studio's)."""
+        return self._board_of(job_id).wait_for_change(version, timeout_s, major_only)
+
+    def _board_of(self, job_id: str | None) -> SnapshotBoard:
+        if job_id is None:
+            return self._board
+        with self._lock:
+            return self._runs.board(job_id)
+
+    def running_jobs(self) -> list[str]:
+        """Ids of the jobs training now, oldest first."""
+        with self._lock:
+            return list(self._runs.runs)
+
+    def recent_jobs(self) -> list[str]:
+        """Ids of the jobs training now and of those that ran recently, newest first (each
+        has a ``snapshot(job_id)``)."""
+        with self._lock:
+            return self._runs.recent()
 
     def wait_for_job(self, job_id: str, timeout_s: float | None = None) -> TrainingSnapshot:
         """Block until job ``job_id`` has run and ended; return its last snapshot.
@@ -236,21 +285,26 @@ class TrainingManager(JobExecutionMixin, ResourceAlertsMixin):
         """
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while True:
-            # the queue first, then the snapshot: the worker publishes a job's snapshot after
+            # the queue first, then the job's snapshot: a job's run publishes its start after
             # claiming it and ends it in the queue before publishing its end, so the snapshot
             # read second is never older than the state read first
-            state, snap = self._job_state(job_id), self.snapshot()
-            followed = snap.job_id == job_id
-            if followed and snap.state in _ENDED and state is snap.state:
+            state = self._job_state(job_id)
+            with self._lock:
+                board = self._runs.board(job_id) if job_id in self._runs.recent() else None
+            snap = None if board is None else board.current
+            if snap is not None and snap.state in _ENDED and state is snap.state:
                 return snap
-            if not followed and state not in (JobState.QUEUED, JobState.TRAINING):
+            if snap is None and state not in (JobState.QUEUED, JobState.TRAINING):
                 raise TrainingError(f"Job {job_id} ended {state.value} before it could be "
                                     "followed.")
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 raise TrainingError(f"Job {job_id} did not finish within {timeout_s} s.")
-            self.wait_for_change(snap.version, 1.0 if left is None else min(left, 1.0),
-                                 major_only=True)  # not every batch: a state change
+            wait_s = 1.0 if left is None else min(left, 1.0)
+            if board is None:  # not started: its start is a major change of the main board
+                self._board.wait_for_change(self._board.current.version, wait_s, True)
+            else:  # not every batch: a state change
+                board.wait_for_change(snap.version, wait_s, major_only=True)
 
     def _job_state(self, job_id: str) -> JobState:
         try:
@@ -316,7 +370,7 @@ class TrainingManager(JobExecutionMixin, ResourceAlertsMixin):
         moment published first would have every open page redraw its job table and refill
         its job selector twice per job (one Gradio event per page)."""
         with self._lock:
-            idle = (self._running is None and self._thread is not None
+            idle = (not self._runs.runs and self._thread is not None
                     and self._thread.is_alive() and not self._closing.is_set())
         self._wake.set()
         if not idle:

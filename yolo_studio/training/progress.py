@@ -90,6 +90,29 @@ class SnapshotBoard:
             return self._snapshot
 
 
+class FollowedBoard(SnapshotBoard):
+    """One job's own board that also publishes each change to ``main`` while ``followed()``
+    is True (the manager's board follows the newest running job), so that board shows that
+    job exactly as this one does.
+
+    Args:
+        main: The manager's board.
+        followed: Returns True while ``main`` follows this job.
+    """
+
+    def __init__(self, main: SnapshotBoard, followed: Callable[[], bool]) -> None:
+        super().__init__()
+        self._main, self._followed = main, followed
+
+    def publish(self, **changes: Any) -> TrainingSnapshot:
+        """Publish here (version + 1) and, while followed, the same changes on ``main``."""
+        with self._cond:
+            new = super().publish(**changes)
+            if self._followed():
+                self._main.publish(**changes)
+        return new
+
+
 class ProgressTracker:
     """``TrainHooks`` for one job: measures time, estimates ETA, publishes to a board.
 
@@ -112,6 +135,8 @@ class ProgressTracker:
         self._epoch_times: list[float] = []
         self._epoch_images = 0
         self._epochs = board.current.epochs
+        #: Called with the node by ``on_node`` (the manager records it in the job queue).
+        self.on_placed: Callable[[str], None] | None = None
 
     def _elapsed(self) -> float:
         return self._clock() - self._t0
@@ -173,6 +198,12 @@ class ProgressTracker:
 
     def log(self, line: str) -> None:
         self.board.append_log(line)
+
+    def on_node(self, node: str) -> None:
+        """Where the job trains, once known ("this machine" or a Ray node's address)."""
+        self.board.publish(node=node)
+        if self.on_placed is not None:
+            self.on_placed(node)
 
     def should_stop(self) -> bool:
         return self._should_stop()

@@ -13,7 +13,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import NotFoundError, RegistryError, ValidationError
 from ..persistence.json_store import JsonFile
@@ -45,6 +45,8 @@ class JobRecord:
         resume: True when the job resumes its run's last.pt instead of starting fresh.
         batch_used: Batch size the run really used (after AutoBatch or Ultralytics' halving
             on out-of-memory in the first epoch); None until a run reported it.
+        node: Where the job runs or ran: "this machine", or a Ray node's address (with
+            ``--ray``); None until it starts.
     """
 
     job_id: str
@@ -58,6 +60,7 @@ class JobRecord:
     stop_reason: str | None = None
     resume: bool = False
     batch_used: int | None = None
+    node: str | None = None
 
     @property
     def dataset(self) -> str:
@@ -159,12 +162,19 @@ class JobQueue:
                     return jobs[i]
         raise NotFoundError(f"No job {job_id!r} in the queue.")
 
-    def claim_next(self) -> JobRecord | None:
-        """Mark the first QUEUED job TRAINING (with ``started``) and return it; None if none."""
+    def claim_next(self, fits: Callable[[JobRecord], bool] | None = None) -> JobRecord | None:
+        """Mark the first QUEUED job TRAINING (with ``started``) and return it; None if none.
+
+        Args:
+            fits: When given, the first QUEUED job is claimed only if ``fits(job)``; else
+                nothing is (jobs start in queue order: a later job never overtakes it).
+        """
         with self._lock, self._file.locked():
             jobs = self._load()
             for i, job in enumerate(jobs):
                 if job.state == JobState.QUEUED:
+                    if fits is not None and not fits(job):
+                        return None
                     jobs[i] = dataclasses.replace(job, state=JobState.TRAINING,
                                                   started=utc_now(), error=None)
                     self._save(jobs)
@@ -239,6 +249,7 @@ class JobQueue:
                 raise ValidationError(f"Job {job_id} is {job.state.value}; only interrupted, "
                                       "failed or cancelled jobs can be retried.")
             again = dataclasses.replace(job, state=JobState.QUEUED, error=None, started=None,
-                                        finished=None, stop_reason=None, resume=resume)
+                                        finished=None, stop_reason=None, resume=resume,
+                                        node=None)
             self._save([j for j in jobs if j.job_id != job_id] + [again])
             return again

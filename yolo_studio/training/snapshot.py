@@ -60,6 +60,7 @@ class TrainingSnapshot:
         state: Current state.
         dataset / model_name / base_model: What is trained.
         device: The job's ``TrainingConfig.device`` ("" = automatic; "0,1": several GPUs).
+        node: Where the job trains ("this machine", or a Ray node's address); "" until known.
         epoch: Epochs completed so far (0-based count); ``epochs``: total planned.
         batch_i / batches: Batch index (1-based) within the current epoch and batches per epoch.
         elapsed_s / eta_s: Seconds since training started; estimated seconds left (None = unknown).
@@ -83,6 +84,7 @@ class TrainingSnapshot:
     model_name: str = ""
     base_model: str = ""
     device: str = ""
+    node: str = ""
     epoch: int = 0
     epochs: int = 0
     batch_i: int = 0
