@@ -9,7 +9,8 @@ import pytest
 from yolo_studio.cli import parse_args
 from yolo_studio.config import TrainingConfig
 from yolo_studio.config_fields import (FORM_GROUPS, KINDS, TRAINING_FIELDS, cli_fields,
-                                       config_from_values, form_fields)
+                                       config_from_cli, config_from_values, field_value,
+                                       form_fields)
 from yolo_studio.errors import ValidationError
 
 
@@ -24,15 +25,42 @@ def test_every_user_field_of_the_config_is_listed_once() -> None:
 
 def test_cli_options_follow_the_list_with_the_configs_defaults() -> None:
     args = parse_args(["train"])
-    for spec in cli_fields():
-        assert getattr(args, spec.name) == spec.default
-    assert TrainingConfig(**{s.name: getattr(args, s.name) for s in cli_fields()}) == \
-        TrainingConfig()
+    assert not set(vars(args)) & {spec.name for spec in cli_fields()}  # only options given
+    assert config_from_cli(vars(args), {}) == TrainingConfig()
     args = parse_args(["train", "--batch", "8", "--model-name", " ", "--freeze-layers", "3",
                        "--seed", "7"])
-    config = config_from_values(cli_fields(), [getattr(args, s.name) for s in cli_fields()])
+    config = config_from_cli(vars(args), {})
     assert (config.batch, config.model_name, config.freeze_layers, config.seed) == (8, None, 3, 7)
     assert isinstance(config.batch, int)
+
+
+def test_cli_pairs_set_studio_fields_or_extra_args() -> None:
+    """``key=value`` pairs as the yolo CLI takes them: a studio field's argument sets the field
+    (``freeze`` -> ``freeze_layers``), any other is an extra argument."""
+    args = parse_args(["train", "--dataset", "bccd", "--base-model", "yolo11n.pt", "--epochs",
+                       "1", "mosaic=0.0", "fliplr=0.25", "cos_lr=True"])
+    assert args.train_args == ["mosaic=0.0", "fliplr=0.25", "cos_lr=True"]
+    config = config_from_cli(vars(args), {"mosaic": 0.0, "freeze": 4, "lr0": 0.02,
+                                          "device": 0, "epochs": 1})
+    assert (config.epochs, config.freeze_layers, config.lr0, config.device) == (1, 4, 0.02, "0")
+    assert config.extra_args == {"mosaic": 0.0}
+    with pytest.raises(ValidationError, match="--epochs 1 and epochs=3 disagree"):
+        config_from_cli(vars(args), {"epochs": 3})
+    with pytest.raises(ValidationError, match=r"freeze=\[0, 1\] does not fit the studio's "
+                                              "freeze_layers"):
+        config_from_cli({}, {"freeze": [0, 1]})
+    with pytest.raises(ValidationError, match="data cannot be set"):
+        config_from_cli({}, {"data": "x.yaml"})
+
+
+def test_extra_args_field_reads_yaml_text_or_a_mapping() -> None:
+    spec = next(s for s in TRAINING_FIELDS if s.name == "extra_args")
+    assert (spec.form, spec.cli, spec.kind) == ("advanced", False, "args")
+    assert field_value(spec, "mosaic: 0.5\ncos_lr: true\n") == {"cos_lr": True, "mosaic": 0.5}
+    assert field_value(spec, {"mosaic": 0.5}) == {"mosaic": 0.5}
+    assert field_value(spec, None) == field_value(spec, " ") == {}
+    with pytest.raises(ValidationError, match="epochs is one of the studio's own fields"):
+        field_value(spec, "epochs: 3")
 
 
 def test_the_start_api_takes_the_form_fields_in_list_order() -> None:

@@ -26,7 +26,7 @@ import sys
 from typing import Any, Sequence
 
 from .config import SAMPLES_DIR, StudioSettings, TrainingConfig
-from .config_fields import cli_fields, config_from_values
+from .config_fields import cli_fields, config_from_cli
 from .errors import StudioError, ValidationError
 from .serve_options import add_serve_arguments
 from .training.model_service import EXPORT_FORMATS
@@ -40,10 +40,16 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     add_serve_arguments(sub.add_parser("serve", help="serve the web app (the options of "
                                        "app.py)"), root_default=argparse.SUPPRESS)
-    train = sub.add_parser("train", help="train a model in the foreground and register it")
+    train = sub.add_parser("train", help="train a model in the foreground and register it",
+                           epilog="Any other Ultralytics train argument goes after the options "
+                           "as key=value, as the yolo CLI takes it: mosaic=0.0 cos_lr=True.")
     _train_options(train)
     train.add_argument("--auto-promote", action="store_true",
                        help="make the new model active if it beats the active one's mAP50")
+    train.add_argument("--print-command", action="store_true",
+                       help="print the equivalent yolo command after the checks; train nothing")
+    train.add_argument("train_args", nargs="*", metavar="KEY=VALUE",
+                       help="Ultralytics train arguments (mosaic=0.0 fliplr=0.25 cos_lr=True)")
     _models_parser(sub, TrainingConfig().dataset)
     _datasets_parser(sub)
     return parser
@@ -55,11 +61,12 @@ _OPTION_TYPES = {"int": int, "float": float, "batch": float, "text": str, "choic
 
 
 def _train_options(train: argparse.ArgumentParser) -> None:
-    """Add an option per ``config_fields.cli_fields()`` to ``train``, with the field's
-    ``TrainingConfig`` default (None for an optional field)."""
+    """Add an option per ``config_fields.cli_fields()`` to ``train``; an option not given is
+    absent from the parsed arguments (``_config_from`` then uses the ``KEY=VALUE`` pair or the
+    field's ``TrainingConfig`` default)."""
     for spec in cli_fields():
-        train.add_argument(spec.option, type=_OPTION_TYPES[spec.kind], default=spec.default,
-                           help=spec.option_help or None)
+        train.add_argument(spec.option, type=_OPTION_TYPES[spec.kind],
+                           default=argparse.SUPPRESS, help=spec.option_help or None)
 
 
 def _datasets_parser(sub: Any) -> None:
@@ -134,9 +141,12 @@ def _stores(settings: StudioSettings) -> tuple[Any, Any]:
 
 
 def _config_from(args: argparse.Namespace) -> TrainingConfig:
-    """The TrainingConfig of ``train``'s options (an empty ``--model-name``: generated)."""
-    specs = cli_fields()
-    return config_from_values(specs, [getattr(args, spec.name) for spec in specs])
+    """The TrainingConfig of ``train``'s options and ``KEY=VALUE`` pairs (an empty
+    ``--model-name``: generated); see ``config_fields.config_from_cli``."""
+    from .training.ultralytics_args import parse_pairs
+
+    pairs = parse_pairs(args.train_args) if args.train_args else {}
+    return config_from_cli(vars(args), pairs)
 
 
 def _predict(service: Any, args: argparse.Namespace) -> str:
@@ -260,6 +270,8 @@ def cmd_train(args: argparse.Namespace, settings: StudioSettings) -> int:
     for note in config.notes:
         print(f"note: {note}")
     datasets, models = _stores(settings)
+    if args.print_command:
+        return _print_command(config, datasets)
     manager = TrainingManager(settings, datasets=datasets, models=models,
                               auto_promote=args.auto_promote)
     ahead = len(manager.queue.queued())
@@ -280,6 +292,16 @@ def cmd_train(args: argparse.Namespace, settings: StudioSettings) -> int:
     finally:
         manager.close()
     return _report(snap, manager, config)
+
+
+def _print_command(config: TrainingConfig, datasets: Any) -> int:
+    """``train --print-command``: Ultralytics' checks, then the yolo command; trains nothing."""
+    from .training.train_command import yolo_command
+    from .training.ultralytics_args import check_config
+
+    config = check_config(config)
+    print(yolo_command(config, datasets.get(config.dataset).data_yaml))
+    return 0
 
 
 def _follow(manager: Any, job_id: str, format_epoch: Any) -> Any:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from .errors import ValidationError
+from .extra_args import check_extra_args
 from .names import validate_name
 
 #: Base models offered in the UI: pretrained weights (need a download or a local copy) and
@@ -96,6 +97,12 @@ class TrainingConfig:
             AutoBatch). Stored stripped and lower case.
         seed: Random seed for reproducible runs.
         stop_on_resource_alert: Request a graceful stop when a resource threshold is exceeded.
+        extra_args: The other Ultralytics train arguments a user changed (``mosaic``,
+            ``cos_lr``, ...), argument -> plain value, sorted by key; never a key of
+            ``extra_args.STUDIO_FIELDS`` (set through its field) or ``extra_args.CONTROLLED``
+            (``extra_args.check_extra_args``). Passed to Ultralytics after the studio's own
+            arguments; Ultralytics' checks run at Start. Files written before it existed load
+            with none.
         notes: Messages about adjustments made during validation (read-only, filled in).
     """
 
@@ -115,6 +122,7 @@ class TrainingConfig:
     device: str = ""
     seed: int = 0
     stop_on_resource_alert: bool = False
+    extra_args: dict[str, Any] = field(default_factory=dict, hash=False)
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
@@ -146,6 +154,7 @@ class TrainingConfig:
             notes.append(f"workers {self.workers} is more than this machine's {cores} CPU cores: "
                          f"Ultralytics starts at most {cores} dataloader workers.")
         self._check_device()
+        object.__setattr__(self, "extra_args", check_extra_args(self.extra_args))
         object.__setattr__(self, "notes", tuple(dict.fromkeys(notes)))
 
     def _resolve_freeze(self, notes: list[str]) -> None:
@@ -206,7 +215,8 @@ class TrainingConfig:
         return str(self.base_model).lower().endswith((".yaml", ".yml"))
 
     def to_train_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for Ultralytics ``model.train()`` (without data/project/name).
+        """Keyword arguments for Ultralytics ``model.train()`` (without data/project/name): the
+        studio's fields, then ``extra_args`` (which may override ``plots`` and ``verbose``).
 
         ``batch=-1`` becomes the fraction ``max_gpu_memory_percent`` so AutoBatch respects the cap.
         """
@@ -214,12 +224,13 @@ class TrainingConfig:
         if batch == -1 and 0 < self.max_gpu_memory_percent < 1:
             batch = self.max_gpu_memory_percent
         kwargs: dict[str, Any] = dict(
-            epochs=self.epochs, batch=batch, imgsz=self.imgsz, patience=self.patience, lr0=self.lr0, lrf=self.lrf, optimizer=self.optimizer,
-            workers=self.workers, seed=self.seed, plots=True, exist_ok=True, verbose=False)
+            epochs=self.epochs, batch=batch, imgsz=self.imgsz, patience=self.patience,
+            lr0=self.lr0, lrf=self.lrf, optimizer=self.optimizer, workers=self.workers, seed=self.seed, plots=True, exist_ok=True, verbose=False)
         if self.freeze_layers:
             kwargs["freeze"] = self.freeze_layers
         if self.device:
             kwargs["device"] = self.device
+        kwargs.update(self.extra_args)
         return kwargs
 
     def to_dict(self) -> dict[str, Any]:

@@ -12,15 +12,16 @@ the components, ``yolo_studio.cli`` the argparse options.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .config import BASE_MODELS, OPTIMIZERS, TrainingConfig
 from .errors import ValidationError
+from .extra_args import STUDIO_FIELDS, check_extra_args, from_yaml
 
 #: How a raw value (a form's or an option's) becomes the field's value.
-KINDS = ("text", "int", "float", "batch", "choice", "bool")
+KINDS = ("text", "int", "float", "batch", "choice", "bool", "args")
 #: The form's groups, in layout order: ``choices`` (dataset and base model, laid out by the
 #: Train tab with their panels), two rows of numbers, the model name, the Advanced accordion.
 FORM_GROUPS = ("choices", "numbers", "training", "name", "advanced")
@@ -34,7 +35,8 @@ class FieldSpec:
         name: The ``TrainingConfig`` field; the option is ``--`` + name with ``-`` for ``_``.
         kind: One of ``KINDS``: ``int`` (whole number), ``float``, ``batch`` (a whole number,
             or a fraction 0-1 of GPU memory), ``text`` (stripped), ``choice`` (one of
-            ``choices``, or any text where ``custom``), ``bool``.
+            ``choices``, or any text where ``custom``), ``bool``, ``args`` (extra train
+            arguments: a mapping, or its YAML text: ``extra_args.from_yaml``).
         label: The form's label.
         help: One line shown as the form's info and as the option's help.
         elem_id: The form component's HTML id (browser tests find it by it).
@@ -79,7 +81,8 @@ class FieldSpec:
         return self.cli_help or self.help or self.placeholder
 
 
-_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainingConfig)}
+_DEFAULTS = {f.name: f.default_factory() if f.default is dataclasses.MISSING else f.default
+             for f in dataclasses.fields(TrainingConfig)}
 
 #: Every field a user sets, in the order the Start handler (and ``/start_training``) takes the
 #: form's values. The order of the form's components on the page follows ``FORM_GROUPS``.
@@ -112,6 +115,10 @@ TRAINING_FIELDS: tuple[FieldSpec, ...] = (
               placeholder="empty = automatic; cpu, mps, a GPU: 0, cuda:1; several GPUs: 0,1"),
     FieldSpec("stop_on_resource_alert", "bool", "stop on resource alert",
               elem_id="stop-on-alert", form="advanced", cli=False),
+    # the CLI takes them as trailing key=value pairs (config_from_cli), not as an option
+    FieldSpec("extra_args", "args", "Changed Ultralytics train arguments (YAML)",
+              elem_id="extra-args", form="advanced", cli=False,
+              help="only the arguments that differ from the defaults, one 'key: value' a line"),
     FieldSpec("seed", "int", "seed", cli_help="random seed"),
 )
 
@@ -148,19 +155,24 @@ def field_value(spec: FieldSpec, value: Any) -> Any:
     """The ``TrainingConfig`` value of one raw form value.
 
     Numbers are converted (``_number``), text is stripped, an empty optional field is None
-    (``TrainingConfig`` picks its value), a bool is ``bool(value)``.
+    (``TrainingConfig`` picks its value), a bool is ``bool(value)``, extra train arguments are
+    read from YAML text (or taken as a mapping) and checked (``extra_args``).
 
     Raises:
-        ValidationError: a number field is empty or not a whole number where one is needed.
+        ValidationError: a number field is empty or not a whole number where one is needed;
+            extra arguments that are not a YAML mapping or that ``check_extra_args`` refuses.
     """
     empty = value is None or (isinstance(value, str) and not value.strip())
+    if spec.kind == "args":
+        return from_yaml(value) if isinstance(value, str) or value is None else \
+            check_extra_args(value)
     if spec.optional and empty:
         return None
     if spec.kind in ("int", "float", "batch"):
         return _number(spec, value)
     if spec.kind == "bool":
         return bool(value)
-    return str(value or "").strip()
+    return "" if value is None else str(value).strip()
 
 
 def config_from_values(specs: Sequence[FieldSpec], values: Sequence[Any]) -> TrainingConfig:
@@ -174,3 +186,39 @@ def config_from_values(specs: Sequence[FieldSpec], values: Sequence[Any]) -> Tra
     if "dataset" in data and not data["dataset"]:
         raise ValidationError("Choose a dataset first.")
     return TrainingConfig(**data)
+
+
+def config_from_cli(options: Mapping[str, Any], pairs: Mapping[str, Any]) -> TrainingConfig:
+    """The TrainingConfig of ``train``'s options and its ``key=value`` pairs.
+
+    A pair naming a studio field's Ultralytics argument (``epochs=3``, ``freeze=5``: the keys of
+    ``extra_args.STUDIO_FIELDS``) sets that field, as its option would; every other pair is an
+    extra argument (``TrainingConfig.extra_args``).
+
+    Args:
+        options: Field name -> value of the options given (an option not given is absent).
+        pairs: Ultralytics argument -> value, as ``ultralytics_args.parse_pairs`` read them.
+
+    Raises:
+        ValidationError: an option and a pair set one field to different values, a pair's value
+            does not fit its field, or what ``config_from_values`` raises.
+    """
+    extra = {k: v for k, v in pairs.items() if k not in STUDIO_FIELDS}
+    fields = {STUDIO_FIELDS[k]: (k, v) for k, v in pairs.items() if k in STUDIO_FIELDS}
+    values = []
+    for spec in cli_fields():
+        value = options.get(spec.name, spec.default)
+        if spec.name in fields:
+            key, raw = fields[spec.name]
+            try:
+                pair = field_value(spec, raw)
+            except (TypeError, ValueError) as err:
+                raise ValidationError(f"{key}={raw!r} does not fit the studio's {spec.name} "
+                                      f"({spec.option_help or spec.kind}).") from err
+            if spec.name in options and field_value(spec, options[spec.name]) != pair:
+                raise ValidationError(f"{spec.option} {options[spec.name]} and {key}={raw} "
+                                      "disagree: give one of them.")
+            value = pair
+        values.append(value)
+    config = config_from_values(cli_fields(), values)
+    return dataclasses.replace(config, extra_args=check_extra_args(extra)) if extra else config

@@ -26,7 +26,7 @@ from yolo_studio.ui.monitor_feed import build_frame
 from yolo_studio.ui.errors import shows_errors
 
 DEFAULT_FORM = ("bccd-tiny", "yolo11n.yaml", 100, 16.0, 640, 20, 10, 0.001, 0.01, "", 0.8,
-                "AdamW", 2, "", False)
+                "AdamW", 2, "", False, "")
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from yolo_studio.ui.hosting import ServerAccess, plan, server_access
 
 LOCAL = server_access(plan(None, 7860, False, None, {}))
 FORM = ["bccd-tiny", "yolo11n.yaml", 1, 8, 64, 5, 0, 0.001, 0.01, "", 0.8, "AdamW", 0, "cpu",
-        False]
+        False, ""]
 
 
 class FailingBackend:
@@ -157,6 +157,11 @@ def test_reachable_studio_refuses_a_typed_pt_path(manager, tmp_path) -> None:
     form[1] = str(tmp_path / "evil.pt")
     with pytest.raises(gr.Error, match="is not offered here"):
         _api(demo, "start_training")(*form)
+    assert manager.jobs() == []
+    teacher = list(FORM)
+    teacher[-1] = f"distill_model: {tmp_path / 'evil.pt'}"  # an extra argument loads it too
+    with pytest.raises(gr.Error, match="distill_model .*evil.pt' is not offered here"):
+        _api(demo, "start_training")(*teacher)
     assert manager.jobs() == []
     local = build_app(manager, None, LOCAL)  # a local studio trusts its user's paths
     _api(local, "start_training")(*form)

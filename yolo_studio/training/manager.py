@@ -33,6 +33,7 @@ from .model_service import ModelService
 from .registration import StopRequest, choose_model_name
 from .runs import JobRun, RunBook
 from .snapshot import JobState, TrainingSnapshot
+from .ultralytics_args import check_config
 
 _ENDED = (JobState.COMPLETED, JobState.CANCELLED, JobState.ERROR, JobState.INTERRUPTED)
 
@@ -181,7 +182,8 @@ class TrainingManager(JobExecutionMixin, ResourceAlertsMixin):
         The model name defaults to ``<base model stem>-<UTC timestamp>``.
 
         Raises:
-            ValidationError: config is not a TrainingConfig, or the model name is taken.
+            ValidationError: config is not a TrainingConfig, the model name is taken, or
+                Ultralytics refuses an extra train argument (``ultralytics_args.check_config``).
             NotFoundError: the dataset does not exist.
             DatasetError: the dataset's health check has a blocking issue.
             TrainingError: the base model weights are not available (offline), or the device
@@ -195,6 +197,7 @@ class TrainingManager(JobExecutionMixin, ResourceAlertsMixin):
                                f"{report.summary()}")
         self.backend.check_base_model(config.base_model)
         check_device(config.device)
+        config = check_config(config)  # Ultralytics' own checks of the extra train arguments
         with self._lock:
             name = self._choose_name(config)
             job = self.queue.add(replace(config, model_name=name).to_dict(), name)

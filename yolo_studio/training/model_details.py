@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StudioError, TrainingError, ValidationError
+from ..extra_args import flat_config
 from ..persistence.model_artifacts import export_paths, plot_paths
 from .results import parse_results_csv
 from .snapshot import EpochMetrics
@@ -35,7 +36,9 @@ class ModelDetails:
 
     Attributes:
         record: The registry's ModelRecord.
-        config: The TrainingConfig it was trained with (``to_dict()`` form; {} if unreadable).
+        config: The TrainingConfig it was trained with (``to_dict()`` form, its extra train
+            arguments as ``extra_args.<key>`` entries: ``extra_args.flat_config``; {} if
+            unreadable).
         history: One EpochMetrics per trained epoch (metrics.json, else the kept results.csv).
         final: Metrics of best.pt on val after training, or None.
         per_class: Rows with ``PER_CLASS_COLUMNS`` keys (fractions 0-1) from the final
@@ -96,7 +99,7 @@ def model_details(models: Any, datasets: Any | None, dataset: str, name: str) ->
         metrics = models.load_metrics(dataset, name)
     config: dict[str, Any] = {}
     with contextlib.suppress(StudioError):
-        config = models.load_config(dataset, name)
+        config = flat_config(models.load_config(dataset, name))
     final = metrics.get("final")
     per_class = tuple({k: row.get(k) for k in PER_CLASS_COLUMNS}
                       for row in metrics.get("per_class") or [] if isinstance(row, dict))

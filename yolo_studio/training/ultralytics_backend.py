@@ -1,4 +1,5 @@
-"""The Ultralytics training wrapper: the only module that imports ``ultralytics`` (lazily).
+"""The Ultralytics training wrapper: with ``ultralytics_args``, the only modules that import
+``ultralytics`` (lazily).
 
 Ultralytics callbacks go in, ``TrainHooks`` calls and a stop flag come out; ``predict`` and
 ``export`` run registered weights (result types and checks live in ``inference``). Facts this relies

@@ -76,6 +76,9 @@ def _field(spec: FieldSpec, **overrides: Any) -> gr.components.Component:
     """The form component of ``spec`` (its label, help as info, id and default value);
     ``overrides`` replace or add keyword arguments of the component."""
     kwargs: dict[str, Any] = dict(label=spec.label, elem_id=spec.elem_id)
+    if spec.kind == "args":  # the YAML view of the extra train arguments
+        return gr.Code(**{**kwargs, "value": "", "language": "yaml", "lines": 3,
+                          "interactive": True, **overrides})
     if spec.help:
         kwargs["info"] = spec.help
     if spec.kind == "bool":
@@ -158,9 +161,17 @@ def build(manager: Any, access: ServerAccess | None = None) -> TrainTab:
     return tab
 
 
-def check_base_model_allowed(manager: Any, base_model: str, access: ServerAccess) -> None:
+#: Extra train arguments whose text names a weights file Ultralytics loads (a pickle).
+WEIGHTS_ARGS = ("pretrained", "distill_model")
+
+
+def check_base_model_allowed(manager: Any, base_model: str, access: ServerAccess,
+                             what: str = "Base model") -> None:
     """Refuse a ``.pt`` outside ``<root>/weights`` on a studio that refuses uploads: a path
     typed into the form could point at a pickle that arrived some other way (e.g. in a zip).
+
+    Args:
+        what: How the message names the value (``"Base model"``, ``"distill_model"``).
 
     Raises:
         ValidationError: naming the allowed choices.
@@ -170,16 +181,26 @@ def check_base_model_allowed(manager: Any, base_model: str, access: ServerAccess
     folder = weights_files.weights_dir(manager.settings.root)
     if not weights_files.is_offered_base_model(base_model, folder):
         raise ValidationError(
-            f"Base model {base_model!r} is not offered here: this studio only trains from the "
+            f"{what} {base_model!r} is not offered here: this studio only trains from the "
             f"listed models, a .yaml architecture, or .pt files the operator put in {folder}, "
             "because loading a .pt runs code (pickle).")
+
+
+def check_weights_allowed(manager: Any, config: TrainingConfig, access: ServerAccess) -> None:
+    """``check_base_model_allowed`` for the base model and each weights file an extra
+    argument names (``WEIGHTS_ARGS`` given as text)."""
+    check_base_model_allowed(manager, config.base_model, access)
+    for key in WEIGHTS_ARGS:
+        value = config.extra_args.get(key)
+        if isinstance(value, str):
+            check_base_model_allowed(manager, value, access, what=key)
 
 
 def _wire(manager: Any, tab: TrainTab, access: ServerAccess) -> None:
     @shows_errors
     def on_start(*values: Any) -> list[list[Any]]:
         config = config_from_form(*values)
-        check_base_model_allowed(manager, config.base_model, access)
+        check_weights_allowed(manager, config, access)
         job_id = manager.start_training(config)  # notes only for a job that was queued
         jobs = manager.jobs()
         gr.Info(" ".join([start_message(job_id, config, jobs), *config.notes]),

@@ -1,0 +1,72 @@
+"""``train ... key=value``: any Ultralytics train argument on the command line, checked by
+Ultralytics before anything is queued, printed as the equivalent yolo command, and (one real
+CPU run) found in the run's args.yaml."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from dataset_files import TINY
+
+from yolo_studio.cli import main
+
+TESTS = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("YOLO_OFFLINE", "1")
+    root = tmp_path / "root"
+    shutil.copytree(TINY, root / "datasets" / "tiny")
+    return root
+
+
+def _train(root: Path, *extra: str) -> list[str]:
+    return ["--root", str(root), "train", "--dataset", "tiny", "--base-model", "yolo11n.yaml",
+            "--epochs", "1", "--imgsz", "64", "--batch", "8", "--workers", "0", "--device",
+            "cpu", *extra]
+
+
+@pytest.mark.parametrize("pairs, message", [
+    (["mosiac=0.0"], "Unknown train argument: 'mosiac' is not a valid YOLO argument"),
+    (["fliplr=2"], "'fliplr=2' is an invalid value"),
+    (["epochs=3"], "--epochs 1 and epochs=3 disagree"),
+    (["project=elsewhere"], "project cannot be set: the studio chooses the run folder"),
+    (["mosaic"], "'mosaic' is not a train argument: write key=value"),
+])
+def test_wrong_pairs_exit_2_naming_the_argument(root, capsys, pairs, message) -> None:
+    assert main(_train(root, "--model-name", "x", *pairs)) == 2
+    assert message in capsys.readouterr().err
+    assert not (root / "jobs" / "queue.json").exists()
+
+
+def _read_command(text: str) -> dict:
+    from ultralytics.cfg import parse_key_value_pair
+    import shlex
+
+    words = shlex.split(text.split("\n#")[0].replace("\\\n", " "))
+    return dict(parse_key_value_pair(word) for word in words[3:])
+
+
+def test_a_real_run_gets_the_pairs_and_the_printed_command_reproduces_it(root, capsys) -> None:
+    pairs = ["mosaic=0.0", "fliplr=0.25", "cos_lr=True"]
+    assert main(_train(root, "--print-command", "lr0=0.002", *pairs)) == 0
+    command = _read_command(capsys.readouterr().out)
+    assert not (root / "jobs").exists()  # printed, nothing queued
+    assert main(_train(root, "--model-name", "kv", "lr0=0.002", *pairs)) == 0
+    out = capsys.readouterr().out
+    assert "Registered model kv" in out
+    [args_yaml] = (root / "jobs" / "runs").glob("*/args.yaml")
+    args = yaml.safe_load(args_yaml.read_text())
+    assert (args["mosaic"], args["fliplr"], args["cos_lr"], args["lr0"]) == (0.0, 0.25, True,
+                                                                             0.002)
+    # every argument of the printed yolo command is what the studio's run used
+    assert {key: args[key] for key in command} == command
+    config = yaml.safe_load((root / "models" / "tiny" / "models" / "kv" / "config.yaml")
+                            .read_text())
+    assert config["extra_args"] == {"cos_lr": True, "fliplr": 0.25, "mosaic": 0.0}
+    assert main(["--root", str(root), "models", "show", "kv", "--dataset", "tiny"]) == 0
+    assert "extra_args.mosaic: 0.0" in capsys.readouterr().out
