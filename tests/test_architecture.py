@@ -28,7 +28,10 @@ LAYER_ALLOWED = {
            "ui", "serve_options", "extra_args"},
     "serve_options": {"errors"},
     "cli": {"config", "config_fields", "errors", "names", "persistence", "resources", "training",
-            "serve_options", "extra_args"},
+            "serve_options", "extra_args", "cli_metrics"},
+    # the models CLI's evaluation and registry-metric commands (cli.py wires them in)
+    "cli_metrics": {"config", "errors", "names", "persistence", "resources", "training",
+                    "extra_args"},
     # the package's entry (console script, python -m, app.py): the one way into ui
     "entry": {"cli", "ui", "serve_options"},
     "__main__": {"entry"},
@@ -98,7 +101,7 @@ def test_models_sub_tabs_share_through_model_common_only() -> None:
     """The Models tab imports its sub-tabs; they import ``model_common``, never the tab or each
     other (no import circle)."""
     ui = PACKAGE / "ui"
-    sub_tabs = {"model_compare", "model_inspect", "model_manage", "model_try"}
+    sub_tabs = {"model_compare", "model_inspect", "model_manage", "model_try", "model_evaluate"}
     for name in sub_tabs:
         imported = {n.rsplit(".", 1)[-1] for n in _imports(ui / f"{name}.py")
                     if n.startswith("yolo_studio.ui.")}

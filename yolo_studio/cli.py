@@ -2,7 +2,7 @@
 yolo_studio ...``); ``serve`` (the web app, the options of ``app.py``) is parsed here and run by
 ``yolo_studio.entry``.
 
-    models [list] --dataset D            the registry table (* marks the active model)
+    models [list] --dataset D [--sort K] the registry table (* marks the active model)
     models show NAME                     config, metrics per epoch and per class, plots
     models rename OLD NEW | notes NAME TEXT | tag NAME [TAG ...]   (no TAG clears the tags)
     models set-active NAME | rollback | delete NAME [--allow-active]
@@ -10,6 +10,7 @@ yolo_studio ...``); ``serve`` (the web app, the options of ``app.py``) is parsed
     models predict (NAME | --active) IMAGE [--conf 0.25 --iou 0.7 --imgsz N --save out.jpg]
     models export NAME --format onnx|torchscript
     models download NAME [--format pt|onnx|torchscript]   prints the file's path
+    models eval NAME [--split val|test] [--on DATASET] | promote-metric [METRIC]  (cli_metrics)
 
 Every ``models`` subcommand takes ``--dataset`` (before or after it).
 
@@ -25,6 +26,7 @@ import contextlib
 import sys
 from typing import Any, Sequence
 
+from . import cli_metrics
 from .config import SAMPLES_DIR, StudioSettings, TrainingConfig
 from .config_fields import cli_fields, config_from_cli
 from .errors import StudioError, ValidationError
@@ -45,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
                            "as key=value, as the yolo CLI takes it: mosaic=0.0 cos_lr=True.")
     _train_options(train)
     train.add_argument("--auto-promote", action="store_true",
-                       help="make the new model active if it beats the active one's mAP50")
+                       help="make the new model active if it beats the active one by the "
+                            "dataset's promote metric (models promote-metric)")
     train.add_argument("--print-command", action="store_true",
                        help="print the equivalent yolo command after the checks; train nothing")
     train.add_argument("train_args", nargs="*", metavar="KEY=VALUE",
@@ -94,7 +97,7 @@ def _models_parser(sub: Any, default_dataset: str) -> None:
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         return actions.add_parser(name, parents=[common], help=help_text)
 
-    add("list", "the registry table")
+    cli_metrics.add_sort_option(models, add("list", "the registry table"))
     add("show", "one model in detail").add_argument("name")
     rename = add("rename", "rename a model")
     rename.add_argument("name")
@@ -112,6 +115,7 @@ def _models_parser(sub: Any, default_dataset: str) -> None:
     delete.add_argument("--allow-active", action="store_true", help="even the active model")
     add("compare", "compare two or more models").add_argument("names", nargs="+")
     _models_try_parsers(add)
+    cli_metrics.add_parsers(add)
 
 
 def _models_try_parsers(add: Any) -> None:
@@ -198,6 +202,7 @@ def _change(service: Any, args: argparse.Namespace) -> str:
 def cmd_models(args: argparse.Namespace, settings: StudioSettings) -> int:
     """``models [SUBCOMMAND]`` for ``--dataset``; after a change the table is printed."""
     from .training import model_report as report
+    from .training.model_metrics import registry_view
     from .training.model_service import ModelService
 
     datasets, models = _stores(settings)
@@ -205,6 +210,9 @@ def cmd_models(args: argparse.Namespace, settings: StudioSettings) -> int:
     action, ds = args.action or "list", args.dataset
     if action == "show":
         print(report.details_text(service.model_details(ds, args.name)))
+        print(cli_metrics.evaluations_text(service, ds, args.name))
+    elif action in cli_metrics.ACTIONS:
+        print(cli_metrics.run(service, args))
     elif action == "compare":
         print(report.comparison_text(service.compare_models(ds, args.names)))
     elif action == "predict":
@@ -216,7 +224,7 @@ def cmd_models(args: argparse.Namespace, settings: StudioSettings) -> int:
     else:
         if action != "list":
             print(_change(service, args))
-        print(report.registry_table(models.list(ds), ds))
+        print(report.registry_table(registry_view(models, ds, args.sort), ds))
     return 0
 
 

@@ -31,7 +31,7 @@ def service(tmp_path) -> ModelService:
     return ModelService(ModelStore(tmp_path / "models"), datasets)
 
 
-def _save(service, name, best, lr0=0.001, dataset_hash=None, history=()):
+def _save(service, name, best, lr0=0.001, dataset_hash=None, history=(), **metrics):
     weights = service.models.models_dir.parent / "w.pt"
     weights.write_bytes(b"weights")
     config = TrainingConfig(dataset="tiny", base_model="yolo11n.yaml", lr0=lr0,
@@ -39,9 +39,9 @@ def _save(service, name, best, lr0=0.001, dataset_hash=None, history=()):
     info = dict(base_model="yolo11n.yaml", epochs_completed=len(history), best_map50=best,
                 dataset_snapshot="28 images, 3 classes",
                 dataset_hash=service.datasets.get("tiny").content_hash
-                if dataset_hash is None else dataset_hash)
-    metrics = {"final": {"epoch": 2, "map50": best}, "history": list(history)}
-    return service.models.save("tiny", name, weights, config, metrics, info)
+                if dataset_hash is None else dataset_hash, **metrics)
+    files = {"final": {"epoch": 2, "map50": best}, "history": list(history)}
+    return service.models.save("tiny", name, weights, config, files, info)
 
 
 def test_rename_notes_tags_set_active_rollback_delete(service):
@@ -110,17 +110,23 @@ def test_details_without_metrics_and_with_the_dataset_gone(service):
     assert gone.dataset_changed and "cannot be read" in gone.dataset_message
 
 
-def test_auto_promote_only_beats_on_the_same_dataset_content(service):
+def test_auto_promote_beats_by_the_promote_metric_on_the_same_dataset_content(service):
     lines: list[str] = []
-    first = _save(service, "a", 0.30)
+    first = _save(service, "a", 0.30, map50_95=0.20)
     assert maybe_auto_promote(service.models, first, lines.append).active  # none was active
-    worse = maybe_auto_promote(service.models, _save(service, "b", 0.20), lines.append)
-    assert not worse.active and "does not beat" in lines[-1]
-    other = maybe_auto_promote(service.models, _save(service, "c", 0.9, dataset_hash="x"),
+    # a higher mAP50 but a lower mAP50-95: Ultralytics' fitness (the default) says worse
+    worse = maybe_auto_promote(service.models, _save(service, "b", 0.40, map50_95=0.10),
                                lines.append)
+    assert not worse.active and "fitness 0.1000) does not beat" in lines[-1]
+    other = maybe_auto_promote(service.models, _save(service, "c", 0.9, dataset_hash="x",
+                                                     map50_95=0.9), lines.append)
     assert not other.active and "different dataset content" in lines[-1]
-    better = maybe_auto_promote(service.models, _save(service, "d", 0.31), lines.append)
-    assert better.active and "beats a" in lines[-1]
+    old_entry = maybe_auto_promote(service.models, _save(service, "e", 0.99), lines.append)
+    assert not old_entry.active and "(fitness n/a) does not beat" in lines[-1]
+    service.models.set_promote_metric("tiny", "map50")
+    better = maybe_auto_promote(service.models, _save(service, "d", 0.35, map50_95=0.05),
+                                lines.append)
+    assert better.active and "(mAP50 0.3500) beats a (mAP50 0.3000)" in lines[-1]
     assert service.rollback_active("tiny").name == "a"
 
 

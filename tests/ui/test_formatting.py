@@ -42,19 +42,23 @@ def test_epoch_and_progress_while_training_and_after() -> None:
     assert fmt.epoch_text(TrainingSnapshot()) == "epoch —"
 
 
-def test_model_rows_newest_first_with_active_marker() -> None:
-    common = dict(dataset_snapshot="28 images, 3 classes")
+def test_model_rows_newest_first_with_active_marker(tmp_path) -> None:
+    common = dict(dataset_snapshot="28 images, 3 classes", folder=tmp_path)
     old = SimpleNamespace(name="a", created="2024-01-01T00:00:00+00:00", active=True,
                           base_model="yolo11n.yaml", epochs_completed=2, best_map50=0.51234,
-                          **common)
+                          extra={"map50_95": 0.25, "precision": 0.5, "recall": 0.4,
+                                 "parameters": 2590425, "inference_ms": 12.34}, **common)
     new = SimpleNamespace(name="b", created="2024-02-01T00:00:00+00:00", active=False,
-                          base_model="yolo11n.pt", epochs_completed=3, best_map50=None, **common)
+                          base_model="yolo11n.pt", epochs_completed=3, best_map50=None,
+                          extra={}, **common)  # an old entry, no metrics.json either
     rows = fmt.model_rows([old, new])
     assert [r[1] for r in rows] == ["b", "a"]
     assert rows[1][0] == fmt.ACTIVE_MARK and rows[0][0] == ""
-    assert rows[1][5] == "0.512" and rows[0][5] == "—"
+    assert rows[1][5:12] == ["0.512", "0.250", "0.500", "0.400", "0.250", "2.59 M", "12.3"]
+    assert rows[0][5:12] == ["—"] * 7
     assert len(rows[0]) == len(fmt.MODEL_COLUMNS)
     assert rows[0][2] == "2024-02-01 00:00:00 UTC"  # the time zone is said
+    assert [r[1] for r in fmt.model_rows([old, new], sort="map50_95")] == ["a", "b"]
 
 
 def test_created_times_are_shown_in_utc_with_the_zone() -> None:

@@ -3,8 +3,11 @@
 registry.json (one per dataset)::
 
     {"schema_version": 1, "active": name|null, "previous_active": name|null,
+     "promote_metric": "fitness" (optional, see ``registry_metrics``),
      "models": {name: {"created": ISO-8601 UTC, "base_model", "epochs_completed", "best_map50",
-                       "dataset_snapshot", "dataset_hash", "status", "notes", "tags", ...extras}}}
+                       "dataset_snapshot", "dataset_hash", "status", "notes", "tags",
+                       "map50_95", "precision", "recall", "parameters", "inference_ms"
+                       (optional, ``registry_metrics``), ...extras}}}
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RegistryError, ValidationError
+from .registry_metrics import check_metric_info
 
 SCHEMA_VERSION = 1
 STATUS_OK = "ok"
@@ -69,7 +73,8 @@ def make_entry(info: dict[str, Any]) -> dict[str, Any]:
     """Build a registry entry from ``ModelStore.save``'s ``info`` (validated).
 
     Raises:
-        ValidationError: a known key has the wrong type, or an extra value is not JSON data.
+        ValidationError: a known key has the wrong type (metric keys: ``check_metric_info``),
+            or an extra value is not JSON data.
     """
     info = dict(info or {})
     epochs = info.pop("epochs_completed", 0)
@@ -82,6 +87,7 @@ def make_entry(info: dict[str, Any]) -> dict[str, Any]:
             raise ValidationError(f"best_map50 must be a fraction 0-1 or None, not {best!r}.")
         best = float(best)
     tags = check_tags(info.pop("tags", []))
+    check_metric_info(info)  # map50_95, precision, recall, parameters, inference_ms: extras
     entry = {"created": utc_now_iso(), "base_model": str(info.pop("base_model", "") or ""),
              "epochs_completed": epochs, "best_map50": best,
              "dataset_snapshot": str(info.pop("dataset_snapshot", "") or ""),

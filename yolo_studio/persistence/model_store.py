@@ -33,9 +33,10 @@ from .model_record import (STATUS_MISSING_WEIGHTS, ModelRecord, check_registry, 
 from .model_artifacts import ModelArtifactsMixin
 from .model_files import check_extra_files, move_folder, prepare_folder, serialise
 from .json_store import JsonFile, describe_os_error
+from .registry_metrics import RegistryMetricsMixin
 
 
-class ModelStore(ModelArtifactsMixin):
+class ModelStore(ModelArtifactsMixin, RegistryMetricsMixin):
     """Registered models of every dataset under ``models_dir``.
 
     Args:

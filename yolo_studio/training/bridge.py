@@ -29,7 +29,7 @@ from typing import Any, Callable
 from ..errors import TrainingError
 from .hooks import STOP_REQUESTED, TrainHooks, TrainOutcome
 from .log_lines import tail_lines
-from .results import metrics_from_trainer, per_class_metrics, train_losses
+from .results import metrics_from_trainer, model_facts, per_class_metrics, train_losses
 from .snapshot import EpochMetrics
 
 
@@ -101,6 +101,7 @@ class CallbackBridge:
         self.history: list[EpochMetrics] = []
         self.final: EpochMetrics | None = None
         self.per_class: tuple[dict, ...] = ()
+        self.model_facts: dict[str, Any] = {}
         self.stop_requested = False
         self.error: BaseException | None = None
         self.error_event = ""
@@ -227,6 +228,7 @@ class CallbackBridge:
             epoch = int(best) if best else self.epochs_completed
             self.final = metrics_from_trainer(trainer, epoch, include_train=False)
             self.per_class = per_class_metrics(trainer)
+            self.model_facts = model_facts(trainer)
             self.hooks.on_final(self.final)
             return
         self._epoch_open = False
@@ -271,4 +273,4 @@ class CallbackBridge:
             epochs_completed=self.epochs_completed,
             history=tuple(self.history), final=self.final, stopped=self.stop_requested,
             stop_reason=self.stop_reason(), batch_used=self.batch_used,
-            per_class=self.per_class)
+            per_class=self.per_class, **self.model_facts)

@@ -56,7 +56,8 @@ def outcome_from_dict(data: dict[str, Any]) -> TrainOutcome:
         history=tuple(EpochMetrics(**m) for m in data.get("history") or ()),
         final=metrics_from_dict(data.get("final")), stopped=bool(data.get("stopped")),
         stop_reason=data.get("stop_reason"), batch_used=data.get("batch_used"),
-        per_class=tuple(dict(row) for row in data.get("per_class") or ()))
+        per_class=tuple(dict(row) for row in data.get("per_class") or ()),
+        parameters=data.get("parameters"), inference_ms=data.get("inference_ms"))
 
 
 def error_from_message(kind: str, message: str) -> errors.StudioError:

@@ -77,6 +77,9 @@ class TrainOutcome:
         batch_used: Batch size really used (after AutoBatch / out-of-memory halving), or None.
         per_class: One dict per class from the final validation of best.pt (see
             ``results.per_class_metrics``); () when there was none.
+        parameters: Number of weights of the trained model; None when unknown.
+        inference_ms: Milliseconds per image of the forward pass in the final validation of
+            best.pt (Ultralytics' ``validator.speed["inference"]``); None when unknown.
     """
 
     save_dir: Path
@@ -88,3 +91,5 @@ class TrainOutcome:
     stop_reason: str | None = None
     batch_used: int | None = None
     per_class: tuple[dict, ...] = ()
+    parameters: int | None = None
+    inference_ms: float | None = None

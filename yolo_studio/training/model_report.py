@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from .evaluation import Evaluation
 from .model_details import ModelComparison, ModelDetails
+from .model_metrics import SORT_KEYS, ModelMetrics, RegistryView, metrics_of
 from .progress import format_metrics
 
 _HISTORY_KEYS = ("epoch", "train_box_loss", "val_box_loss", "precision", "recall", "map50",
@@ -48,13 +50,64 @@ def _map50(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
-def registry_table(records: Iterable[Any], dataset: str) -> str:
-    """The registry of ``dataset`` (``*`` marks the active model; mAP50 as a fraction 0-1)."""
+def _count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def metric_cells(m: ModelMetrics) -> dict[str, str]:
+    """A model's registry numbers as text: fractions 0-1 with 4 decimals, parameters with
+    thousands separators, inference ms with 1 decimal; "-" where unknown."""
+    return {"mAP50": _map50(m.map50), "mAP50-95": _map50(m.map50_95),
+            "precision": _map50(m.precision), "recall": _map50(m.recall),
+            "fitness": _map50(m.fitness), "parameters": _count(m.parameters),
+            "inference_ms": _ms(m.inference_ms)}
+
+
+def best_line(view: RegistryView) -> str:
+    """E.g. "best by fitness: demo (0.4120)", or that no model has that metric."""
+    label = SORT_KEYS[view.promote_metric][0]
+    if view.best is None:
+        return f"best by {label}: none (no model has it)"
+    return f"best by {label}: {view.best} ({_map50(view.best_value())})"
+
+
+def registry_table(view: RegistryView, dataset: str) -> str:
+    """The registry of ``dataset`` in ``view``'s order (``*`` marks the active model) with its
+    numbers (``metric_cells``), then the best model by the promote metric."""
     rows = [{"active": "*" if r.active else "", "name": r.name, "created": r.created,
              "base_model": r.base_model, "epochs": r.epochs_completed,
-             "best_mAP50": _map50(r.best_map50), "dataset_snapshot": r.dataset_snapshot,
-             "tags": ", ".join(r.tags)} for r in records]
-    return text_table(rows, f"No models registered for dataset {dataset!r}.")
+             **metric_cells(view.metrics[r.name]), "dataset_snapshot": r.dataset_snapshot,
+             "tags": ", ".join(r.tags)} for r in view.records]
+    if not rows:
+        return f"No models registered for dataset {dataset!r}."
+    return f"{text_table(rows, '')}\n{best_line(view)}"
+
+
+def evaluation_text(e: Evaluation) -> str:
+    """One evaluation: where it ran, the metrics over all classes, then per class."""
+    r = e.result
+    lines = [f"Model {e.model} on {e.dataset} {e.split} ({e.images} images, {r.instances} "
+             f"instances; imgsz {e.imgsz}, {r.device or 'device unknown'}), {e.created}",
+             f"  mAP50 {_map50(r.map50)}  mAP50-95 {_map50(r.map50_95)}  precision "
+             f"{_map50(r.precision)}  recall {_map50(r.recall)}  fitness {_map50(r.fitness)}",
+             f"  inference {_ms(r.speed_ms.get('inference'))} ms per image; parameters "
+             f"{_count(r.parameters)}",
+             text_table(list(r.per_class), "  no class has labels in this split")]
+    return "\n".join(lines)
+
+
+def evaluations_table(evaluations: Iterable[Evaluation]) -> str:
+    """Kept evaluations, one row each as given (newest first from ``ModelService``)."""
+    rows = [{"created": e.created, "dataset": e.dataset, "split": e.split, "images": e.images,
+             "imgsz": e.imgsz, "mAP50": _map50(e.result.map50),
+             "mAP50-95": _map50(e.result.map50_95), "precision": _map50(e.result.precision),
+             "recall": _map50(e.result.recall),
+             "inference_ms": _ms(e.result.speed_ms.get("inference"))} for e in evaluations]
+    return text_table(rows, "  none kept")
 
 
 def details_text(d: ModelDetails) -> str:
@@ -64,6 +117,8 @@ def details_text(d: ModelDetails) -> str:
     lines = [f"Model {r.name}{' (active)' if r.active else ''} of dataset {r.dataset}",
              f"  created {r.created}, base model {r.base_model}, {r.epochs_completed} epochs, "
              f"best mAP50 {_map50(r.best_map50)}",
+             "  on val: " + "  ".join(f"{k} {v}" for k, v in metric_cells(
+                 metrics_of(r)).items()),
              f"  dataset then: {r.dataset_snapshot or 'unknown'}",
              f"  notes: {r.notes or '-'}; tags: {', '.join(r.tags) or '-'}",
              f"  weights: {r.weights_path}"]

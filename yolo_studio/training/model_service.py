@@ -1,7 +1,7 @@
 """ModelService: what a user does with registered models (the Models tab and ``models`` CLI).
 
-Manage (rename, notes, tags, set active, roll back, delete), inspect, compare, try on an image
-and export. Reached as ``TrainingManager.registry``; the stores do the locked, atomic file work
+Manage (rename, notes, tags, set active, roll back, delete), inspect, compare, try on an image,
+evaluate on a split and export. Reached as ``TrainingManager.registry``; the stores do the locked, atomic file work
 and the backend (``UltralyticsBackend``) runs Ultralytics.
 """
 
@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import NotFoundError, RegistryError, StudioError, ValidationError
 from ..persistence.model_artifacts import EXPORT_FILES, export_paths, named_link
+from .evaluation import Evaluation, evaluate
 from .inference import PredictionResult
 from .model_details import ModelComparison, ModelDetails, compare_models, model_details
 
@@ -166,6 +167,25 @@ class ModelService:
                                       imgsz=imgsz)
         return dataclasses.replace(result, model=record.name)
 
+    def evaluate_model(self, dataset: str, name: str | None, split: str = "val",
+                       on_dataset: str | None = None, imgsz: int | None = None,
+                       device: str | None = None) -> Evaluation:
+        """Validate a model (``name``, or the active one when None) on ``split`` ("val" or
+        "test") of its dataset or of ``on_dataset`` (same class names in the same order), at
+        ``imgsz`` pixels (None: its training size) on ``device`` (None: Ultralytics' choice);
+        the result is kept with the model (``ModelStore.evaluations``). See
+        ``evaluation.evaluate`` for the errors."""
+        return evaluate(self, dataset, name, split, on_dataset, imgsz, device)
+
+    def evaluations(self, dataset: str, name: str) -> list[Evaluation]:
+        """The evaluations kept with a model, newest first.
+
+        Raises:
+            NotFoundError: unknown model. RegistryError: its evaluations.json is unreadable.
+        """
+        return [Evaluation.from_dict(row) for row in
+                reversed(self.models.evaluations(dataset, name))]
+
     def export_model(self, dataset: str, name: str | None, fmt: str) -> Path:
         """Export a model to ONNX or TorchScript at its training image size; the file is kept
         beside best.pt (``weights/best.onnx`` / ``weights/best.torchscript``) and listed in the
@@ -182,7 +202,7 @@ class ModelService:
             raise ValidationError(f"Export format {fmt!r} is not offered; use one of "
                                   f"{', '.join(EXPORT_FORMATS)}.")
         record = self.resolve(dataset, name)
-        imgsz = self._training_imgsz(dataset, record.name)
+        imgsz = self.training_imgsz(dataset, record.name)
         work = Path(record.folder) / f".export-{uuid.uuid4().hex[:8]}"
         try:
             work.mkdir()
@@ -196,7 +216,8 @@ class ModelService:
             shutil.rmtree(work, ignore_errors=True)
         return self.models.exports(dataset, record.name)[fmt]
 
-    def _training_imgsz(self, dataset: str, name: str) -> int | None:
+    def training_imgsz(self, dataset: str, name: str) -> int | None:
+        """The imgsz (pixels) a model was trained at (its config.yaml), or None."""
         try:
             value = self.models.load_config(dataset, name).get("imgsz")
         except StudioError:

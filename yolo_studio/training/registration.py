@@ -21,6 +21,7 @@ from ..errors import TrainingError, ValidationError
 from ..names import validate_name
 from ..persistence.model_artifacts import plot_files
 from .hooks import STOP_REQUESTED, TrainHooks, TrainOutcome
+from .model_metrics import SORT_KEYS, fitness, metrics_of
 from .results import parse_results_csv
 from .snapshot import EpochMetrics
 
@@ -59,13 +60,26 @@ def best_map50(outcome: TrainOutcome, history: tuple[EpochMetrics, ...]) -> floa
     return max(values) if values else None
 
 
+def metric_info(outcome: TrainOutcome, history: tuple[EpochMetrics, ...]) -> dict[str, Any]:
+    """The registry entry's metric keys (``registry_metrics``) of a run: mAP50-95, precision
+    and recall of best.pt on val (the final validation, else the epoch with the highest
+    fitness, as Ultralytics picks best.pt), its parameters and inference ms per image."""
+    final = outcome.final if outcome.final is not None and outcome.final.map50_95 is not None \
+        else None
+    rows = [m for m in history if m.map50_95 is not None]
+    best = final or (max(rows, key=lambda m: fitness(m.to_dict()) or 0.0) if rows else None)
+    values = {k: getattr(best, k) if best else None for k in ("map50_95", "precision", "recall")}
+    return {**values, "parameters": outcome.parameters, "inference_ms": outcome.inference_ms}
+
+
 def register(models: Any, dataset_info: Any, config: TrainingConfig, name: str,
              outcome: TrainOutcome, stop_reason: str | None, auto_promote: bool = False,
              log: Callable[[str], None] | None = None) -> Any:
     """Register the run's best.pt as model ``name``; make it active if the dataset had none,
     or (``auto_promote``) if it beats the active model (see ``maybe_auto_promote``).
 
-    Kept with the model: config.yaml, metrics.json (final, history, per-class metrics of best.pt
+    The entry holds mAP50, mAP50-95, precision, recall, parameters and inference ms
+    (``metric_info``). Kept with the model: config.yaml, metrics.json (final, history, per-class metrics of best.pt
     on val), the run's results.csv and Ultralytics' validation plots (``plots/``).
     ``dataset_info`` (the ``DatasetInfo`` read before training) gives the snapshot and hash of
     the content trained on, so a model registers even after its dataset folder was moved away.
@@ -95,6 +109,7 @@ def register(models: Any, dataset_info: Any, config: TrainingConfig, name: str,
         "best_map50": best_map50(outcome, history),
         "dataset_snapshot": dataset_info.snapshot,
         "dataset_hash": dataset_info.content_hash,
+        **metric_info(outcome, history),
     }
     record = models.save(config.dataset, name, outcome.best_weights, config.to_dict(), metrics,
                          info, files=plot_files(outcome.save_dir))
@@ -106,8 +121,9 @@ def register(models: Any, dataset_info: Any, config: TrainingConfig, name: str,
 
 
 def maybe_auto_promote(models: Any, record: Any, log: Callable[[str], None]) -> Any:
-    """Make ``record`` active when its best_map50 beats the active model's on the same dataset
-    content (equal ``dataset_hash``); log the decision either way.
+    """Make ``record`` active when it beats the active model by the dataset's promote metric
+    (``models.promote_metric``, default Ultralytics' fitness) on the same dataset content
+    (equal ``dataset_hash``); log the decision either way.
 
     Returns:
         The (possibly now active) ModelRecord.
@@ -119,14 +135,16 @@ def maybe_auto_promote(models: Any, record: Any, log: Callable[[str], None]) -> 
         log(f"Auto-promote: {record.name} not compared with active {active.name}: they were "
             "trained on different dataset content.")
         return record
-    new, old = record.best_map50, active.best_map50
+    metric = models.promote_metric(record.dataset)
+    new, old = metrics_of(record).value(metric), metrics_of(active).value(metric)
+    label = SORT_KEYS[metric][0]
     if new is None or (old is not None and new <= old):
-        log(f"Auto-promote: {record.name} (mAP50 {_fmt(new)}) does not beat active "
-            f"{active.name} (mAP50 {_fmt(old)}); {active.name} stays active.")
+        log(f"Auto-promote: {record.name} ({label} {_fmt(new)}) does not beat active "
+            f"{active.name} ({label} {_fmt(old)}); {active.name} stays active.")
         return record
     promoted = models.set_active(record.dataset, record.name)
-    log(f"Auto-promote: {record.name} (mAP50 {_fmt(new)}) beats {active.name} "
-        f"(mAP50 {_fmt(old)}) and is now the active model.")
+    log(f"Auto-promote: {record.name} ({label} {_fmt(new)}) beats {active.name} "
+        f"({label} {_fmt(old)}) and is now the active model.")
     return promoted
 
 

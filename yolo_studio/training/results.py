@@ -128,19 +128,26 @@ def _at(values: Any, i: int) -> float | None:
 
 
 def per_class_metrics(trainer: Any) -> tuple[dict[str, Any], ...]:
-    """Per-class metrics of the trainer's last validation (after ``final_eval``: best.pt on val).
+    """Per-class metrics of the trainer's last validation (after ``final_eval``: best.pt on val),
+    ``per_class_rows`` of ``trainer.validator.metrics``; () when the trainer has none (e.g. a
+    fake trainer or no final validation)."""
+    return per_class_rows(getattr(getattr(trainer, "validator", None), "metrics", None))
 
-    Read from ``trainer.validator.metrics`` (Ultralytics 8.4 ``DetMetrics``): ``box.ap_class_index``
-    (class ids present in the val labels), ``box.p``, ``box.r``, ``box.ap50``, ``box.ap``
-    (mAP50-95), ``nt_per_class`` / ``nt_per_image`` and ``names``. Classes without val labels are
-    not listed (Ultralytics computes nothing for them).
+
+def per_class_rows(metrics: Any) -> tuple[dict[str, Any], ...]:
+    """Per-class rows of one Ultralytics validation.
+
+    Read from an Ultralytics 8.4 ``DetMetrics`` (what ``YOLO.val`` returns and
+    ``validator.metrics`` holds): ``box.ap_class_index`` (class ids present in the labels),
+    ``box.p``, ``box.r``, ``box.ap50``, ``box.ap`` (mAP50-95), ``nt_per_class`` /
+    ``nt_per_image`` and ``names``. Classes without labels are not listed (Ultralytics computes
+    nothing for them).
 
     Returns:
         One dict per class: ``class`` (name), ``class_id``, ``images``, ``instances``, and
-        ``precision``, ``recall``, ``map50``, ``map50_95`` as fractions 0-1; () when the trainer
-        has no validator metrics (e.g. a fake trainer or no final validation).
+        ``precision``, ``recall``, ``map50``, ``map50_95`` as fractions 0-1; () when
+        ``metrics`` has no box metrics.
     """
-    metrics = getattr(getattr(trainer, "validator", None), "metrics", None)
     box = getattr(metrics, "box", None)
     index = getattr(box, "ap_class_index", None)
     if box is None or index is None:
@@ -156,3 +163,25 @@ def per_class_metrics(trainer: Any) -> tuple[dict[str, Any], ...]:
                      "precision": _at(box.p, i), "recall": _at(box.r, i),
                      "map50": _at(box.ap50, i), "map50_95": _at(box.ap, i)})
     return tuple(rows)
+
+
+def count_parameters(module: Any) -> int | None:
+    """Number of weights of a torch module (``sum(p.numel())``, as Ultralytics' model summary
+    counts them; a DDP wrapper's inner module); None when ``module`` is not one (e.g. the
+    file name of an exported model)."""
+    module = getattr(module, "module", module)
+    parameters = getattr(module, "parameters", None)
+    if not callable(parameters):
+        return None
+    return int(sum(p.numel() for p in parameters()))
+
+
+def model_facts(trainer: Any) -> dict[str, Any]:
+    """``{"parameters": int | None, "inference_ms": float | None}`` of a trainer after its final
+    validation: the trained model's weights (``count_parameters(trainer.model)``) and the
+    milliseconds per image of the forward pass Ultralytics measured
+    (``trainer.validator.speed["inference"]``)."""
+    speed = getattr(getattr(trainer, "validator", None), "speed", None)
+    ms = _number(speed.get("inference")) if isinstance(speed, Mapping) else None
+    return {"parameters": count_parameters(getattr(trainer, "model", None)),
+            "inference_ms": ms}

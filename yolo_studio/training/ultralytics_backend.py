@@ -29,6 +29,7 @@ from .bridge import CallbackBridge, LogForwarder, RunAborted
 from .hooks import TrainHooks, TrainOutcome
 from .inference import (ModelCache, PredictionResult, check_thresholds, detections_from_result,
                         missing_export_packages, missing_packages_message, rgb_array)
+from .ultralytics_val import ValidationMixin
 
 _OOM_ADVICE = ("Out of GPU memory. Lower the batch size (or use -1 for AutoBatch), lower imgsz, "
                "or pick a smaller base model, then start again.")
@@ -56,8 +57,9 @@ def _missing_weights_message(base_model: str) -> str:
             "folder or the working folder.")
 
 
-class UltralyticsBackend:
-    """Trains with Ultralytics and reports progress through ``TrainHooks``.
+class UltralyticsBackend(ValidationMixin):
+    """Trains with Ultralytics and reports progress through ``TrainHooks``; validates
+    registered models (``ValidationMixin``: ``evaluate``, ``class_names``).
 
     Args:
         model_factory: Called with the base model name/path and returns a model with

@@ -191,23 +191,23 @@ def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab
         models_value = gr.Dropdown(choices=names, value=names[0] if names else None)
         return [*train_tab.load_values(manager), models_value]
 
-    def on_finished(key: str, selected: str | None) -> list[Any]:
+    def on_finished(key: str, selected: str | None, sort: str | None) -> list[Any]:
         dataset = key.split(":", 1)[1] if ":" in key else None
         if not dataset:
             return [gr.skip(), *[gr.skip()] * len(models.refresh_outputs)]
         names = models_tab.dataset_choices(manager)
         return [gr.Dropdown(choices=names, value=dataset),
-                *models_tab.refresh(manager, dataset, selected)]
+                *models_tab.refresh(manager, dataset, selected, sort)]
 
     demo.load(on_load, None, [*train.load_outputs, models.dataset],
               concurrency_limit=None, api_visibility="private")
     train.dataset_added.change(  # an imported dataset appears in the Models tab's list too
         lambda _name: gr.Dropdown(choices=models_tab.dataset_choices(manager)),
         train.dataset_added, models.dataset, concurrency_limit=None, api_visibility="private")
-    finished.change(on_finished, [finished, models.model], [models.dataset,
+    finished.change(on_finished, [finished, models.model, models.sort], [models.dataset,
                     *models.refresh_outputs], concurrency_limit=None, api_visibility="private")
-    tab_blocks["models"].select(lambda d, m: models_tab.refresh(manager, d, m),
-                            [models.dataset, models.model], models.refresh_outputs,
+    tab_blocks["models"].select(lambda d, m, s: models_tab.refresh(manager, d, m, s),
+                            models.refresh_inputs, models.refresh_outputs,
                             concurrency_limit=None, api_visibility="private")
     mon.cancel_btn.click(train_tab.cancel_handler(manager), None, train.jobs_table,
                          concurrency_limit=None, api_visibility="private", show_progress="hidden")

@@ -51,9 +51,9 @@ def build(manager: Any, access: ServerAccess, title: str) -> gr.Blocks:
 def _registry() -> tuple[ModelsTab, gr.Button]:
     """The dataset picker, the registry table and the model picker, with the Models tab's
     elem_ids, and no action that changes the registry."""
-    dataset, refresh_btn, summary, table = model_common.registry_header()
+    dataset, refresh_btn, summary, table, sort = model_common.registry_header()
     model = gr.Dropdown(label="Model", choices=[], elem_id="model-dd", allow_custom_value=True)
-    return ModelsTab(dataset, table, model, [table, model, summary]), refresh_btn
+    return ModelsTab(dataset, table, model, [table, model, summary], sort=sort), refresh_btn
 
 
 def first_dataset(manager: Any, names: list[str]) -> str | None:
@@ -65,8 +65,9 @@ def first_dataset(manager: Any, names: list[str]) -> str | None:
 
 def _wire(demo: gr.Blocks, manager: Any, tab: ModelsTab, refresh_btn: gr.Button) -> None:
     @shows_errors
-    def on_refresh(dataset: str | None, selected: str | None) -> list[Any]:
-        values = model_common.refresh(manager, dataset, selected)
+    def on_refresh(dataset: str | None, selected: str | None,
+                   sort: str | None = None) -> list[Any]:
+        values = model_common.refresh(manager, dataset, selected, sort)
         if dataset and not values[0]:  # the full studio's hint names a Train tab
             values[2] = f"No models for **{dataset}** in this demo."
         return values
@@ -76,7 +77,8 @@ def _wire(demo: gr.Blocks, manager: Any, tab: ModelsTab, refresh_btn: gr.Button)
         names = model_common.dataset_choices(manager)
         return gr.Dropdown(choices=names, value=first_dataset(manager, names))
 
-    keys = [tab.dataset, tab.model]
     demo.load(on_load, None, tab.dataset, **PRIVATE)
-    tab.dataset.change(on_refresh, keys, tab.refresh_outputs, **PRIVATE)
-    refresh_btn.click(on_refresh, keys, tab.refresh_outputs, api_name="list_models", **COMMON)
+    for trigger in (tab.dataset.change, tab.sort.change):
+        trigger(on_refresh, tab.refresh_inputs, tab.refresh_outputs, **PRIVATE)
+    refresh_btn.click(on_refresh, tab.refresh_inputs, tab.refresh_outputs,
+                      api_name="list_models", **COMMON)

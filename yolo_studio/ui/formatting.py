@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ..training.model_metrics import ModelMetrics, metrics_of, sort_records
 from ..training.snapshot import JobState, TrainingSnapshot
 
-MODEL_COLUMNS = ["active", "name", "created", "base model", "epochs completed", "best mAP50",
+#: The registry table's columns; mAP50 to recall and fitness are best.pt on val (fractions 0-1).
+MODEL_COLUMNS = ["active", "name", "created", "base model", "epochs completed", "mAP50",
+                 "mAP50-95", "precision", "recall", "fitness", "parameters", "inference ms",
                  "dataset snapshot"]
 JOB_COLUMNS = ["job", "state", "dataset", "model name", "base model", "epochs", "detail"]
 ACTIVE_MARK = "★ active"
@@ -115,12 +118,29 @@ def _fmt_metric(value: Any) -> str:
     return "—" if value is None else f"{float(value):.3f}"
 
 
-def model_rows(records: Iterable[Any]) -> list[list[Any]]:
-    """Rows of the Models table (see ``MODEL_COLUMNS``) from ``ModelRecord``s, newest first."""
+def _fmt_count(value: int | None) -> str:
+    """Parameters as "2.59 M" (millions) or "950 k"; "—" when unknown."""
+    if value is None:
+        return "—"
+    return f"{value / 1e6:.2f} M" if value >= 1e6 else f"{value / 1e3:.0f} k"
+
+
+def model_rows(records: Iterable[Any], metrics: Mapping[str, ModelMetrics] | None = None,
+               sort: str | None = None) -> list[list[Any]]:
+    """Rows of the Models table (see ``MODEL_COLUMNS``) from ``ModelRecord``s sorted by
+    ``sort`` (``model_metrics.SORT_KEYS``, default newest first); ``metrics`` by model name
+    (default: ``metrics_of`` each record). Inference ms with 1 decimal."""
+    records = list(records)
+    metrics = metrics if metrics is not None else {r.name: metrics_of(r) for r in records}
     rows = []
-    for rec in sorted(records, key=lambda r: str(r.created), reverse=True):
+    for rec in sort_records(records, dict(metrics), sort):
+        m = metrics[rec.name]
         rows.append([ACTIVE_MARK if rec.active else "", rec.name, format_created(rec.created),
-                     rec.base_model, rec.epochs_completed, _fmt_metric(rec.best_map50),
+                     rec.base_model, rec.epochs_completed,
+                     *[_fmt_metric(m.value(k)) for k in ("map50", "map50_95", "precision",
+                                                         "recall", "fitness")],
+                     _fmt_count(m.parameters),
+                     "—" if m.inference_ms is None else f"{m.inference_ms:.1f}",
                      rec.dataset_snapshot])
     return rows
 

@@ -15,6 +15,7 @@ from typing import Any
 import gradio as gr
 
 from ..errors import ValidationError
+from ..training.model_metrics import DEFAULT_SORT, SORT_KEYS, RegistryView, registry_view
 from . import formatting as fmt
 
 __all__ = ["COMMON", "PRIVATE", "ModelsTab", "dataset_choices", "model_names", "refresh",
@@ -29,13 +30,20 @@ PRIVATE: dict[str, Any] = dict(COMMON, api_visibility="private")
 
 @dataclass
 class ModelsTab:
-    """The components the app and the sub-tabs wire to."""
+    """The components the app and the sub-tabs wire to; ``sort`` is the registry table's
+    "Sort by" dropdown, the last input of every event whose outputs are ``refresh_outputs``."""
 
     dataset: gr.Dropdown
     table: gr.Dataframe
     model: gr.Dropdown
     refresh_outputs: list[Any]
     parts: dict[str, Any] = field(default_factory=dict)
+    sort: Any = None
+
+    @property
+    def refresh_inputs(self) -> list[Any]:
+        """[dataset, model, sort]: the inputs of ``refresh``."""
+        return [self.dataset, self.model, self.sort]
 
 
 def dataset_choices(manager: Any) -> list[str]:
@@ -61,18 +69,35 @@ def stale_pair(manager: Any, dataset: str | None, name: str | None) -> bool:
     return bool(dataset and name) and name not in model_names(manager, dataset)[0]
 
 
-def refresh(manager: Any, dataset: str | None, selected: str | None = None) -> list[Any]:
-    """[table rows, model dropdown, summary markdown] for ``dataset``; keeps ``selected`` if
-    it still exists, else picks the active model."""
+def refresh(manager: Any, dataset: str | None, selected: str | None = None,
+            sort: str | None = None) -> list[Any]:
+    """[table rows, model dropdown, summary markdown] for ``dataset``, the table sorted by
+    ``sort`` (``model_metrics.SORT_KEYS``; None: newest first); keeps ``selected`` if it still
+    exists, else picks the active model. The summary names the active model and the best one
+    by the dataset's promote metric.
+
+    Raises:
+        ValidationError: unknown sort key. RegistryError: the registry is unreadable.
+    """
     if not dataset:
         return [[], gr.Dropdown(choices=[], value=None), "Choose a dataset."]
-    records = manager.models.list(dataset)
-    names = [r.name for r in records]
-    active = next((r.name for r in records if r.active), None)
+    view = registry_view(manager.models, dataset, sort)
+    names = [r.name for r in sorted(view.records, key=lambda r: str(r.created), reverse=True)]
+    active = next((r.name for r in view.records if r.active), None)
     value = selected if selected in names else active
-    summary = (f"{len(records)} model(s); active: **{active or 'none'}**" if records else
+    summary = (f"{len(names)} model(s); active: **{active or 'none'}**; "
+               f"{markdown_best(view)}" if names else
                f"No models for **{dataset}** yet: train one in the Train tab.")
-    return [fmt.model_rows(records), gr.Dropdown(choices=names, value=value), summary]
+    return [fmt.model_rows(view.records, view.metrics, view.sort),
+            gr.Dropdown(choices=names, value=value), summary]
+
+
+def markdown_best(view: RegistryView) -> str:
+    """"best by fitness: **demo** (0.412)", or that no model has the promote metric."""
+    label = SORT_KEYS[view.promote_metric][0]
+    if view.best is None:
+        return f"best by {label}: none yet"
+    return f"best by {label}: **{view.best}** ({view.best_value():.3f})"
 
 
 def require(dataset: str | None, name: str | None = "-") -> None:
@@ -83,15 +108,18 @@ def require(dataset: str | None, name: str | None = "-") -> None:
         raise ValidationError("Choose a model first.")
 
 
-def registry_header() -> tuple[Any, Any, Any, Any]:
-    """The Models tab's dataset picker with its Refresh button, summary and registry table
-    (their elem_ids are the tab's API and test anchors): ``(dataset, refresh_btn, summary,
-    table)``. Shared by the Models tab and the read-only demo."""
+def registry_header() -> tuple[Any, Any, Any, Any, Any]:
+    """The Models tab's dataset picker with its Refresh button and "Sort by" dropdown, summary
+    and registry table (their elem_ids are the tab's API and test anchors): ``(dataset,
+    refresh_btn, summary, table, sort)``. Shared by the Models tab and the read-only demo."""
     with gr.Row():
         dataset = gr.Dropdown(label="Dataset", choices=[], elem_id="models-dataset-dd", scale=3,
                               allow_custom_value=True)
+        sort = gr.Dropdown([(label, key) for key, (label, _) in SORT_KEYS.items()],
+                           value=DEFAULT_SORT, label="Sort by", elem_id="models-sort-dd",
+                           scale=1)
         refresh_btn = gr.Button("Refresh", elem_id="models-refresh-btn", scale=0, min_width=100)
     summary = gr.Markdown(elem_id="models-summary")
     table = gr.Dataframe(headers=fmt.MODEL_COLUMNS, value=[], interactive=False,
                          elem_id="models-table", wrap=True)
-    return dataset, refresh_btn, summary, table
+    return dataset, refresh_btn, summary, table, sort

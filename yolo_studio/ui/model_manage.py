@@ -110,11 +110,12 @@ def _wire(manager: Any, tab: ModelsTab, parts: tuple) -> None:
         return manage_values(manager, dataset, name)
 
     @shows_errors
-    def on_rename(dataset: str | None, name: str | None, new: str) -> list[Any]:
+    def on_rename(dataset: str | None, name: str | None, new: str,
+                  sort: str | None = None) -> list[Any]:
         require(dataset, name)
         record = manager.registry.rename_model(dataset, name, (new or "").strip())
         gr.Info(f"Renamed {name} to {record.name}.")
-        return refresh(manager, dataset, record.name)
+        return refresh(manager, dataset, record.name, sort)
 
     @shows_errors
     def on_save(dataset: str | None, name: str | None, text: str, labels: str) -> list[Any]:
@@ -130,8 +131,8 @@ def _wire(manager: Any, tab: ModelsTab, parts: tuple) -> None:
     inspect_fn, inspect_outputs = tab.parts["inspect"]
     manage_outputs = [new_name, notes, tags, download, exports]
     tab.model.change(on_model, keys, manage_outputs, **PRIVATE)
-    rename.click(on_rename, [*keys, new_name], tab.refresh_outputs, api_name="rename_model",
-                 **COMMON)
+    rename.click(on_rename, [*keys, new_name, tab.sort], tab.refresh_outputs,
+                 api_name="rename_model", **COMMON)
     save.click(on_save, [*keys, notes, tags], manage_outputs, api_name="update_model_info",
                **COMMON).success(inspect_fn, keys, inspect_outputs, **PRIVATE)
     export.click(on_export, [*keys, fmt], [file, exports], api_name="export_model",

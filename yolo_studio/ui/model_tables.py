@@ -150,3 +150,37 @@ def prediction_text(result: Any, hint: str = "") -> str:
     ``hint`` (e.g. why nothing was found) on a line of its own."""
     text = f"**{result.model or 'model'}**: {result.summary()} (total {result.total_ms:.1f} ms)"
     return text + (f"  \n{markdown_text(hint)}" if hint else "")
+
+
+#: Columns of the kept-evaluations table (fractions 0-1 with 3 decimals, ms with 1).
+EVALUATION_COLUMNS = ["created", "dataset", "split", "images", "imgsz", "mAP50", "mAP50-95",
+                      "precision", "recall", "fitness", "inference ms", "device"]
+
+
+def evaluation_rows(evaluations: Sequence[Any]) -> list[list[Any]]:
+    """``EVALUATION_COLUMNS`` rows of ``Evaluation``s, in the order given (newest first from
+    ``ModelService.evaluations``)."""
+    rows = []
+    for e in evaluations:
+        r, ms = e.result, e.result.speed_ms.get("inference")
+        rows.append([format_created(e.created), e.dataset, e.split, e.images,
+                     show_value(e.imgsz), *[_fraction(v) for v in (r.map50, r.map50_95,
+                                                                   r.precision, r.recall,
+                                                                   r.fitness)],
+                     _MISSING if ms is None else f"{ms:.1f}", r.device or _MISSING])
+    return rows
+
+
+def evaluation_markdown(evaluation: Any | None) -> str:
+    """One evaluation's headline: model, dataset and split, images and instances, the metrics
+    over all classes; a hint when there is none yet."""
+    if evaluation is None:
+        return "No evaluation kept yet: choose a split and press Evaluate."
+    e, r = evaluation, evaluation.result
+    ms = r.speed_ms.get("inference")
+    return (f"**{e.model}** on **{e.dataset}** {e.split} ({e.images} images, {r.instances} "
+            f"instances, imgsz {show_value(e.imgsz)}, {r.device or 'device unknown'}; "
+            f"{format_created(e.created)})  \nmAP50 {_fraction(r.map50)} · mAP50-95 "
+            f"{_fraction(r.map50_95)} · precision {_fraction(r.precision)} · recall "
+            f"{_fraction(r.recall)} · fitness {_fraction(r.fitness)} · inference "
+            f"{_MISSING if ms is None else f'{ms:.1f}'} ms per image")

@@ -23,7 +23,7 @@ REGISTRY_READS = frozenset({"model_details", "compare_models", "resolve", "sampl
                             "predict"})
 #: Methods of ``ModelStore`` the demo may call.
 MODEL_READS = frozenset({"list", "get", "get_active", "datasets", "load_metrics",
-                         "load_config", "plots", "exports"})
+                         "load_config", "plots", "exports", "promote_metric", "evaluations"})
 #: Methods of ``DatasetStore`` the demo may call.
 DATASET_READS = frozenset({"list", "get", "sample_images"})
 
