@@ -50,7 +50,8 @@ def test_train_then_models_list_set_active_delete(root, capsys):
     capsys.readouterr()
     assert main(["--root", str(root), "models", "--dataset", "tiny"]) == 0
     table = capsys.readouterr().out
-    assert "demo2" in table and "best_mAP50" in table and "28 images, 3 classes" in table
+    assert "demo2" in table and "mAP50-95" in table and "28 images, 3 classes" in table
+    assert "best by fitness: demo" in table  # equal fitness: the newest first
     active_line = next(line for line in table.splitlines() if line.lstrip().startswith("*"))
     assert " demo " in active_line + " "
     assert main(["--root", str(root), "models", "set-active", "demo2", "--dataset", "tiny"]) == 0
@@ -132,6 +133,35 @@ def test_models_manage_compare_show_download(root, capsys):
     assert "at least two" in capsys.readouterr().err
     assert main(base + ["predict", "first", "--dataset", "tiny"]) == 2
     assert "NAME IMAGE" in capsys.readouterr().err
+
+
+def test_models_sort_and_promote_metric(root, capsys):
+    from yolo_studio.persistence.model_store import ModelStore
+
+    store, weights = ModelStore(root / "models"), root / "w.pt"
+    weights.write_bytes(b"weights")
+    for name, map50, map50_95 in (("wide", 0.6, 0.1), ("tight", 0.4, 0.3)):
+        store.save("tiny", name, weights, {}, {}, {"best_map50": map50, "map50_95": map50_95,
+                                                  "parameters": 2590425})
+    base = ["--root", str(root), "models", "--dataset", "tiny"]
+
+    def names(out: str) -> list[str]:
+        return [line.split()[0] for line in out.splitlines()[1:3]]
+
+    assert main(base + ["list", "--sort", "map50"]) == 0
+    out = capsys.readouterr().out
+    assert names(out) == ["wide", "tight"] and "2,590,425" in out
+    assert out.rstrip().endswith("best by fitness: tight (0.3000)")
+    assert main(base + ["--sort", "map50_95"]) == 0
+    assert names(capsys.readouterr().out) == ["tight", "wide"]
+    assert main(base + ["promote-metric", "map50"]) == 0
+    assert "now compare map50" in capsys.readouterr().out
+    assert main(base + ["promote-metric"]) == 0
+    assert "of tiny compare map50." in capsys.readouterr().out
+    assert main(base) == 0
+    assert "best by mAP50: wide (0.6000)" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(base + ["promote-metric", "speed"])
 
 
 @pytest.mark.slow

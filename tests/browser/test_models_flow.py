@@ -135,3 +135,26 @@ def test_a_model_deleted_elsewhere_cannot_be_downloaded(page, studio) -> None:
     button.click()
     expect(toast(page, "deleted")).to_be_visible()
     assert downloads == []
+
+
+def test_evaluate_sort_and_promote_metric(page, studio) -> None:
+    """Evaluate the real model on val from its sub-tab (a real validation in the app's
+    process), sort the table, pick the promote metric; the evaluation is kept."""
+    from yolo_studio.persistence.model_store import ModelStore
+
+    _open_models(page, "Evaluate")
+    expect(page.locator("#model-dd input")).to_have_value("real")
+    page.locator("#evaluate-btn").click()
+    result = page.locator("#eval-result")
+    expect(result).to_contain_text("real on tiny val (8 images", timeout=60_000)
+    expect(result).to_contain_text("mAP50-95")
+    expect(page.locator("#eval-per-class-table")).to_contain_text("RBC")
+    expect(page.locator("#eval-history-table .virtual-row")).to_have_count(1)
+    store = ModelStore(studio.root / "models")
+    assert store.evaluations(DATASET, "real")[-1]["images"] == 8
+    choose(page, "models-sort-dd", "name (A-Z)")
+    names = page.locator("#models-table .virtual-row > :nth-child(2)")
+    expect(names.first).to_have_text("real")
+    choose(page, "promote-metric-dd", "mAP50")
+    expect(page.locator("#models-summary")).to_contain_text("best by mAP50:")
+    assert store.promote_metric(DATASET) == "map50"

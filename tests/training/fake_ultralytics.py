@@ -96,6 +96,8 @@ class FakeYOLO:
         plateau_after: Epoch count after which mAP gets slightly worse (drives early stopping).
         gate: Called as ``gate(epoch, batch)`` at every batch start (tests block/cancel there).
         missing: Raise ConnectionError like Ultralytics offline for ``.pt`` names.
+        val_scale: Factors for validation metrics, e.g. ``{"metrics/mAP50(B)": 2.0}`` (models
+            that rank differently by mAP50 and by mAP50-95).
         oom_above: Batches larger than this run out of memory in their first batch. As in
             ``trainer._do_train``: during the first epoch the batch is halved (``args.batch``
             and ``batch_size``), the loader rebuilt and the epoch restarted, up to 3 times;
@@ -108,7 +110,7 @@ class FakeYOLO:
                  fail_at: tuple[int, int] | None = None, error: Exception | None = None,
                  nan_at: tuple[int, int] | None = None, plateau_after: int | None = None,
                  gate: Callable[[int, int], None] | None = None, missing: bool = False,
-                 oom_above: int | None = None) -> None:
+                 oom_above: int | None = None, val_scale: dict[str, float] | None = None) -> None:
         if missing and str(model).endswith(".pt") and not Path(model).is_file():
             raise ConnectionError(f"Download failure for {model}. Environment may be offline.")
         self.model = model
@@ -116,6 +118,7 @@ class FakeYOLO:
         self.fail_at, self.error, self.nan_at = fail_at, error, nan_at
         self.plateau_after, self.gate = plateau_after, gate
         self.oom_above = oom_above
+        self.val_scale = val_scale or {}
         self.callbacks: dict[str, list] = {}
         self.train_kwargs: dict[str, Any] | None = None
         self.trainer: FakeTrainer | None = None
@@ -218,6 +221,7 @@ class FakeYOLO:
             m = 0.1 * self.plateau_after - 0.01 * (epoch - self.plateau_after + 1)
         out = {"metrics/precision(B)": m + 0.05, "metrics/recall(B)": m + 0.02,
                "metrics/mAP50(B)": m, "metrics/mAP50-95(B)": m / 2}
+        out = {k: v * self.val_scale.get(k, 1.0) for k, v in out.items()}
         if with_losses:
             out.update({"val/box_loss": 2.0 - m, "val/cls_loss": 1.0 - m / 2,
                         "val/dfl_loss": 1.0 - m / 3})

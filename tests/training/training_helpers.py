@@ -6,6 +6,10 @@ from dataset_files import TINY  # noqa: F401 (the training tests import it from 
 from fake_ultralytics import FakeYOLO
 
 from yolo_studio.config import TrainingConfig
+from yolo_studio.training.evaluation import ValidationResult
+
+#: The classes of bccd-tiny, in class-id order.
+NAMES = ("RBC", "WBC", "Platelets")
 
 #: Seconds a test waits at most for a fake-backend job.
 WAIT_S = 30.0
@@ -71,3 +75,23 @@ class Factory:
         self.calls += 1  # counted even when building fails (offline weights)
         self.made.append(FakeYOLO(model, **spec))
         return self.made[-1]
+
+
+class FakeValBackend:
+    """A backend whose model detects ``names`` and whose validation returns fixed numbers."""
+
+    def __init__(self, names=NAMES) -> None:
+        self.names = names
+        self.calls: list[tuple] = []
+
+    def class_names(self, weights):
+        return self.names
+
+    def evaluate(self, weights, data_yaml, split, imgsz=None, device=None):
+        import yaml
+
+        self.calls.append((split, imgsz, device, yaml.safe_load(data_yaml.read_text())))
+        return ValidationResult(precision=0.5, recall=0.25, map50=0.4, map50_95=0.2,
+                                fitness=0.2, per_class=({"class": "RBC", "instances": 9},),
+                                instances=9, speed_ms={"inference": 3.5}, parameters=1234,
+                                device="cpu")
