@@ -65,6 +65,8 @@ def test_table_sorts_and_promote_metric_names_the_best(app) -> None:
     rows, _, summary = fns["set_promote_metric"](DS, "map50", None, "fitness")
     assert "best by mAP50: **wide** (0.600)" in summary and rows[0][1] == "tight"
     assert manager.models.promote_metric(DS) == "map50"
+    summary = fns["model_details"](DS, "tight")[0]  # Inspect shows them too
+    assert "mAP50-95 0.300 · precision 0.500 · recall 0.500 · fitness 0.300" in summary
     with pytest.raises(gr.Error, match="Cannot sort models by 'speed'"):
         fns["list_models"](DS, None, "speed")
 

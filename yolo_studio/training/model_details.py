@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import StudioError, TrainingError, ValidationError
 from ..extra_args import flat_config
 from ..persistence.model_artifacts import export_paths, plot_paths
+from .model_metrics import ModelMetrics, metrics_of
 from .results import parse_results_csv
 from .snapshot import EpochMetrics
 
@@ -48,6 +49,7 @@ class ModelDetails:
         dataset_changed: True when the dataset's content hash now differs from the one at
             training time (or the dataset is gone). dataset_message: says so, or "".
         stop_reason: Why training ended early, or None.
+        metrics: The registry numbers (``model_metrics.metrics_of``), None when not read.
     """
 
     record: Any
@@ -60,6 +62,7 @@ class ModelDetails:
     dataset_changed: bool = False
     dataset_message: str = ""
     stop_reason: str | None = None
+    metrics: ModelMetrics | None = None
 
 
 def _history(metrics: dict[str, Any], folder: Path) -> tuple[EpochMetrics, ...]:
@@ -108,7 +111,8 @@ def model_details(models: Any, datasets: Any | None, dataset: str, name: str) ->
                         final=epoch_metrics(final) if isinstance(final, dict) else None,
                         per_class=per_class, plots=tuple(plot_paths(record.folder)),
                         exports=export_paths(record), dataset_changed=changed,
-                        dataset_message=message, stop_reason=metrics.get("stop_reason"))
+                        dataset_message=message, stop_reason=metrics.get("stop_reason"),
+                        metrics=metrics_of(record))
 
 
 @dataclass(frozen=True)

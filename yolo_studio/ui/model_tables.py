@@ -65,12 +65,20 @@ def per_class_rows(per_class: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
 
 def details_markdown(details: Any) -> str:
     """A model's summary: name (active?), created, base model, epochs, best mAP50, dataset
-    snapshot, notes, tags, exports and why training stopped early."""
+    snapshot, its other registry numbers (``details.metrics``, when read), notes, tags,
+    exports and why training stopped early."""
     rec = details.record
     lines = [f"### {rec.name}{' ★ active' if rec.active else ''}",
              f"- created: {format_created(rec.created)} · base model: `{rec.base_model}` · epochs "
              f"completed: {rec.epochs_completed} · best mAP50: {_fraction(rec.best_map50)}",
              f"- trained on: {rec.dataset} ({rec.dataset_snapshot or 'snapshot unknown'})"]
+    m = getattr(details, "metrics", None)
+    if m is not None:
+        ms = _MISSING if m.inference_ms is None else f"{m.inference_ms:.1f}"
+        params = _MISSING if m.parameters is None else f"{m.parameters:,}"
+        lines.append(f"- best.pt on val: mAP50-95 {_fraction(m.map50_95)} · precision "
+                     f"{_fraction(m.precision)} · recall {_fraction(m.recall)} · fitness "
+                     f"{_fraction(m.fitness)} · parameters {params} · inference {ms} ms")
     if details.stop_reason:
         lines.append(f"- stopped early: {markdown_text(details.stop_reason)}")
     if rec.tags:
