@@ -53,7 +53,7 @@ def test_an_evaluation_is_kept_with_the_model(service) -> None:
     assert data["names"] == dict(enumerate(NAMES))
     assert (evaluation.dataset, evaluation.images, evaluation.model) == ("copy", 8, "m")
     assert evaluation.dataset_hash == service.datasets.get("copy").content_hash
-    service.evaluate_model("tiny", None, "val", imgsz=64, device="cpu")  # the active model
+    service.evaluate_model("tiny", None, "val", imgsz=64, device=" CPU ")  # the active model
     kept = service.evaluations("tiny", "m")
     assert [e.dataset for e in kept] == ["tiny", "copy"]  # newest first
     assert kept[0].imgsz == 64 and service.backend.calls[-1][1:3] == (64, "cpu")

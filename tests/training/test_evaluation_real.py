@@ -57,6 +57,9 @@ def test_evaluate_on_bccd_test_then_cli_then_refuse_other_classes(real_model, ca
     for part in ("mAP50 ", "mAP50-95 ", "precision ", "recall ", "Platelets"):
         assert part in out
     assert len(manager.registry.evaluations(ds, name)) == 2
+    assert main([*args, "show", name]) == 0
+    shown = capsys.readouterr().out.split("Evaluations (newest first):")[1].strip().splitlines()
+    assert len(shown) == 3 and all(" bccd  test " in line for line in shown[1:])
     assert main([*args, "eval", name, "--split", "test"]) == 2  # bccd-tiny has no test split
     assert f"Dataset '{ds}' has no test images" in capsys.readouterr().err
 

@@ -143,14 +143,15 @@ def evaluate(service: Any, dataset: str, name: str | None, split: str = "val",
         raise ValidationError(f"Model {record.name!r} cannot be evaluated on dataset "
                               f"{target!r}: {problem}. Evaluate it on a dataset whose "
                               "data.yaml names the same classes in the same order.")
+    device = (device or "").strip().lower() or None
     if device:
         from .devices import check_device
 
-        check_device(device.strip().lower())
+        check_device(device)
     imgsz = imgsz or service.training_imgsz(dataset, record.name)
     result = service.backend.evaluate(record.weights_path,
                                       service.datasets.get_data_yaml_path(target, info), split,
-                                      imgsz=imgsz, device=device or None)
+                                      imgsz=imgsz, device=device)
     evaluation = Evaluation(model=record.name, dataset=target, split=split,
                             created=utc_now_iso(), imgsz=imgsz, images=info.image_counts[split],
                             dataset_hash=info.content_hash, dataset_snapshot=info.snapshot,
