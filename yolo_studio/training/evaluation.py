@@ -114,6 +114,28 @@ def class_mismatch(model_names: tuple[str, ...], dataset_names: tuple[str, ...],
     return shown + more
 
 
+def _checked_target(service: Any, record: Any, target: str, split: str) -> Any:
+    """The ``DatasetInfo`` of ``target`` once it has ``split`` images and the model's classes.
+
+    Raises:
+        NotFoundError: no such dataset. ValidationError: no images in ``split``, or other class
+            names or order (named).
+    """
+    info = service.datasets.get(target)
+    if not info.image_counts.get(split):
+        raise ValidationError(
+            f"Dataset {target!r} has no {split} images (its data.yaml names "
+            f"{', '.join(f'{s} ({n})' for s, n in info.image_counts.items()) or 'no split'}); "
+            f"add a {split}: folder to its data.yaml, or evaluate on another split.")
+    problem = class_mismatch(service.backend.class_names(record.weights_path),
+                             info.class_names, target)
+    if problem:
+        raise ValidationError(f"Model {record.name!r} cannot be evaluated on dataset "
+                              f"{target!r}: {problem}. Evaluate it on a dataset whose "
+                              "data.yaml names the same classes in the same order.")
+    return info
+
+
 def evaluate(service: Any, dataset: str, name: str | None, split: str = "val",
              on_dataset: str | None = None, imgsz: int | None = None,
              device: str | None = None) -> Evaluation:
@@ -128,21 +150,10 @@ def evaluate(service: Any, dataset: str, name: str | None, split: str = "val",
     """
     if split not in EVAL_SPLITS:
         raise ValidationError(f"Evaluate on {' or '.join(EVAL_SPLITS)}, not {split!r}.")
-    check_thresholds(0.5, 0.5, imgsz)
+    check_thresholds(0.5, 0.5, imgsz)  # imgsz: a positive number of pixels, as predict takes
     record = service.resolve(dataset, name)
     target = on_dataset or dataset
-    info = service.datasets.get(target)
-    if not info.image_counts.get(split):
-        raise ValidationError(
-            f"Dataset {target!r} has no {split} images (its data.yaml names "
-            f"{', '.join(f'{s} ({n})' for s, n in info.image_counts.items()) or 'no split'}); "
-            f"add a {split}: folder to its data.yaml, or evaluate on another split.")
-    problem = class_mismatch(service.backend.class_names(record.weights_path),
-                             info.class_names, target)
-    if problem:
-        raise ValidationError(f"Model {record.name!r} cannot be evaluated on dataset "
-                              f"{target!r}: {problem}. Evaluate it on a dataset whose "
-                              "data.yaml names the same classes in the same order.")
+    info = _checked_target(service, record, target, split)
     device = (device or "").strip().lower() or None
     if device:
         from .devices import check_device
