@@ -10,6 +10,7 @@ import pytest
 from feed_tabs import SKIP, CountingBoard, Tab
 
 from yolo_studio.resources.status import ResourceStatus
+from yolo_studio.training.executors import LOCAL_NODE
 from yolo_studio.training.progress import SnapshotBoard
 from yolo_studio.training.snapshot import EpochMetrics, JobState, TrainingSnapshot
 from yolo_studio.ui import monitor_tab
@@ -17,8 +18,9 @@ from yolo_studio.ui.monitor_feed import MonitorFeed
 
 from plot_figures import figure
 
-# Positions in an update (MonitorTab.outputs): progress (4), charts (3), then resources (2).
-STATUS, PROGRESS, FINAL, LOG, LOSS, METRICS, LR, RESOURCE, ALERT = range(9)
+# Positions in an update (MonitorTab.outputs): progress (4), charts (3), resources (2), node
+# note (1).
+STATUS, PROGRESS, FINAL, LOG, LOSS, METRICS, LR, RESOURCE, ALERT, NODE_NOTE = range(10)
 
 
 class FakeMonitor:
@@ -155,7 +157,7 @@ def test_resources_refresh_without_snapshot_changes_and_alert_is_visible(feeds) 
     first = tab.first()
     assert "RAM 90% &gt;= 85% threshold" in first[ALERT]
     update = tab.next()  # nothing published: new resources only
-    resource, alert = update[RESOURCE:]
+    resource, alert = update[RESOURCE:ALERT + 1]
     assert _ram_percent(resource) == [90.0] and "Resource alert" in alert
     assert [t.name for t in figure(resource).data][-1] == "alert"
     assert resource is not first[RESOURCE] and _same(first, update, range(RESOURCE))
@@ -205,3 +207,24 @@ def test_cancel_looks_active_only_while_a_job_trains() -> None:
     assert monitor_tab.training_flag(TrainingSnapshot()) == ""
     assert monitor_tab.TRAINING_CLASS in monitor_tab.training_flag(
         TrainingSnapshot(state=JobState.TRAINING))
+
+
+def test_a_job_on_another_node_is_named_and_the_resource_chart_stays_this_machines(
+        feeds) -> None:
+    """A Ray node's GPUs are not this machine's: the chart draws every local GPU (not the
+    job's ``device``) and a note under it says whose readings they are."""
+    remote = TrainingSnapshot(state=JobState.TRAINING, dataset="bccd", model_name="m",
+                              device="1", node="10.0.0.12")
+    board = SnapshotBoard()
+    board.publish(**{f: getattr(remote, f) for f in ("state", "dataset", "model_name",
+                                                     "device", "node")})
+    tab = Tab(feeds(board))
+    first = tab.first()
+    assert "TRAINING — bccd / m · on 10.0.0.12" in first[STATUS]
+    assert "this machine's readings" in first[NODE_NOTE] and "10.0.0.12" in first[NODE_NOTE]
+    assert monitor_tab._job_device(remote) == ""  # noqa: SLF001
+    board.publish(node=LOCAL_NODE)  # the studio's machine: nothing to say
+    local = tab.next()
+    assert local[NODE_NOTE] == "" and "· on" not in local[STATUS]
+    assert monitor_tab._job_device(board.current) == "1"  # noqa: SLF001
+    tab.close()

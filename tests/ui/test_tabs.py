@@ -25,6 +25,7 @@ from yolo_studio.ui.app import (PROGRESS_POLL_S, QUEUE_POLL_S, STREAMS, build_ap
 from yolo_studio.ui.monitor_feed import build_frame
 from yolo_studio.ui.errors import shows_errors
 
+NAME = fmt.JOB_COLUMNS.index("model name")  # a job row's model name
 DEFAULT_FORM = ("bccd-tiny", "yolo11n.yaml", 100, 16.0, 640, 20, 10, 0.001, 0.01, "", 0.8,
                 "AdamW", 2, "", False, "")
 
@@ -181,7 +182,7 @@ def test_job_table_and_selector_choices_go_as_plain_values(
     table, finished, choices, flag = queued.update("jobs")
     assert flag == ""  # not training: Cancel looks inactive (monitor_tab.CANCEL_CSS)
     assert table["headers"] == list(fmt.JOB_COLUMNS)  # Dataframe.postprocess already done
-    assert [row[3] for row in table["data"]] == ["running", "queued-one"] and finished == ""
+    assert [row[NAME] for row in table["data"]] == ["running", "queued-one"] and finished == ""
     for stream in STREAMS:
         for value in queued.update(stream):
             assert not isinstance(value, gr.blocks.Block), stream
@@ -194,7 +195,7 @@ def test_job_table_and_selector_choices_go_as_plain_values(
     # a write the snapshot does not tell of (e.g. another process) is read at the next frame
     manager.queue.remove(job.job_id)
     gone = build_frame(groups(TrainingSnapshot(queue_rev=2, version=4), 0), moved)
-    assert [row[3] for row in gone.update("jobs")[0]["data"]] == ["running"]
+    assert [row[NAME] for row in gone.update("jobs")[0]["data"]] == ["running"]
     assert gone.update("jobs")[2] == []
 
 
@@ -209,7 +210,7 @@ def test_a_failed_queue_read_is_tried_again(manager: TrainingManager,
     manager.start_training(TrainingConfig(dataset="bccd-tiny", base_model="yolo11n.yaml",
                                           model_name="after-the-failure"))
     frame = build_frame(groups(TrainingSnapshot(), 0), None)
-    assert [row[3] for row in frame.update("jobs")[0]["data"]] == ["after-the-failure"]
+    assert [row[NAME] for row in frame.update("jobs")[0]["data"]] == ["after-the-failure"]
 
 
 def test_every_stream_goes_through_gradio_and_serialises(

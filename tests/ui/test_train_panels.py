@@ -15,6 +15,7 @@ from yolo_studio.errors import DatasetError, TrainingError, ValidationError
 from yolo_studio.training.manager import TrainingManager
 from yolo_studio.training.snapshot import JobState
 from yolo_studio.ui import datasets_panel, jobs_panel
+from yolo_studio.ui import formatting as fmt
 from yolo_studio.ui.app import build_app
 from yolo_studio.ui.hosting import ServerAccess, plan, server_access
 
@@ -127,7 +128,7 @@ def test_table_hides_old_completed_jobs_and_selector_lists_actionable(manager) -
         job = manager.queue.add({"dataset": "bccd-tiny"}, f"m{i}")
         state = [JobState.COMPLETED] * 4 + [JobState.ERROR, JobState.QUEUED]
         manager.queue.update(job.job_id, state=state[i])
-    shown = [r[3] for r in jobs_panel.jobs_value(manager)]
+    shown = [r[fmt.JOB_COLUMNS.index("model name")] for r in jobs_panel.jobs_value(manager)]
     assert shown == ["m1", "m2", "m3", "m4", "m5"]  # the oldest COMPLETED is left out
     assert [label.split(" · ")[1:] for label, _ in jobs_panel.job_choices(manager.jobs())] == [
         ["ERROR", "m4"], ["QUEUED", "m5"]]
@@ -171,7 +172,6 @@ def test_reachable_studio_refuses_a_typed_pt_path(manager, tmp_path) -> None:
 def test_a_completed_job_whose_model_was_deleted_says_so(manager, tmp_path) -> None:
     """The job table kept a COMPLETED job whose model was deleted, with no hint."""
     from yolo_studio.config import TrainingConfig
-    from yolo_studio.ui import formatting as fmt
 
     config = TrainingConfig(dataset="bccd-tiny", base_model="yolo11n.yaml").to_dict()
     kept, gone = (manager.queue.add(config, name) for name in ("kept", "gone"))

@@ -8,7 +8,8 @@ from typing import Any
 import gradio as gr
 
 from ..training.snapshot import TrainingSnapshot
-from . import demo_app, jobs_panel, live_chart, models_tab, monitor_feed, monitor_tab, train_tab
+from . import (demo_app, jobs_panel, live_chart, models_tab, monitor_feed, monitor_follow,
+               monitor_tab, train_tab)
 
 TITLE = "YOLO Studio"
 #: The feed's stream for the Train tab's job table, the finished-job key and the job
@@ -38,7 +39,8 @@ def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Block
 
     Every page load starts two streams (async generators over the app's one ``MonitorFeed``,
     which follows the manager's snapshots in a single thread, see ``stream_groups``): the
-    Monitor tab's, one update per change for all its outputs, and the job table's, apart
+    Monitor tab's, one update per change for all its outputs (over the feed of the job the
+    page follows, ``monitor_follow.Follows``, when it picked one), and the job table's, apart
     because a Dataframe restyles its columns at every update, even of an unchanged value. They
     run with unlimited concurrency, so watching tabs never delay Start or Cancel, which also
     run with ``concurrency_limit=None`` (they only enqueue or flag; the manager does the
@@ -173,23 +175,37 @@ def _follower(feed: monitor_feed.MonitorFeed, stream: str) -> Any:
     return follow
 
 
+def _monitor_follower(follows: monitor_follow.Follows) -> Any:
+    """The page-load event function of the Monitor's stream (``follow_monitor``): the feed of
+    the job the page follows (``Follows.updates``), the page told apart by its session."""
+    async def follow_monitor(request: gr.Request) -> AsyncIterator[list[Any]]:
+        session = getattr(request, "session_hash", None)
+        async for item in follows.updates(session, monitor_tab.STREAM):
+            yield item
+    return follow_monitor
+
+
 def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab,
           mon: monitor_tab.MonitorTab, models: models_tab.ModelsTab, finished: gr.State,
           tab_blocks: dict[str, gr.Tab]) -> None:
     choices = gr.State([])  # the job selector's choices, from the jobs stream
     jobs_panel.refresh_choices_on(choices, train.job_select)
     feed = monitor_feed.MonitorFeed(manager, stream_groups(manager, monitor, train.jobs_table))
-    streams = dict(zip(STREAMS, (mon.outputs, [train.jobs_table, finished, choices,
-                                               train.training_flag])))
-    for name, outputs in streams.items():  # values are sent as the feed built them
-        demo.load(_follower(feed, name), None, outputs, postprocess=False,
+    follows = monitor_follow.Follows(manager, feed, monitor_tab.feed_groups(monitor))
+    streams = {monitor_tab.STREAM: (_monitor_follower(follows), mon.outputs),
+               JOBS_STREAM: (_follower(feed, JOBS_STREAM),
+                             [train.jobs_table, finished, choices, train.training_flag])}
+    for follow, outputs in streams.values():  # values are sent as the feed built them
+        demo.load(follow, None, outputs, postprocess=False,
                   concurrency_limit=None, concurrency_id="monitor-stream",
                   show_progress="hidden", api_visibility="private")
 
     def on_load() -> list[Any]:
         names = models_tab.dataset_choices(manager)
         models_value = gr.Dropdown(choices=names, value=names[0] if names else None)
-        return [*train_tab.load_values(manager), models_value]
+        follow = gr.Dropdown(choices=monitor_follow.follow_choices(manager),
+                             value=monitor_follow.NEWEST)
+        return [*train_tab.load_values(manager), models_value, follow]
 
     def on_finished(key: str, selected: str | None, sort: str | None) -> list[Any]:
         dataset = key.split(":", 1)[1] if ":" in key else None
@@ -199,7 +215,7 @@ def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab
         return [gr.Dropdown(choices=names, value=dataset),
                 *models_tab.refresh(manager, dataset, selected, sort)]
 
-    demo.load(on_load, None, [*train.load_outputs, models.dataset],
+    demo.load(on_load, None, [*train.load_outputs, models.dataset, mon.follow],
               concurrency_limit=None, api_visibility="private")
     train.dataset_added.change(  # an imported dataset appears in the Models tab's list too
         lambda _name: gr.Dropdown(choices=models_tab.dataset_choices(manager)),
@@ -209,5 +225,27 @@ def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab
     tab_blocks["models"].select(lambda d, m, s: models_tab.refresh(manager, d, m, s),
                             models.refresh_inputs, models.refresh_outputs,
                             concurrency_limit=None, api_visibility="private")
-    mon.cancel_btn.click(train_tab.cancel_handler(manager), None, train.jobs_table,
-                         concurrency_limit=None, api_visibility="private", show_progress="hidden")
+    _wire_follow(manager, follows, mon, tab_blocks["monitor"], train.jobs_table)
+
+
+def _wire_follow(manager: Any, follows: monitor_follow.Follows, mon: monitor_tab.MonitorTab,
+                 tab: gr.Tab, jobs_table: gr.Dataframe) -> None:
+    """The Monitor's Follow list (its choices refreshed when the tab is selected and by its
+    button; a pick moves this page's stream) and Cancel (of the followed job)."""
+    def refresh_follow(value: str | None, request: gr.Request) -> gr.Dropdown:
+        choices = monitor_follow.follow_choices(manager)
+        if value not in [job for _, job in choices]:  # dropped by the studio: the newest
+            value = monitor_follow.NEWEST
+            follows.pick(getattr(request, "session_hash", None), None)
+        return gr.Dropdown(choices=choices, value=value)
+
+    def pick_job(value: str | None, request: gr.Request) -> None:
+        follows.pick(getattr(request, "session_hash", None), monitor_follow.job_of(value))
+
+    private = {"concurrency_limit": None, "api_visibility": "private",
+               "show_progress": "hidden"}
+    for trigger in (tab.select, mon.follow_refresh.click):
+        trigger(refresh_follow, mon.follow, mon.follow, **private)
+    mon.follow.change(pick_job, mon.follow, None, **private)
+    mon.cancel_btn.click(train_tab.cancel_handler(manager), mon.follow, jobs_table,
+                         **private)

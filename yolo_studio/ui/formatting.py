@@ -17,7 +17,10 @@ from ..training.snapshot import JobState, TrainingSnapshot
 MODEL_COLUMNS = ["active", "name", "created", "base model", "epochs completed", "mAP50",
                  "mAP50-95", "precision", "recall", "fitness", "parameters", "inference ms",
                  "dataset snapshot"]
-JOB_COLUMNS = ["job", "state", "dataset", "model name", "base model", "epochs", "detail"]
+#: ``node``: where the job runs or ran ("this machine", or a Ray node's address); empty until
+#: it starts.
+JOB_COLUMNS = ["job", "state", "node", "dataset", "model name", "base model", "epochs",
+               "detail"]
 ACTIVE_MARK = "★ active"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 #: Characters that mean something inside a Markdown line (emphasis, code, links, HTML, tables,
@@ -158,8 +161,9 @@ def job_rows(jobs: Sequence[Any], gone: Iterable[str] = ()) -> list[list[Any]]:
         detail = job.error or job.stop_reason or ("resume from last.pt" if job.resume else "")
         if job.job_id in gone:
             detail = f"{MODEL_GONE}; {detail}" if detail else MODEL_GONE
-        rows.append([job.job_id, job_state(job), config.get("dataset", ""), job.model_name,
-                     config.get("base_model", ""), config.get("epochs", ""), detail])
+        rows.append([job.job_id, job_state(job), job.node or "",
+                     config.get("dataset", ""), job.model_name, config.get("base_model", ""),
+                     config.get("epochs", ""), detail])
     return rows
 
 

@@ -4,7 +4,9 @@ publishes frames; each tab's stream is an async generator awaiting them on Gradi
 The number of threads and of waits on the manager does not grow with the tabs: one feed thread
 waits, builds each frame's values once, and hands the frame to the event loops the tabs run on;
 a tab only compares keys and yields. The thread is a daemon: the app never closes the feed, and
-it ends on its own within ``RESOURCE_EVERY_S`` seconds of the last tab leaving.
+it ends on its own within ``RESOURCE_EVERY_S`` seconds of the last tab leaving. The app has one
+feed of the newest running job, and one more per job that a page picked in the Monitor's Follow
+list (``monitor_follow``), each with its one thread while followed.
 
 A frame holds named *streams* (one Gradio event each per tab), each a list of *groups*:
 ``(key, make)`` pairs where ``make()`` returns the values of a few consecutive outputs. A
@@ -150,7 +152,8 @@ class MonitorFeed:
         """The name of this feed's thread (``monitor-feed-<id>``), while one runs."""
         return f"{THREAD_PREFIX}{id(self):x}"
 
-    async def updates(self, stream: str) -> AsyncIterator[list[Any]]:
+    async def updates(self, stream: str, until: asyncio.Future | None = None
+                      ) -> AsyncIterator[list[Any]]:
         """One stream of one tab: all its outputs at once, then again whenever a group of
         them changed (the unchanged groups as the same objects as before).
 
@@ -158,16 +161,18 @@ class MonitorFeed:
         one of its groups, and the same update again after ``keepalive_s`` seconds without
         one; a tab that falls behind gets the newest frame, not every one.
         Runs until cancelled (Gradio does when the tab closes, or at the next update after the
-        page went away) or the feed is closed.
+        page went away), the feed is closed, or ``until`` is done.
 
         Args:
             stream: A stream name the ``groups`` function returns.
+            until: A future of the tab's event loop that ends the stream once done (the tab
+                then follows another feed: ``monitor_follow``); None = never.
         """
         self._listen(+1)
         try:
             sent, update = None, None
-            while True:
-                frame = await self._frame_for(stream, sent, self._keepalive_s)
+            while until is None or not until.done():
+                frame = await self._frame_for(stream, sent, self._keepalive_s, until)
                 if frame is _TIMED_OUT:
                     if update is not None:
                         yield update
@@ -179,6 +184,12 @@ class MonitorFeed:
                 sent = frame.keys[stream]
         finally:
             self._listen(-1)
+
+    @property
+    def following(self) -> bool:
+        """True while a tab listens (the feed's thread runs, or is about to)."""
+        with self._lock:
+            return self._listening > 0
 
     def close(self) -> None:
         """Stop the thread and end every tab's stream."""
@@ -195,9 +206,10 @@ class MonitorFeed:
                 self._thread.start()
 
     async def _frame_for(self, stream: str, sent: tuple[Hashable, ...] | None,
-                         timeout_s: float) -> Any:
+                         timeout_s: float, until: asyncio.Future | None = None) -> Any:
         """The current frame once its keys of ``stream`` differ from ``sent``; None when the
-        feed is closed; ``_TIMED_OUT`` after ``timeout_s`` seconds without one.
+        feed is closed or ``until`` is done; ``_TIMED_OUT`` after ``timeout_s`` seconds
+        without one.
 
         Waits with ``asyncio.wait``, not ``wait_for``: on Python 3.11 ``wait_for`` can swallow
         the task's cancellation when the frame arrives at the same moment, and Gradio cancels
@@ -211,8 +223,12 @@ class MonitorFeed:
                 return self._frame
             self._waiters[waiter] = loop
         try:
-            done, _ = await asyncio.wait({waiter.future}, timeout=timeout_s)
-            return waiter.future.result() if done else _TIMED_OUT
+            done, _ = await asyncio.wait({waiter.future} if until is None
+                                         else {waiter.future, until}, timeout=timeout_s,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if waiter.future in done:
+                return waiter.future.result()
+            return None if done else _TIMED_OUT
         finally:
             with self._lock:
                 self._waiters.pop(waiter, None)

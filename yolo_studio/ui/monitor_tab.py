@@ -1,9 +1,11 @@
-"""The Monitor tab: status, progress, live charts, resource chart with alerts, log tail.
+"""The Monitor tab: the Follow list, status, progress, live charts, resource chart with
+alerts, log tail.
 
-Every open browser tab streams the frames of the app's one ``MonitorFeed``
-(``monitor_feed.py``), which follows the manager's immutable snapshots; nothing here touches
-training state, so any number of tabs can watch, and a tab opened or reloaded mid-run first draws
-the whole history.
+Every open browser tab streams the frames of a ``MonitorFeed`` (``monitor_feed.py``): the
+app's one feed of the newest running job, or the feed of the job the page picked in Follow
+(``monitor_follow.py``); feeds follow the manager's immutable snapshots and nothing here
+touches training state, so any number of tabs can watch, and a tab opened or reloaded mid-run,
+or one that picks another job, first draws the whole history.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from typing import Any
 import gradio as gr
 
 from ..config import device_gpus
+from ..training.executors import LOCAL_NODE
 from ..training.snapshot import JobState, TrainingSnapshot
 from . import charts
 from . import formatting as fmt
 from .live_chart import live_chart
 from .monitor_feed import Group, Groups, same
+from .monitor_follow import NEWEST, NEWEST_LABEL
 
 
 #: The feed's stream for the Monitor tab (``feed_groups``); it updates ``MonitorTab.outputs``.
@@ -40,17 +44,26 @@ class MonitorTab:
     alert: gr.HTML
     log: gr.Textbox
     cancel_btn: gr.Button
+    follow: gr.Dropdown  # NEWEST or a job id (monitor_follow)
+    follow_refresh: gr.Button
+    node_note: gr.Markdown  # under the resource chart: whose readings it shows
 
     @property
     def outputs(self) -> list[Any]:
         """In the order of ``feed_groups``' groups: status line, progress bar, final result,
-        log tail; loss, metrics and lr charts; resource chart and alert."""
+        log tail; loss, metrics and lr charts; resource chart and alert; node note."""
         return [self.status, self.progress, self.final, self.log, self.loss_plot,
-                self.metrics_plot, self.lr_plot, self.resource_plot, self.alert]
+                self.metrics_plot, self.lr_plot, self.resource_plot, self.alert, self.node_note]
 
 
 def build() -> MonitorTab:
     """Lay out the Monitor tab inside the current ``gr.Tab``."""
+    with gr.Row(equal_height=True):
+        follow = gr.Dropdown(label="Follow", choices=[(NEWEST_LABEL, NEWEST)], value=NEWEST,
+                             elem_id="follow-dd", scale=4,
+                             info="The newest running job, or one running or recent job.")
+        refresh = gr.Button("↻ Refresh list", elem_id="follow-refresh-btn", scale=0,
+                            size="sm", min_width=120)
     with gr.Row():  # Cancel on the left: notices pop up over the page's top right
         cancel = gr.Button("Cancel", variant="stop", elem_id="monitor-cancel-btn", scale=0,
                            min_width=120)
@@ -63,11 +76,13 @@ def build() -> MonitorTab:
         metrics_plot = live_chart("metrics-plot")
     with gr.Row():
         lr_plot = live_chart("lr-plot")
-        resource_plot = live_chart("resource-plot")
+        with gr.Column():
+            resource_plot = live_chart("resource-plot")
+            node_note = gr.Markdown("", elem_id="resource-note")
     log = gr.Textbox(label="Log (last lines)", lines=15, max_lines=20, interactive=False,
                      elem_id="log-text")
     return MonitorTab(status, progress, final, loss_plot, metrics_plot, lr_plot, resource_plot,
-                      alert, log, cancel)
+                      alert, log, cancel, follow, refresh, node_note)
 
 
 def progress_html(snap: TrainingSnapshot) -> str:
@@ -101,9 +116,28 @@ def training_flag(snap: TrainingSnapshot) -> str:
     return f'<span class="{TRAINING_CLASS}"></span>' if snap.state is JobState.TRAINING else ""
 
 
+def remote_node(snap: TrainingSnapshot) -> str:
+    """The node the snapshot's job trains (or trained) on when it is not the studio's machine
+    (a Ray node's address), else ""."""
+    return snap.node if snap.node and snap.node != LOCAL_NODE else ""
+
+
+def node_note(snap: TrainingSnapshot) -> str:
+    """Under the resource chart, for a job on another node: the chart is this machine's."""
+    node = remote_node(snap)
+    if not node:
+        return ""
+    return (f"The resource chart shows this machine's readings (the studio's), not those of "
+            f"node {fmt.markdown_text(node)}, where this job trains.")
+
+
 def status_markdown(snap: TrainingSnapshot) -> str:
-    """The status line in bold, inside a ``TRAINING_CLASS`` span while a job trains."""
-    text = f"**{fmt.markdown_text(fmt.status_line(snap))}**"
+    """The status line in bold (with the node of a job on another machine), inside a
+    ``TRAINING_CLASS`` span while a job trains."""
+    line = fmt.status_line(snap)
+    if remote_node(snap):
+        line += f" · on {remote_node(snap)}"
+    text = f"**{fmt.markdown_text(line)}**"
     if snap.state is JobState.TRAINING:
         return f'<span class="{TRAINING_CLASS}">{text}</span>'
     return text
@@ -146,8 +180,9 @@ def resource_values(monitor: Any, device: str = "") -> list[Any]:
 
 
 def _job_device(snap: TrainingSnapshot) -> str:
-    """The device of the job that trains now, "" when none does."""
-    return snap.device if snap.state is JobState.TRAINING else ""
+    """The device of the job that trains now on this machine, "" when none does (a device on
+    another node names that node's GPUs, not this machine's)."""
+    return snap.device if snap.state is JobState.TRAINING and not remote_node(snap) else ""
 
 
 def _kept_final(snap: TrainingSnapshot) -> Any:
@@ -174,7 +209,7 @@ def final_text(snap: TrainingSnapshot) -> str:
 
 def feed_groups(monitor: Any) -> Groups:
     """The feed's stream for the Monitor tab, ``STREAM``: one update per change for all of
-    ``MonitorTab.outputs``, in three groups, each rebuilt only when its key changes (the feed
+    ``MonitorTab.outputs``, in four groups, each rebuilt only when its key changes (the feed
     builds it once per change, for every tab; an unchanged group goes again as the same
     objects, which Gradio sends as empty diffs):
 
@@ -184,7 +219,11 @@ def feed_groups(monitor: Any) -> Groups:
       and end of a run), so a log line alone does not draw them again;
     - resources: resource chart and alert, keyed on the feed's resource tick (every
       ``monitor_feed.RESOURCE_EVERY_S`` seconds; once, without a monitor) and the running
-      job's device (its GPUs are the ones drawn).
+      job's device (its GPUs are the ones drawn);
+    - node note: for a job on another node, that the resource chart is this machine's.
+
+    The same groups serve the app's feed of the newest running job and each job's own feed
+    (``monitor_follow``).
 
     Values are sent as given: the event needs ``postprocess=False``.
 
@@ -197,5 +236,6 @@ def feed_groups(monitor: Any) -> Groups:
                               progress_html(snap), final_text(snap), fmt.log_text(snap)),
                          (_chart_key(snap), lambda: chart_values(snap)),
                          ((tick, _job_device(snap)) if monitor is not None else None,
-                          lambda: resource_values(monitor, _job_device(snap)))]}
+                          lambda: resource_values(monitor, _job_device(snap))),
+                         same(node_note(snap))]}
     return groups

@@ -18,12 +18,14 @@ import gradio as gr
 from ..config import TrainingConfig
 from ..config_fields import FieldSpec, config_from_values, form_fields
 from ..errors import ValidationError
+from ..training.snapshot import JobState
 from . import datasets_panel, jobs_panel, monitor_tab, weights_files, weights_panel
 from .datasets_panel import dataset_choices, dataset_info_html
 from .errors import shows_errors
 from .formatting import job_state
 from .hosting import ServerAccess
 from .jobs_panel import jobs_value
+from .monitor_follow import job_of
 
 __all__ = ["FORM_FIELDS", "TrainTab", "build", "cancel_handler", "check_base_model_allowed",
            "config_from_form", "dataset_choices", "dataset_info_html", "jobs_value",
@@ -232,11 +234,20 @@ def start_message(job_id: str, config: TrainingConfig, jobs: Sequence[Any]) -> s
 
 
 def cancel_handler(manager: Any) -> Any:
-    """An event handler that cancels the running job and returns the job-queue rows."""
+    """An event handler that cancels a running job and returns the job-queue rows: the newest
+    running job, or, given the Monitor's Follow value, the job it follows
+    (``monitor_follow.job_of``; a job followed earlier and queued again since is removed
+    from the queue, as ``TrainingManager.cancel`` does)."""
     @shows_errors
-    def on_cancel() -> list[list[Any]]:
-        manager.cancel()
-        gr.Info("Cancel requested: training stops after the current batch.", duration=TOAST_S)
+    def on_cancel(follow: str | None = None) -> list[list[Any]]:
+        job_id = job_of(follow)
+        state = manager.cancel(job_id)
+        if state is JobState.CANCELLED:
+            gr.Info("Cancel requested: training stops after the current batch.",
+                    duration=TOAST_S)
+        else:
+            gr.Info(f"Job {job_id} was {state.value}: removed from the queue.",
+                    duration=TOAST_S)
         return jobs_value(manager)
     return on_cancel
 
