@@ -60,10 +60,13 @@ def main(root: str, port: str) -> None:
     demo.launch(server_name="127.0.0.1", server_port=int(port), max_threads=MAX_THREADS,
                 prevent_thread_lock=True, quiet=True)
     print(f"URL http://127.0.0.1:{port}/", flush=True)
-    manager.start_training(fake_config(model_name="older", epochs=1000, patience=0, imgsz=32))
+    # device "cpu": the fake trains without torch, and nothing imports it then
+    manager.start_training(fake_config(model_name="older", epochs=1000, patience=0, imgsz=32,
+                                          device="cpu"))
     while not manager.snapshot().node:  # placed: the next job gets the other node
         time.sleep(0.05)
-    manager.start_training(fake_config(model_name="newer", epochs=NEWER_EPOCHS, imgsz=32))
+    manager.start_training(fake_config(model_name="newer", epochs=NEWER_EPOCHS, imgsz=32,
+                                          device="cpu"))
     while len(manager.running_jobs()) < 2 or not manager.snapshot().history:
         time.sleep(0.05)
     print("READY", flush=True)

@@ -51,7 +51,7 @@ def cluster(tmp_path: Path):
     manager.start()
     ids = {}
     for name in ("older", "newer"):
-        ids[name] = manager.start_training(fake_config(model_name=name, epochs=3))
+        ids[name] = manager.start_training(fake_config(model_name=name, epochs=3, device="cpu"))
         assert gates[name].reached.wait(WAIT_S), f"{name} did not start"
     try:
         yield SimpleNamespace(manager=manager, gates=gates, ids=ids)
@@ -141,7 +141,7 @@ def test_a_page_follows_the_job_it_picks_and_cancels_it(cluster) -> None:
 
 def test_the_job_table_shows_each_jobs_node_and_none_for_a_queued_job(cluster) -> None:
     manager = cluster.manager
-    queued = manager.start_training(fake_config(model_name="third", epochs=1))
+    queued = manager.start_training(fake_config(model_name="third", epochs=1, device="cpu"))
     node = fmt.JOB_COLUMNS.index("node")
     rows = {row[0]: row[node] for row in jobs_panel.jobs_value(manager)}
     assert rows == {cluster.ids["older"]: NODES[0], cluster.ids["newer"]: NODES[1],
