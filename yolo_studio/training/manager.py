@@ -187,7 +187,8 @@ class TrainingManager(JobExecutionMixin, ResourceAlertsMixin):
             NotFoundError: the dataset does not exist.
             DatasetError: the dataset's health check has a blocking issue.
             TrainingError: the base model weights are not available (offline), or the device
-                is a GPU this machine does not have (``devices.check_device``).
+                is a GPU this machine does not have (``devices.check_device``; on a cluster,
+                no node has the GPUs it asks for).
         """
         if not isinstance(config, TrainingConfig):
             raise ValidationError("start_training needs a TrainingConfig.")
@@ -196,7 +197,7 @@ class TrainingManager(JobExecutionMixin, ResourceAlertsMixin):
             raise DatasetError(f"Dataset {config.dataset!r} cannot be trained on: "
                                f"{report.summary()}")
         self.backend.check_base_model(config.base_model)
-        check_device(config.device)
+        getattr(self.executor, "check_device", check_device)(config.device)
         config = check_config(config)  # Ultralytics' own checks of the extra train arguments
         with self._lock:
             name = self._choose_name(config)

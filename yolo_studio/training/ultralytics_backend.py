@@ -184,7 +184,8 @@ class UltralyticsBackend(ValidationMixin):
         """Train ``config`` on ``data_yaml`` into ``run_dir`` (Ultralytics project/name).
 
         With ``resume_from`` (a run's ``weights/last.pt``) Ultralytics resumes that run with the
-        arguments saved in the checkpoint.
+        arguments saved in the checkpoint, except the dataset and the run folder: ``data_yaml``
+        and ``run_dir`` (the checkpoint may come from another machine's folders).
 
         Raises:
             TrainingError: weights unavailable, out of memory, NaN losses, an error inside a
@@ -196,7 +197,8 @@ class UltralyticsBackend(ValidationMixin):
         for event, handler in bridge.handlers().items():
             model.add_callback(event, handler)
         if resume_from is not None:
-            kwargs: dict[str, Any] = {"resume": str(resume_from)}
+            kwargs: dict[str, Any] = {"resume": str(resume_from), "data": str(data_yaml),
+                                      "save_dir": str(run_dir)}
         else:
             kwargs = dict(config.to_train_kwargs(), data=str(data_yaml),
                           project=str(run_dir.parent), name=run_dir.name)
