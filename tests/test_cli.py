@@ -12,7 +12,7 @@ import pytest
 from dataset_files import TINY
 
 from yolo_studio.cli import main
-from yolo_studio.training import manager as manager_module
+from yolo_studio.training import executor_choice
 from yolo_studio.training import ultralytics_backend
 from yolo_studio.training.executors import ProcessExecutor
 
@@ -32,7 +32,7 @@ def root(tmp_path, monkeypatch) -> Path:
 
     monkeypatch.setattr(ultralytics_backend.UltralyticsBackend, "__init__", fake_init)
     # the CLI's jobs train in a real worker process, over the fake Ultralytics there too
-    monkeypatch.setattr(manager_module, "ProcessExecutor", functools.partial(
+    monkeypatch.setattr(executor_choice, "ProcessExecutor", functools.partial(
         ProcessExecutor, backend="worker_doubles:FakeUltralyticsBackend",
         env={"PYTHONPATH": str(TESTS / "training")}))
     return root

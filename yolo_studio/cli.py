@@ -30,7 +30,7 @@ from . import cli_metrics
 from .config import SAMPLES_DIR, StudioSettings, TrainingConfig
 from .config_fields import cli_fields, config_from_cli
 from .errors import StudioError, ValidationError
-from .serve_options import add_serve_arguments
+from .serve_options import add_ray_arguments, add_serve_arguments
 from .training.model_service import EXPORT_FORMATS
 
 
@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="print the equivalent yolo command after the checks; train nothing")
     train.add_argument("train_args", nargs="*", metavar="KEY=VALUE",
                        help="Ultralytics train arguments (mosaic=0.0 fliplr=0.25 cos_lr=True)")
+    add_ray_arguments(train)
     _models_parser(sub, TrainingConfig().dataset)
     _datasets_parser(sub)
     return parser
@@ -271,6 +272,7 @@ def cmd_datasets(args: argparse.Namespace, settings: StudioSettings) -> int:
 
 def cmd_train(args: argparse.Namespace, settings: StudioSettings) -> int:
     """Train in the foreground, print epoch lines, the final metrics and the model folder."""
+    from .training.executor_choice import make_executor
     from .training.manager import TrainingManager
     from .training.progress import format_epoch
 
@@ -281,7 +283,8 @@ def cmd_train(args: argparse.Namespace, settings: StudioSettings) -> int:
     if args.print_command:
         return _print_command(config, datasets)
     manager = TrainingManager(settings, datasets=datasets, models=models,
-                              auto_promote=args.auto_promote)
+                              auto_promote=args.auto_promote,
+                              executor=make_executor(args.ray, args.ray_cpus_per_job))
     ahead = len(manager.queue.queued())
     manager.start()  # takes the root's worker lock first: if another studio holds it, queue nothing
     job_id = None

@@ -25,7 +25,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser, root_default: Any = Non
 
     The parsed namespace has ``root``, ``host`` (None: ``$GRADIO_SERVER_NAME``, else the
     hosting default), ``port`` (None: ``$GRADIO_SERVER_PORT``, else ``DEFAULT_PORT``),
-    ``share``, ``auth``, ``hang_timeout``, ``demo`` and ``allow_weights_upload``.
+    ``share``, ``auth``, ``hang_timeout``, ``demo``, ``allow_weights_upload``, ``ray`` and
+    ``ray_cpus_per_job``.
     """
     parser.add_argument("--root", default=root_default,
                         help="storage root (default: $YOLO_STUDIO_ROOT, /data/yolo_studio when "
@@ -41,6 +42,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser, root_default: Any = Non
     parser.add_argument("--hang-timeout", metavar="MINUTES",
                         help="kill a training that sends no progress for this long and end its "
                         "job in ERROR (default $YOLO_STUDIO_HANG_TIMEOUT_MIN, else 30)")
+    add_ray_arguments(parser)
     parser.add_argument("--demo", action="store_true",
                         help="serve the read-only demo (registry, Inspect, Compare, Try; no "
                         "training); default $YOLO_STUDIO_DEMO; a studio reachable beyond this "
@@ -49,6 +51,18 @@ def add_serve_arguments(parser: argparse.ArgumentParser, root_default: Any = Non
                         help="accept uploaded .pt base weights although the studio is reachable "
                         "beyond this machine (a .pt is a pickle: it can run code); default "
                         "$YOLO_STUDIO_ALLOW_WEIGHTS_UPLOAD; a local studio always accepts them")
+
+
+def add_ray_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--ray ADDRESS`` and ``--ray-cpus-per-job N`` (jobs on a Ray cluster; see README
+    "Several machines")."""
+    parser.add_argument("--ray", metavar="ADDRESS",
+                        help="run jobs on a Ray cluster, several at once: 'auto' (the cluster "
+                        "this machine joined), ray://HOST:10001, or 'local' (a Ray instance on "
+                        "this machine, loopback only: one job per GPU); default "
+                        "$YOLO_STUDIO_RAY_ADDRESS, else no Ray")
+    parser.add_argument("--ray-cpus-per-job", type=int, default=1, metavar="N",
+                        help="CPUs each job asks the Ray cluster for (default 1)")
 
 
 def listen_address(host: str | None, port: int | None,

@@ -89,7 +89,8 @@ def serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
             manager, monitor = ReadOnlyStudio(settings), None
         else:
-            manager, monitor = start_services(settings, SAMPLES_DIR, args.hang_timeout)
+            manager, monitor = start_services(settings, SAMPLES_DIR, args.hang_timeout,
+                                              args.ray, args.ray_cpus_per_job)
     except StudioError as err:
         print(f"yolo-studio: {err}", file=sys.stderr)
         return 2
@@ -132,20 +133,23 @@ def _launch(manager: object, monitor: ResourceMonitor | None, hosting: HostingPl
 
 
 def start_services(settings: StudioSettings, samples_dir: Path,
-                   hang_timeout_min: str | None = None) -> tuple[TrainingManager, ResourceMonitor]:
+                   hang_timeout_min: str | None = None, ray: str | None = None,
+                   ray_cpus_per_job: int = 1) -> tuple[TrainingManager, ResourceMonitor]:
     """Create the storage folders, copy the built-in samples, start the monitor and manager
-    (each job in a worker process, killed after ``hang_timeout_min`` minutes without progress).
+    (each job in a worker process, killed after ``hang_timeout_min`` minutes without progress;
+    with ``ray``, on that Ray cluster: ``training.executor_choice.make_executor``).
 
     Raises:
         StudioError: a sample cannot be copied, another studio process already runs jobs
-            from the same storage root, or the hang timeout is not a number of minutes.
+            from the same storage root, the hang timeout is not a number of minutes, or the
+            Ray cluster cannot be used.
     """
     from ..persistence.dataset_store import DatasetStore
     from ..resources import ResourceMonitor
-    from ..training.executors import ProcessExecutor, hang_timeout_from
+    from ..training.executor_choice import make_executor
     from ..training.manager import TrainingManager
 
-    executor = ProcessExecutor(hang_timeout_s=hang_timeout_from(hang_timeout_min))
+    executor = make_executor(ray, ray_cpus_per_job, hang_timeout_min)
     for folder in (settings.datasets_dir, settings.models_dir, settings.jobs_dir):
         folder.mkdir(parents=True, exist_ok=True)
     datasets = DatasetStore(settings.datasets_dir)
