@@ -61,12 +61,13 @@ def import_ray(local: bool = False) -> Any:
     return ray
 
 
-def connect(address: str, num_cpus: int | None = None) -> Any:
+def connect(address: str, num_cpus: int | None = None) -> tuple[Any, bool]:
     """Connect this process to the cluster at ``address`` (``ray_address_from``), or start a
     loopback-only local instance for ``local`` (with ``num_cpus`` CPUs; None: all).
 
     Returns:
-        The ``ray`` module, connected.
+        ``(ray, connected_now)``: the ``ray`` module, connected; False when this process was
+        connected already (then whoever connected it disconnects).
 
     Raises:
         TrainingError: Ray is missing, or the cluster cannot be reached (with the cause).
@@ -74,7 +75,7 @@ def connect(address: str, num_cpus: int | None = None) -> Any:
     local = address == LOCAL
     ray = import_ray(local)
     if ray.is_initialized():
-        return ray
+        return ray, False
     options: dict[str, Any] = {"namespace": NAMESPACE, "log_to_driver": False,
                                "include_dashboard": False}
     try:
@@ -88,4 +89,4 @@ def connect(address: str, num_cpus: int | None = None) -> Any:
                             f"{type(err).__name__}: {err}. Start it with `ray start --head` "
                             "(see the README's 'Several machines') or check the address."
                             ) from err
-    return ray
+    return ray, True

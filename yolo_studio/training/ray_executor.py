@@ -59,7 +59,7 @@ class RayExecutor:
         if cpus_per_job < 1:
             raise ValidationError(f"CPUs per job must be 1 or more (got {cpus_per_job}).")
         self.address = address
-        self.ray = connect(address, num_cpus)
+        self.ray, self._connected = connect(address, num_cpus)
         self.cpus_per_job = cpus_per_job
         self.cancel_grace_s = cancel_grace_s
         self.hang_timeout_s = hang_timeout_from() if hang_timeout_s is None else hang_timeout_s
@@ -125,8 +125,10 @@ class RayExecutor:
         """Nothing: the job's memory went with its task."""
 
     def close(self) -> None:
-        """Disconnect from the cluster (a ``local`` instance stops with it)."""
-        self.ray.shutdown()
+        """Disconnect from the cluster if this executor connected this process (a ``local``
+        instance stops with it)."""
+        if self._connected:
+            self.ray.shutdown()
 
     def train(self, config: TrainingConfig, data_yaml: Path, run_dir: Path, hooks: TrainHooks,
               resume: bool) -> TrainOutcome:

@@ -10,7 +10,8 @@ Nodes share no disk with the studio: the dataset comes as a zip from Ray's objec
 unpacked once per content hash under the node's folder (``$YOLO_STUDIO_NODE_DIR``, else
 ``<user cache>/yolo-studio/ray-node``); a resumed job brings its last.pt and results.csv along;
 the run's files go back to the studio (last.pt and results.csv at each epoch's start, every
-file of the run folder at the end). Imports Ray only inside functions (it runs where Ray is).
+file of the run folder at the end). The node keeps its copy of the run under
+``<node folder>/runs/<job_id>`` until the job runs there again. Imports Ray only inside functions (it runs where Ray is).
 """
 
 from __future__ import annotations
@@ -258,5 +259,4 @@ def run_job(spec: dict[str, Any], box: list, digest: str, channel: Any,
         executor.close()
         relay.close()
     files = {rel: (run_dir / rel).read_bytes() for rel in run_files(run_dir)}
-    shutil.rmtree(run_dir, ignore_errors=True)  # the studio keeps the run from now on
     return {"reply": reply, "files": files}
