@@ -103,11 +103,18 @@ def _node_copies(cluster: SimpleNamespace, job_id: str, rel: str) -> list[Path]:
     return sorted(cluster.base.glob(f"node*/runs/{job_id}/{rel}"))
 
 
-def _training_workers() -> list[psutil.Process]:
+def _training_workers(cluster: SimpleNamespace) -> list[psutil.Process]:
+    """The training worker processes started on this cluster's nodes (their environment
+    names a node folder of the cluster; other tests' workers on the machine do not count)."""
     found = []
     for proc in psutil.process_iter(["cmdline"]):
-        if "yolo_studio.training.worker" in " ".join(proc.info["cmdline"] or ()):
-            found.append(proc)
+        if "yolo_studio.training.worker" not in " ".join(proc.info["cmdline"] or ()):
+            continue
+        try:
+            if proc.environ().get(NODE_DIR_ENV, "").startswith(str(cluster.base)):
+                found.append(proc)
+        except psutil.Error:  # ended meanwhile
+            continue
     return found
 
 
@@ -137,7 +144,7 @@ def test_two_jobs_train_at_once_on_two_nodes(cluster, studio):
         assert not str(node_best[0]).startswith(str(studio.settings.root))
     # the dataset went to each node once, unpacked under its content hash
     digest = studio.datasets.get("tiny").content_hash
-    assert sorted(p.parent.name for p in cluster.base.glob(f"node*/datasets/{digest}")) \
+    assert sorted(p.parent.parent.name for p in cluster.base.glob(f"node*/datasets/{digest}")) \
         == ["node1", "node2"]
 
 
@@ -150,7 +157,7 @@ def test_a_cancelled_job_ends_on_its_node_and_registers_nothing(cluster, studio)
     snap = studio.wait_for_job(job_id, WAIT_S)
     assert snap.state is JobState.CANCELLED
     assert {r.name for r in studio.models.list("tiny")} == before
-    _until(lambda: not _training_workers(), "the node's training process to end", 30)
+    _until(lambda: not _training_workers(cluster), "the node's training process to end", 30)
 
 
 def test_a_studio_killed_mid_job_shows_it_interrupted_then_resumes_it(cluster, tmp_path):
@@ -169,7 +176,7 @@ def test_a_studio_killed_mid_job_shows_it_interrupted_then_resumes_it(cluster, t
     os.kill(cli.pid, signal.SIGKILL)
     cli.wait()
     # Ray ends the tasks of a driver that died: nothing trains on for a dead studio
-    _until(lambda: not _training_workers(), "the orphaned training to end", 60)
+    _until(lambda: not _training_workers(cluster), "the orphaned training to end", 60)
     manager = TrainingManager(settings, executor=RayExecutor(cluster.ray.address))
     manager.start()
     try:
