@@ -13,6 +13,7 @@ task itself is force-cancelled (``ray.cancel(force=True)``) ``CANCEL_MARGIN_S`` 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import threading
@@ -30,6 +31,8 @@ from .ray_task import JobChannel, run_job, zip_dataset
 
 #: Seconds after the cancel grace before a cancelled task is force-cancelled by Ray.
 CANCEL_MARGIN_S = 5.0
+#: The resource Ray gives the head node only.
+HEAD_RESOURCE = "node:__internal_head__"
 #: Seconds after a job is placed before the cluster's free resources count it (Ray's
 #: resource view lags the placement slightly).
 SETTLE_S = 1.0
@@ -156,7 +159,8 @@ class RayExecutor:
         finally:
             with self._lock:
                 self._unplaced.discard(job_id)
-            self.ray.kill(channel)
+            with contextlib.suppress(Exception):  # noqa: BLE001 - gone with its node already
+                self.ray.kill(channel)
 
     def placed(self, job_id: str) -> None:
         """The job's task runs on a node now (``_RayRun`` calls it)."""
@@ -165,8 +169,11 @@ class RayExecutor:
             self._placed_at = time.monotonic()
 
     def _near_studio(self) -> dict[str, Any]:
-        """Actor options that keep a job's channel on the studio's node (it outlives the
-        job's node)."""
+        """Actor options that keep a job's channel on the head node (the cluster ends with
+        it anyway), so that it outlives the node the job trains on; without a head node
+        (Ray Client), on this process's node."""
+        if self.ray.cluster_resources().get(HEAD_RESOURCE):
+            return {"resources": {HEAD_RESOURCE: 0.001}}
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         node_id = self.ray.get_runtime_context().get_node_id()
@@ -215,7 +222,7 @@ class _RayRun:
                 abort_deadline = (time.monotonic() + self.executor.cancel_grace_s
                                   + CANCEL_MARGIN_S)
             done, _ = self.ray.wait([self.ref], timeout=self.executor.poll_s)
-            self._take(self.ray.get(self.channel.pull.remote()))
+            self._take(self._pull())
             if done:
                 return self._result()
             now = time.monotonic()
@@ -229,6 +236,16 @@ class _RayRun:
                 raise TrainingError(f"Training on {self.node or 'the cluster'} made no "
                                     f"progress for {self.executor.hang_timeout_s / 60:g} min, "
                                     "so the studio cancelled its Ray task; retry or resume it.")
+
+    def _pull(self) -> list[tuple]:
+        """The channel's new items; a channel that died (its node did) ends the job."""
+        try:
+            return self.ray.get(self.channel.pull.remote())
+        except self.ray.exceptions.RayActorError as err:
+            self.ray.cancel(self.ref, force=True)
+            raise NodeLostError(f"The Ray node holding this job's event channel died, so the "
+                                f"job ({self.node or 'on the cluster'}) was stopped; resume "
+                                "or retry it.") from err
 
     def _control(self) -> None:
         message = (ABORT if self.hooks.should_abort() else
