@@ -95,6 +95,9 @@ class JobExecutionMixin:
             changes = {"error": explain_failure(err, dataset, run_dir)}
         # after the error and its traceback are dropped
         self.executor.release(failed=state is not JobState.COMPLETED)
+        ended = getattr(self.executor, "job_ended", None)  # executors that reserve room
+        if ended is not None:
+            ended(job.job_id)
         self._finish(run, state, changes)
 
     def _placed(self, job_id: str, node: str) -> None:

@@ -109,16 +109,27 @@ class RayExecutor:
                 "fewer GPUs (device), or lower --ray-cpus-per-job.")
 
     def has_room(self, job: Any) -> bool:
-        """True when the cluster can place ``job`` (a ``JobRecord``) now: no job submitted
+        """True when the cluster can place ``job`` (a ``JobRecord``) now: no job let through
         before it still waits for a node, and its resources are free (a job no node could
-        ever run is let through: ``train`` says why it cannot run)."""
+        ever run is let through: ``train`` says why it cannot run). A job let through counts
+        as waiting for a node until it is placed or ``job_ended``.
+        """
         with self._lock:
             if self._unplaced or time.monotonic() - self._placed_at < SETTLE_S:
                 return False
         need = self.resources(str(job.config.get("device", "")))
-        if not any(_fits(need, node) for node in self._nodes()):
-            return True
-        return _fits(need, self.ray.available_resources())
+        room = (not any(_fits(need, node) for node in self._nodes())
+                or _fits(need, self.ray.available_resources()))
+        if room:
+            with self._lock:
+                self._unplaced.add(job.job_id)
+        return room
+
+    def job_ended(self, job_id: str) -> None:
+        """The manager is done with job ``job_id`` (trained or not: a job cancelled before it
+        was sent never reaches ``train``)."""
+        with self._lock:
+            self._unplaced.discard(job_id)
 
     # --- a job ---------------------------------------------------------------------------
     def prepare(self) -> None:
