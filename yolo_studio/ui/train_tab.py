@@ -19,7 +19,10 @@ from ..config import TrainingConfig
 from ..config_fields import FieldSpec, config_from_values, form_fields
 from ..errors import ValidationError
 from ..training.snapshot import JobState
-from . import datasets_panel, jobs_panel, monitor_tab, weights_files, weights_panel
+from ..training.train_command import cli_value
+from ..training.ultralytics_args import studio_field_specs
+from . import (datasets_panel, jobs_panel, monitor_tab, train_args_panel, train_presets_panel,
+               weights_files, weights_panel)
 from .datasets_panel import dataset_choices, dataset_info_html
 from .errors import shows_errors
 from .formatting import job_state
@@ -59,10 +62,13 @@ class TrainTab:
     dataset_added: gr.State
     #: Hidden HTML the jobs stream fills with ``monitor_tab.training_flag`` (Cancel's look).
     training_flag: gr.HTML | None = None
+    #: The presets' and "Retry with changes"' choices a page load refreshes.
+    presets: train_presets_panel.PresetsPanel | None = None
 
     @property
     def load_outputs(self) -> list[gr.components.Component]:
-        return [self.dataset, self.base_model]
+        """The form's fields (``FORM_FIELDS`` order), then the presets' choices."""
+        return [*self.inputs, *(self.presets.load_outputs if self.presets else [])]
 
 
 def config_from_form(*values: Any) -> TrainingConfig:
@@ -74,15 +80,19 @@ def config_from_form(*values: Any) -> TrainingConfig:
     return config_from_values(form_fields(), values)
 
 
-def _field(spec: FieldSpec, **overrides: Any) -> gr.components.Component:
-    """The form component of ``spec`` (its label, help as info, id and default value);
-    ``overrides`` replace or add keyword arguments of the component."""
+def yolo_default_notes() -> dict[str, str]:
+    """Field name -> what ``yolo train`` defaults to, for the fields whose studio default
+    differs (``ultralytics_args.studio_field_specs``: read from the installed Ultralytics)."""
+    return {name: f"yolo train's default: {cli_value(spec.yolo_default)}"
+            for name, spec in studio_field_specs().items() if spec.differs}
+
+
+def _field(spec: FieldSpec, note: str = "", **overrides: Any) -> gr.components.Component:
+    """The form component of ``spec`` (its label, help and ``note`` as info, id and default
+    value); ``overrides`` replace or add keyword arguments of the component."""
     kwargs: dict[str, Any] = dict(label=spec.label, elem_id=spec.elem_id)
-    if spec.kind == "args":  # the YAML view of the extra train arguments
-        return gr.Code(**{**kwargs, "value": "", "language": "yaml", "lines": 3,
-                          "interactive": True, **overrides})
-    if spec.help:
-        kwargs["info"] = spec.help
+    if spec.help or note:
+        kwargs["info"] = " · ".join(text for text in (spec.help, note) if text)
     if spec.kind == "bool":
         kind, kwargs["value"] = gr.Checkbox, bool(spec.default)
     elif spec.slider is not None:
@@ -119,11 +129,15 @@ def _build_choices(manager: Any) -> tuple[gr.Dropdown, gr.Dropdown]:
 
 
 def _build_fields() -> dict[str, gr.components.Component]:
-    """The form's components after the dataset and base model, by field name."""
+    """The form's components after the dataset and base model, by field name; the Advanced
+    accordion holds the Ultralytics arguments (``train_args_panel``) and their YAML view, the
+    ``extra_args`` field."""
     fields: dict[str, gr.components.Component] = {}
+    notes = yolo_default_notes()
 
     def lay_out(group: str) -> None:
-        fields.update((s.name, _field(s)) for s in form_fields() if s.form == group)
+        fields.update((s.name, _field(s, notes.get(s.name, ""))) for s in form_fields()
+                      if s.form == group and s.kind != "args")
 
     for group in _ROWS:
         with gr.Row():
@@ -132,6 +146,8 @@ def _build_fields() -> dict[str, gr.components.Component]:
     with gr.Accordion("Advanced", open=False, elem_id="advanced"):
         with gr.Row():
             lay_out("advanced")
+        [args] = [s for s in form_fields() if s.kind == "args"]
+        fields[args.name] = train_args_panel.build(args).yaml
     return fields
 
 
@@ -150,6 +166,8 @@ def build(manager: Any, access: ServerAccess | None = None) -> TrainTab:
         weights_panel.build(manager, access, base)
     fields = {"dataset": dataset, "base_model": base, **_build_fields()}
     inputs = [fields[name] for name in FORM_FIELDS]
+    presets = train_presets_panel.build_presets(manager, inputs)
+    train_args_panel.build_command(manager, inputs)
     with gr.Row():
         start = gr.Button("Start", variant="primary", elem_id="start-btn")
         cancel = gr.Button("Cancel", variant="stop", elem_id="cancel-btn")
@@ -157,8 +175,9 @@ def build(manager: Any, access: ServerAccess | None = None) -> TrainTab:
     gr.HTML(monitor_tab.CANCEL_CSS, elem_id="cancel-style", container=False, padding=False)
     flag = gr.HTML("", elem_id="training-flag", container=False, padding=False)
     jobs = jobs_panel.build(manager)
+    train_presets_panel.build_retry(manager, inputs, presets, jobs.table)
     tab = TrainTab(dataset, base, inputs, start, cancel, jobs.table, jobs.select, datasets.added,
-                   flag)
+                   flag, presets)
     _wire(manager, tab, access)
     return tab
 
@@ -204,6 +223,7 @@ def _wire(manager: Any, tab: TrainTab, access: ServerAccess) -> None:
         config = config_from_form(*values)
         check_weights_allowed(manager, config, access)
         job_id = manager.start_training(config)  # notes only for a job that was queued
+        train_presets_panel.remember(manager, config)
         jobs = manager.jobs()
         gr.Info(" ".join([start_message(job_id, config, jobs), *config.notes]),
                 duration=TOAST_S)
@@ -252,10 +272,16 @@ def cancel_handler(manager: Any) -> Any:
     return on_cancel
 
 
-def load_values(manager: Any) -> tuple[gr.Dropdown, gr.Dropdown]:
-    """Fresh values for a page load (``TrainTab.load_outputs``): dataset choices (first one
-    picked) and base-model choices (with uploaded weights). The job table and selector come
-    with the page's first live update (``app.stream_groups``), their one source then."""
+def load_values(manager: Any) -> list[Any]:
+    """Fresh values for a page load (``TrainTab.load_outputs``): dataset choices and
+    base-model choices (with uploaded weights); the form as the last configuration started
+    on an existing dataset left it (that dataset picked), else the first dataset and the
+    defaults; the presets' choices. The job table and selector come with the page's first live
+    update (``app.stream_groups``), their one source then."""
     names = dataset_choices(manager)
-    return (gr.Dropdown(choices=names, value=names[0] if names else None),
-            weights_panel.base_model_dropdown(manager))
+    last = train_presets_panel.last_values(manager, names)
+    form = train_presets_panel.form_values(last) if last else [gr.skip()] * len(FORM_FIELDS)
+    dataset = last.dataset if last else (names[0] if names else None)
+    base = weights_panel.base_model_dropdown(manager, last.base_model if last else None)
+    return [gr.Dropdown(choices=names, value=dataset), base, *form[2:],
+            *train_presets_panel.load_values(manager)]
