@@ -28,10 +28,13 @@ LAYER_ALLOWED = {
            "ui", "serve_options", "extra_args"},
     "serve_options": {"errors"},
     "cli": {"config", "config_fields", "errors", "names", "persistence", "resources", "training",
-            "serve_options", "extra_args", "cli_metrics"},
+            "serve_options", "extra_args", "cli_metrics", "cli_train"},
     # the models CLI's evaluation and registry-metric commands (cli.py wires them in)
     "cli_metrics": {"config", "errors", "names", "persistence", "resources", "training",
                     "extra_args"},
+    # the CLI's train command (cli.py's layer)
+    "cli_train": {"config", "config_fields", "errors", "names", "persistence", "resources",
+                  "training", "extra_args", "serve_options"},
     # the package's entry (console script, python -m, app.py): the one way into ui
     "entry": {"cli", "ui", "serve_options"},
     "__main__": {"entry"},

@@ -12,6 +12,10 @@ import yaml
 from dataset_files import TINY
 
 from yolo_studio.cli import main
+from yolo_studio.config import TrainingConfig
+from yolo_studio.persistence.train_presets import TrainPresets
+from yolo_studio.training.queue import JobQueue
+from yolo_studio.training.snapshot import JobState
 
 TESTS = Path(__file__).resolve().parent
 
@@ -70,3 +74,28 @@ def test_a_real_run_gets_the_pairs_and_the_printed_command_reproduces_it(root, c
     assert config["extra_args"] == {"cos_lr": True, "fliplr": 0.25, "mosaic": 0.0}
     assert main(["--root", str(root), "models", "show", "kv", "--dataset", "tiny"]) == 0
     assert "extra_args.mosaic: 0.0" in capsys.readouterr().out
+    last = TrainPresets(root).last(["tiny"])  # the Train tab opens with it
+    assert last.extra_args == config["extra_args"] and last.lr0 == 0.002
+
+
+def test_presets_and_a_finished_job_as_the_starting_point(root, capsys) -> None:
+    assert main(["--root", str(root), "train", "--dataset", "tiny", "--epochs", "5",
+                 "--save-preset", "no-mosaic", "--print-command", "mosaic=0.0"]) == 0
+    out = capsys.readouterr().out
+    assert "Preset no-mosaic saved." in out and "note:" not in out
+    assert main(["--root", str(root), "train", "--dataset", "tiny", "--preset", "no-mosaic",
+                 "--print-command", "fliplr=0.25"]) == 0
+    command = _read_command(capsys.readouterr().out)
+    assert (command["epochs"], command["mosaic"], command["fliplr"]) == (5, 0.0, 0.25)
+    job = JobQueue(root / "jobs" / "queue.json").add(
+        TrainingConfig(dataset="tiny", epochs=7, extra_args={"cos_lr": True},
+                       model_name="old").to_dict(), "old")
+    assert main(["--root", str(root), "train", "--from-job", job.job_id, "--print-command"]) == 2
+    assert "is QUEUED: only a completed, failed" in capsys.readouterr().err
+    JobQueue(root / "jobs" / "queue.json").update(job.job_id, state=JobState.ERROR)
+    assert main(["--root", str(root), "train", "--from-job", job.job_id, "--print-command",
+                 "--epochs", "2", "mosaic=0.5"]) == 0
+    command = _read_command(capsys.readouterr().out)
+    assert (command["epochs"], command["cos_lr"], command["mosaic"]) == (2, True, 0.5)
+    assert main(["--root", str(root), "train", "--preset", "nope", "--print-command"]) == 2
+    assert "No preset 'nope'; saved presets: no-mosaic" in capsys.readouterr().err

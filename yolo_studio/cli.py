@@ -12,6 +12,8 @@ yolo_studio ...``); ``serve`` (the web app, the options of ``app.py``) is parsed
     models download NAME [--format pt|onnx|torchscript]   prints the file's path
     models eval NAME [--split val|test] [--on DATASET] | promote-metric [METRIC]  (cli_metrics)
 
+``train`` and its options are ``cli_train``'s.
+
 Every ``models`` subcommand takes ``--dataset`` (before or after it).
 
 Every command works on the storage root chosen by ``--root`` (else ``$YOLO_STUDIO_ROOT``, else
@@ -22,15 +24,14 @@ the default of ``StudioSettings.resolve``). Errors the studio raises on purpose 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from typing import Any, Sequence
 
 from . import cli_metrics
+from .cli_train import add_train_parser, cmd_train
 from .config import SAMPLES_DIR, StudioSettings, TrainingConfig
-from .config_fields import cli_fields, config_from_cli
 from .errors import StudioError, ValidationError
-from .serve_options import add_ray_arguments, add_serve_arguments
+from .serve_options import add_serve_arguments
 from .training.model_service import EXPORT_FORMATS
 
 
@@ -42,35 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     add_serve_arguments(sub.add_parser("serve", help="serve the web app (the options of "
                                        "app.py)"), root_default=argparse.SUPPRESS)
-    train = sub.add_parser("train", help="train a model in the foreground and register it",
-                           epilog="Any other Ultralytics train argument goes after the options "
-                           "as key=value, as the yolo CLI takes it: mosaic=0.0 cos_lr=True.")
-    _train_options(train)
-    train.add_argument("--auto-promote", action="store_true",
-                       help="make the new model active if it beats the active one by the "
-                            "dataset's promote metric (models promote-metric)")
-    train.add_argument("--print-command", action="store_true",
-                       help="print the equivalent yolo command after the checks; train nothing")
-    train.add_argument("train_args", nargs="*", metavar="KEY=VALUE",
-                       help="Ultralytics train arguments (mosaic=0.0 fliplr=0.25 cos_lr=True)")
-    add_ray_arguments(train)
+    add_train_parser(sub)
     _models_parser(sub, TrainingConfig().dataset)
     _datasets_parser(sub)
     return parser
-
-
-#: The argparse type of each ``FieldSpec.kind`` (a whole float batch becomes an int in
-#: ``TrainingConfig``).
-_OPTION_TYPES = {"int": int, "float": float, "batch": float, "text": str, "choice": str}
-
-
-def _train_options(train: argparse.ArgumentParser) -> None:
-    """Add an option per ``config_fields.cli_fields()`` to ``train``; an option not given is
-    absent from the parsed arguments (``_config_from`` then uses the ``KEY=VALUE`` pair or the
-    field's ``TrainingConfig`` default)."""
-    for spec in cli_fields():
-        train.add_argument(spec.option, type=_OPTION_TYPES[spec.kind],
-                           default=argparse.SUPPRESS, help=spec.option_help or None)
 
 
 def _datasets_parser(sub: Any) -> None:
@@ -143,15 +119,6 @@ def _stores(settings: StudioSettings) -> tuple[Any, Any]:
     datasets = DatasetStore(settings.datasets_dir)
     datasets.ensure_samples(SAMPLES_DIR)
     return datasets, ModelStore(settings.models_dir)
-
-
-def _config_from(args: argparse.Namespace) -> TrainingConfig:
-    """The TrainingConfig of ``train``'s options and ``KEY=VALUE`` pairs (an empty
-    ``--model-name``: generated); see ``config_fields.config_from_cli``."""
-    from .training.ultralytics_args import parse_pairs
-
-    pairs = parse_pairs(args.train_args) if args.train_args else {}
-    return config_from_cli(vars(args), pairs)
 
 
 def _predict(service: Any, args: argparse.Namespace) -> str:
@@ -270,84 +237,6 @@ def cmd_datasets(args: argparse.Namespace, settings: StudioSettings) -> int:
     return 0
 
 
-def cmd_train(args: argparse.Namespace, settings: StudioSettings) -> int:
-    """Train in the foreground, print epoch lines, the final metrics and the model folder."""
-    from .training.executor_choice import make_executor
-    from .training.manager import TrainingManager
-    from .training.progress import format_epoch
-
-    config = _config_from(args)
-    for note in config.notes:
-        print(f"note: {note}")
-    datasets, models = _stores(settings)
-    if args.print_command:
-        return _print_command(config, datasets)
-    manager = TrainingManager(settings, datasets=datasets, models=models,
-                              auto_promote=args.auto_promote,
-                              executor=make_executor(args.ray, args.ray_cpus_per_job))
-    ahead = len(manager.queue.queued())
-    manager.start()  # takes the root's worker lock first: if another studio holds it, queue nothing
-    job_id = None
-    try:
-        job_id = manager.start_training(config)
-        if ahead:
-            print(f"{ahead} job(s) queued earlier in {settings.jobs_dir} run first.")
-        print(f"Job {job_id}: training {config.base_model} on {config.dataset} ...", flush=True)
-        snap = _follow(manager, job_id, format_epoch)
-    except KeyboardInterrupt:
-        print("Cancelling ...", file=sys.stderr)
-        with contextlib.suppress(StudioError):
-            if job_id:
-                manager.cancel(job_id)
-        return 130
-    finally:
-        manager.close()
-    return _report(snap, manager, config)
-
-
-def _print_command(config: TrainingConfig, datasets: Any) -> int:
-    """``train --print-command``: Ultralytics' checks, then the yolo command; trains nothing."""
-    from .training.train_command import yolo_command
-    from .training.ultralytics_args import check_config
-
-    config = check_config(config)
-    print(yolo_command(config, datasets.get(config.dataset).data_yaml))
-    return 0
-
-
-def _follow(manager: Any, job_id: str, format_epoch: Any) -> Any:
-    """Print each epoch of job ``job_id`` as it ends; return the job's last snapshot."""
-    from .training.snapshot import JobState
-
-    snap, printed = manager.snapshot(), 0
-    while not (snap.job_id == job_id and snap.state not in (JobState.TRAINING, JobState.IDLE)):
-        snap = manager.wait_for_change(snap.version, 1.0, major_only=True)  # epochs, states
-        if snap.job_id == job_id:
-            for i in range(printed, len(snap.history)):
-                previous = snap.history[i - 1] if i else None
-                print(format_epoch(snap.history[i], snap.epochs, previous), flush=True)
-            printed = max(printed, len(snap.history))
-    return snap
-
-
-def _report(snap: Any, manager: Any, config: TrainingConfig) -> int:
-    from .training.progress import format_metrics
-    from .training.snapshot import JobState
-
-    if snap.state != JobState.COMPLETED:
-        reason = snap.error or snap.stop_reason or snap.state.value
-        print(f"error: job {snap.job_id} ended {snap.state.value}: {reason}", file=sys.stderr)
-        return 1
-    if snap.stop_reason:
-        print(f"Stopped early: {snap.stop_reason}")
-    if snap.final is not None:
-        print(f"Final (best.pt on val): {format_metrics(snap.final)}")
-    record = manager.models.get(config.dataset, snap.model_name)
-    print(f"Registered model {record.name} for {config.dataset}"
-          f"{' (active)' if record.active else ''}: {record.folder}")
-    return 0
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse a command line of ``yolo-studio`` (``serve`` included); exits on a usage error."""
     return _parser().parse_args(argv)
@@ -366,7 +255,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         settings = StudioSettings.resolve(args.root)
-        command = {"train": cmd_train, "models": cmd_models, "datasets": cmd_datasets}
+        if args.command == "train":
+            return cmd_train(args, settings, _stores)
+        command = {"models": cmd_models, "datasets": cmd_datasets}
         return command[args.command](args, settings)
     except StudioError as err:
         print(f"error: {err}", file=sys.stderr)

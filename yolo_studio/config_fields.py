@@ -188,26 +188,27 @@ def config_from_values(specs: Sequence[FieldSpec], values: Sequence[Any]) -> Tra
     return TrainingConfig(**data)
 
 
-def config_from_cli(options: Mapping[str, Any], pairs: Mapping[str, Any]) -> TrainingConfig:
-    """The TrainingConfig of ``train``'s options and its ``key=value`` pairs.
+def config_from_cli(options: Mapping[str, Any], pairs: Mapping[str, Any],
+                    base: TrainingConfig | None = None) -> TrainingConfig:
+    """The TrainingConfig of ``train``'s options and its ``key=value`` pairs, over ``base``.
 
     A pair naming a studio field's Ultralytics argument (``epochs=3``, ``freeze=5``: the keys of
     ``extra_args.STUDIO_FIELDS``) sets that field, as its option would; every other pair is an
-    extra argument (``TrainingConfig.extra_args``).
+    extra argument (``TrainingConfig.extra_args``), added to ``base``'s.
 
     Args:
         options: Field name -> value of the options given (an option not given is absent).
         pairs: Ultralytics argument -> value, as ``ultralytics_args.parse_pairs`` read them.
+        base: The configuration to change (a preset, a finished job's); None = the defaults.
 
     Raises:
         ValidationError: an option and a pair set one field to different values, a pair's value
             does not fit its field, or what ``config_from_values`` raises.
     """
-    extra = {k: v for k, v in pairs.items() if k not in STUDIO_FIELDS}
     fields = {STUDIO_FIELDS[k]: (k, v) for k, v in pairs.items() if k in STUDIO_FIELDS}
     values = []
     for spec in cli_fields():
-        value = options.get(spec.name, spec.default)
+        value = options.get(spec.name, spec.default if base is None else getattr(base, spec.name))
         if spec.name in fields:
             key, raw = fields[spec.name]
             try:
@@ -221,4 +222,8 @@ def config_from_cli(options: Mapping[str, Any], pairs: Mapping[str, Any]) -> Tra
             value = pair
         values.append(value)
     config = config_from_values(cli_fields(), values)
-    return dataclasses.replace(config, extra_args=check_extra_args(extra)) if extra else config
+    base = base or config
+    extra = {**base.extra_args, **{k: v for k, v in pairs.items() if k not in STUDIO_FIELDS}}
+    others = {s.name: getattr(base, s.name) for s in TRAINING_FIELDS
+              if not s.cli and s.kind != "args"}
+    return dataclasses.replace(config, **others, extra_args=check_extra_args(extra))

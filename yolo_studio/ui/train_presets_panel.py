@@ -20,14 +20,13 @@ import gradio as gr
 
 from ..config import TrainingConfig
 from ..config_fields import config_from_values, form_fields
-from ..errors import NotFoundError, StudioError, ValidationError
+from ..errors import StudioError, ValidationError
 from ..extra_args import yaml_text
 from ..persistence.train_presets import TrainPresets
+from ..training.job_config import finished_job_config, finished_jobs
 from .errors import shows_errors
 from .formatting import job_state
 
-#: Job states whose configuration "Retry with changes" offers.
-FINISHED = ("COMPLETED", "ERROR", "CANCELLED", "INTERRUPTED")
 #: Seconds a notice stays up.
 TOAST_S = 5
 
@@ -61,28 +60,10 @@ def form_values(config: TrainingConfig, keep: Sequence[str] = ()) -> list[Any]:
     return values
 
 
-def finished_jobs(manager: Any) -> list[tuple[str, str]]:
+def finished_choices(manager: Any) -> list[tuple[str, str]]:
     """Choices (label, job id) of the jobs whose configuration can be retried, newest first."""
     return [(f"{j.job_id} · {job_state(j)} · {j.model_name}", j.job_id)
-            for j in reversed(manager.jobs()) if job_state(j) in FINISHED]
-
-
-def job_config(manager: Any, job_id: str | None) -> TrainingConfig:
-    """The configuration of finished job ``job_id``.
-
-    Raises:
-        ValidationError: no job chosen, the job has not finished, or its configuration is no
-            longer valid. NotFoundError: no such job.
-    """
-    if not job_id:
-        raise ValidationError("Choose a finished or failed job first.")
-    job = next((j for j in manager.jobs() if j.job_id == job_id), None)
-    if job is None:
-        raise NotFoundError(f"Job {job_id} is no longer in the queue.")
-    if job_state(job) not in FINISHED:
-        raise ValidationError(f"Job {job_id} is {job_state(job)}: only a completed, failed, "
-                              "cancelled or interrupted job's configuration is offered.")
-    return TrainingConfig.from_dict(job.config)
+            for j in finished_jobs(manager.jobs())]
 
 
 def last_values(manager: Any, datasets: Sequence[str]) -> TrainingConfig | None:
@@ -161,14 +142,14 @@ def build_retry(manager: Any, inputs: Sequence[gr.components.Component], panel: 
 
     @shows_errors
     def on_retry(job_id: str | None) -> list[Any]:
-        config = job_config(manager, job_id)
+        config = finished_job_config(manager.jobs(), job_id)
         gr.Info(f"The form holds job {job_id}'s configuration: change it, then Start.",
                 duration=TOAST_S)
         return form_values(config)
 
     button.click(on_retry, job, list(inputs), api_name="retry_with_changes",
                  concurrency_limit=None, show_progress="hidden")
-    jobs_table.change(lambda: gr.Dropdown(choices=finished_jobs(manager)), None, job,
+    jobs_table.change(lambda: gr.Dropdown(choices=finished_choices(manager)), None, job,
                       trigger_mode="always_last", concurrency_limit=None,
                       api_visibility="private", show_progress="hidden")
 
@@ -181,4 +162,4 @@ def load_values(manager: Any) -> list[Any]:
     except StudioError as err:
         gr.Warning(str(err))
         names = []
-    return [gr.Dropdown(choices=names), gr.Dropdown(choices=finished_jobs(manager))]
+    return [gr.Dropdown(choices=names), gr.Dropdown(choices=finished_choices(manager))]
