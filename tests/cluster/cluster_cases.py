@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -118,6 +119,12 @@ def _training_workers(cluster: SimpleNamespace) -> list[psutil.Process]:
     return found
 
 
+def _training_pid(snap) -> int:
+    """The node's training process of a job, as its log names it."""
+    line = next(line for line in snap.log if line.startswith("Training on "))
+    return int(re.search(r"in process (\d+)", line).group(1))
+
+
 def test_two_jobs_train_at_once_on_two_nodes(cluster, studio):
     ids = [studio.start_training(_config(f"pair{i}", epochs=2)) for i in range(2)]
     _until(lambda: len(studio.running_jobs()) == 2, "both jobs training at once")
@@ -153,15 +160,19 @@ def test_a_cancelled_job_ends_on_its_node_and_registers_nothing(cluster, studio)
     job_id = studio.start_training(_config("cancelled", epochs=50))
     _until(lambda: studio.snapshot(job_id).batch_i >= 1
            if job_id in studio.recent_jobs() else False, "the first batch")
+    pid = _training_pid(studio.snapshot(job_id))
+    assert pid in {proc.pid for proc in _training_workers(cluster)}
     assert studio.cancel(job_id) is JobState.CANCELLED
     snap = studio.wait_for_job(job_id, WAIT_S)
     assert snap.state is JobState.CANCELLED
     assert {r.name for r in studio.models.list("tiny")} == before
-    _until(lambda: not _training_workers(cluster), "the node's training process to end", 30)
+    _until(lambda: not psutil.pid_exists(pid), "the job's training process to end", 30)
 
 
 def test_a_studio_killed_mid_job_shows_it_interrupted_then_resumes_it(cluster, tmp_path):
     settings = _settings(tmp_path / "root")
+    # standby workers kept by the other studio's Ray workers are not this studio's
+    others = {proc.pid for proc in _training_workers(cluster)}
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     cli = subprocess.Popen(
         [sys.executable, "-m", "yolo_studio", "--root", str(settings.root), "train",
@@ -176,7 +187,8 @@ def test_a_studio_killed_mid_job_shows_it_interrupted_then_resumes_it(cluster, t
     os.kill(cli.pid, signal.SIGKILL)
     cli.wait()
     # Ray ends the tasks of a driver that died: nothing trains on for a dead studio
-    _until(lambda: not _training_workers(cluster), "the orphaned training to end", 60)
+    _until(lambda: not {p.pid for p in _training_workers(cluster)} - others,
+           "the orphaned training to end", 60)
     manager = TrainingManager(settings, executor=RayExecutor(cluster.ray.address))
     manager.start()
     try:

@@ -13,7 +13,6 @@ task itself is force-cancelled (``ray.cancel(force=True)``) ``CANCEL_MARGIN_S`` 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import threading
@@ -71,7 +70,11 @@ class RayExecutor:
         self._unplaced: set[str] = set()  # submitted, not yet running on a node
         self._placed_at = float("-inf")
         self._datasets: dict[str, Any] = {}  # content hash -> ObjectRef of its zip
-        self._channel_cls = self.ray.remote(num_cpus=0)(JobChannel)
+        #: Returns True while other jobs wait in the queue (the manager sets it): a node then
+        #: starts its next worker process while this job trains.
+        self.jobs_waiting = lambda: False
+        self._channel: Any = None  # the JobChannel actor, made with the first job
+        self._channel_lock = threading.Lock()
         self._task = self.ray.remote(max_retries=0)(run_job)
 
     # --- what a job asks for -------------------------------------------------------------
@@ -156,10 +159,11 @@ class RayExecutor:
         job_id = run_dir.name
         box, digest = self._dataset(data_yaml)
         carried = _carried(run_dir) if resume else {}
-        channel = self._channel_cls.options(**self._near_studio()).remote()
+        channel = self._job_channel()
         options = {"cancel_grace_s": self.cancel_grace_s, "hang_timeout_s": self.hang_timeout_s}
         need = self.resources(config.device)
-        spec = {"job_id": job_id, "config": config.to_dict(), "resume": resume}
+        spec = {"job_id": job_id, "config": config.to_dict(), "resume": resume,
+                "prestart": bool(self.jobs_waiting())}
         with self._lock:
             self._unplaced.add(job_id)
         try:
@@ -170,8 +174,7 @@ class RayExecutor:
         finally:
             with self._lock:
                 self._unplaced.discard(job_id)
-            with contextlib.suppress(Exception):  # noqa: BLE001 - gone with its node already
-                self.ray.kill(channel)
+            channel.forget.remote(job_id)
 
     def placed(self, job_id: str) -> None:
         """The job's task runs on a node now (``_RayRun`` calls it)."""
@@ -179,10 +182,24 @@ class RayExecutor:
             self._unplaced.discard(job_id)
             self._placed_at = time.monotonic()
 
+    def _job_channel(self) -> Any:
+        """The studio's ``JobChannel`` actor (one for all jobs), made on first use, and
+        again if it died with its node."""
+        with self._channel_lock:
+            if self._channel is not None:
+                try:
+                    self.ray.get(self._channel.pull.remote(""), timeout=10)
+                    return self._channel
+                except self.ray.exceptions.RayError:
+                    pass
+            self._channel = self.ray.remote(num_cpus=0)(JobChannel).options(
+                **self._near_studio()).remote()
+            return self._channel
+
     def _near_studio(self) -> dict[str, Any]:
-        """Actor options that keep a job's channel on the head node (the cluster ends with
-        it anyway), so that it outlives the node the job trains on; without a head node
-        (Ray Client), on this process's node."""
+        """Actor options that keep the channel on the head node (the cluster ends with it
+        anyway), so that it outlives the nodes jobs train on; without a head node (Ray
+        Client), on this process's node."""
         if self.ray.cluster_resources().get(HEAD_RESOURCE):
             return {"resources": {HEAD_RESOURCE: 0.001}}
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -251,7 +268,7 @@ class _RayRun:
     def _pull(self) -> list[tuple]:
         """The channel's new items; a channel that died (its node did) ends the job."""
         try:
-            return self.ray.get(self.channel.pull.remote())
+            return self.ray.get(self.channel.pull.remote(self.job_id))
         except self.ray.exceptions.RayActorError as err:
             self.ray.cancel(self.ref, force=True)
             raise NodeLostError(f"The Ray node holding this job's event channel died, so the "
@@ -262,7 +279,7 @@ class _RayRun:
         message = (ABORT if self.hooks.should_abort() else
                    STOP if self.hooks.should_stop() else None)
         if message is not None and message != self.sent and self.sent != ABORT:
-            self.channel.set_control.remote(message)
+            self.channel.set_control.remote(self.job_id, message)
             self.sent = message
 
     def _take(self, items: list[tuple]) -> None:
@@ -272,6 +289,7 @@ class _RayRun:
                 self.node, self.node_id = item[1], item[2]
                 self.executor.placed(self.job_id)
                 self.hooks.on_node(item[1])  # type: ignore[attr-defined]
+                self.hooks.log(f"Training on {item[1]}, in process {item[3]} there.")
             elif item[0] == "files":
                 _write_files(self.run_dir, item[1])
             elif item[0] == "hook":

@@ -45,30 +45,36 @@ def node_dir() -> Path:
 
 
 class JobChannel:
-    """A Ray actor between one job's task and the studio: events one way, control the other.
+    """A Ray actor between the jobs' tasks and the studio (one per studio): per job, events
+    one way and control the other.
 
     Events are ``("hook", method, kwargs)`` (``events.EventSink``'s wire), ``("placed",
-    node name, node id)`` and ``("files", {relative path: bytes})``.
+    node name, node id, training process id)`` and ``("files", {relative path: bytes})``.
     """
 
     def __init__(self) -> None:
-        self._items: list[tuple] = []
-        self._control: str | None = None
+        self._items: dict[str, list[tuple]] = {}
+        self._control: dict[str, str] = {}
 
-    def push(self, items: list[tuple]) -> str | None:
-        """Queue ``items`` for the studio; returns the control message (None, stop, abort)."""
-        self._items.extend(items)
-        return self._control
+    def push(self, job_id: str, items: list[tuple]) -> str | None:
+        """Queue ``items`` of job ``job_id`` for the studio; returns the job's control
+        message (None, stop, abort)."""
+        self._items.setdefault(job_id, []).extend(items)
+        return self._control.get(job_id)
 
-    def pull(self) -> list[tuple]:
-        """The items pushed since the last pull, in order."""
-        items, self._items = self._items, []
-        return items
+    def pull(self, job_id: str) -> list[tuple]:
+        """The items of job ``job_id`` pushed since the last pull, in order."""
+        return self._items.pop(job_id, [])
 
-    def set_control(self, message: str) -> None:
-        """``stop`` or ``abort`` (an abort is never taken back)."""
-        if self._control != ABORT:
-            self._control = message
+    def set_control(self, job_id: str, message: str) -> None:
+        """``stop`` or ``abort`` for job ``job_id`` (an abort is never taken back)."""
+        if self._control.get(job_id) != ABORT:
+            self._control[job_id] = message
+
+    def forget(self, job_id: str) -> None:
+        """Drop what is kept for a job that ended."""
+        self._items.pop(job_id, None)
+        self._control.pop(job_id, None)
 
 
 class RelayHooks(EventSink):
@@ -78,13 +84,14 @@ class RelayHooks(EventSink):
     changed, so the studio can resume the job elsewhere if this node dies.
 
     Args:
-        channel: The job's ``JobChannel`` actor handle.
+        channel: The studio's ``JobChannel`` actor handle.
+        job_id: The job's id.
         run_dir: The run folder on this node.
     """
 
-    def __init__(self, channel: Any, run_dir: Path) -> None:
+    def __init__(self, channel: Any, job_id: str, run_dir: Path) -> None:
         super().__init__("", b"")
-        self._channel, self._run_dir = channel, run_dir
+        self._channel, self._job_id, self._run_dir = channel, job_id, run_dir
         self._items: list[tuple] = []
         self._control: str | None = None
         self._sent: dict[str, tuple[int, int]] = {}
@@ -129,7 +136,8 @@ class RelayHooks(EventSink):
             closing = self._closing.wait(FLUSH_S)
             with self._lock:
                 items, self._items = self._items, []
-            self._control = ray.get(self._channel.push.remote(items)) or self._control
+            self._control = (ray.get(self._channel.push.remote(self._job_id, items))
+                             or self._control)
             if closing:
                 return
 
@@ -196,12 +204,13 @@ def unpacked_dataset(root: Path, digest: str, box: list) -> Path:
     return data_yaml
 
 
-def _placement() -> tuple[str, str, str]:
-    """``("placed", "<ip> (node <id prefix>)", node id)`` for this task's node."""
+def _placement(pid: int | None) -> tuple[str, str, str, int | None]:
+    """``("placed", "<ip> (node <id prefix>)", node id, pid)`` for this task's node; ``pid``:
+    the worker process that will train the job."""
     import ray
 
     node_id = ray.get_runtime_context().get_node_id()
-    return ("placed", f"{ray.util.get_node_ip_address()} (node {node_id[:8]})", node_id)
+    return ("placed", f"{ray.util.get_node_ip_address()} (node {node_id[:8]})", node_id, pid)
 
 
 def _device_on_node(config: Any) -> Any:
@@ -216,16 +225,42 @@ def _device_on_node(config: Any) -> Any:
     return dataclasses.replace(config, device=device)
 
 
+#: This Ray worker process's ``ProcessExecutor`` and its options (``_node_executor``).
+_EXECUTOR: dict[str, Any] = {}
+
+
+def _node_executor(options: dict[str, Any], reuse: bool) -> Any:
+    """The ``ProcessExecutor`` for a task. Ray runs a node's CPU tasks in worker processes it
+    keeps for the next ones, so with ``reuse`` the executor (and its standby worker process,
+    started while the job trains and kept after it) serves this process's next task too: a
+    job there waits for no import. GPU tasks get a fresh Ray worker each (Ray's
+    ``max_calls=1``), hence a fresh executor (``reuse`` False)."""
+    from .executors import ProcessExecutor
+
+    kept = _EXECUTOR.get("executor")
+    if kept is not None and _EXECUTOR.get("options") == options and reuse:
+        return kept
+    if kept is not None:
+        kept.close()
+    executor = ProcessExecutor(**options)
+    if reuse:
+        _EXECUTOR.update(executor=executor, options=options)
+    else:
+        _EXECUTOR.clear()
+    return executor
+
+
 def run_job(spec: dict[str, Any], box: list, digest: str, channel: Any,
             carried: dict[str, bytes], options: dict[str, Any]) -> dict[str, Any]:
     """The Ray task of one job (see the module docstring).
 
     Args:
-        spec: ``{"job_id", "config": TrainingConfig.to_dict(), "resume": bool}``.
+        spec: ``{"job_id", "config": TrainingConfig.to_dict(), "resume": bool,
+            "prestart": bool}`` (prestart: other jobs wait in the studio's queue).
         box: ``[ObjectRef]`` of the dataset's zip (a list, so Ray does not fetch it unless
             this node lacks the dataset).
         digest: The dataset's content hash (``DatasetInfo.content_hash``).
-        channel: The job's ``JobChannel``.
+        channel: The studio's ``JobChannel``.
         carried: Files of the run to put in place first (``weights/last.pt`` and
             ``results.csv`` of a resumed job), relative path -> bytes.
         options: ``cancel_grace_s`` and ``hang_timeout_s`` for the ``ProcessExecutor``.
@@ -234,20 +269,25 @@ def run_job(spec: dict[str, Any], box: list, digest: str, channel: Any,
         ``{"reply": ("outcome", outcome_to_dict(...)) or ("error", kind, message),
         "files": {relative path: bytes}}``: every file of the run folder.
     """
+    import ray
+
     from ..config import TrainingConfig
     from ..errors import StudioError
     from .events import outcome_to_dict
-    from .executors import ProcessExecutor
 
+    reuse = not ray.get_gpu_ids()
+    executor = _node_executor(options, reuse)
+    # with jobs waiting, the next job's worker imports while this one trains
+    executor.jobs_waiting = lambda: reuse and bool(spec.get("prestart"))
+    executor.prepare()  # its worker imports while the dataset is unpacked
     root = node_dir()
     run_dir = root / "runs" / spec["job_id"]
     shutil.rmtree(run_dir, ignore_errors=True)
     for rel, data in carried.items():
         (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
         (run_dir / rel).write_bytes(data)
-    relay = RelayHooks(channel, run_dir)
-    relay.push(_placement())
-    executor = ProcessExecutor(**options)
+    relay = RelayHooks(channel, spec["job_id"], run_dir)
+    relay.push(_placement(executor.standby_pid))
     try:
         data_yaml = unpacked_dataset(root, digest, box)
         config = _device_on_node(TrainingConfig.from_dict(spec["config"]))
@@ -256,7 +296,8 @@ def run_job(spec: dict[str, Any], box: list, digest: str, channel: Any,
     except StudioError as err:
         reply = ("error", type(err).__name__, str(err))
     finally:
-        executor.close()
+        if not reuse:
+            executor.close()
         relay.close()
     files = {rel: (run_dir / rel).read_bytes() for rel in run_files(run_dir)}
     return {"reply": reply, "files": files}
