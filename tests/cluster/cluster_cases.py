@@ -142,6 +142,8 @@ def test_two_jobs_train_at_once_on_two_nodes(cluster, studio):
     snaps = [studio.wait_for_job(job_id, WAIT_S) for job_id in ids]
     assert [s.state for s in snaps] == [JobState.COMPLETED] * 2, [s.error for s in snaps]
     assert len({s.node for s in snaps}) == 2, [s.node for s in snaps]  # one job per node
+    # each node's resource readings came with its job's events
+    assert all(s.node_resources and s.node_resources[-1].ram_total_bytes > 0 for s in snaps)
     assert {j.node for j in studio.jobs() if j.job_id in ids} == {s.node for s in snaps}
     for job_id, snap in zip(ids, snaps):
         record = studio.models.get("tiny", snap.model_name)

@@ -228,3 +228,29 @@ def test_a_job_on_another_node_is_named_and_the_resource_chart_stays_this_machin
     assert local[NODE_NOTE] == "" and "· on" not in local[STATUS]
     assert monitor_tab._job_device(board.current) == "1"  # noqa: SLF001
     tab.close()
+
+
+def test_a_ray_nodes_readings_replace_this_machines_in_the_resource_chart(feeds) -> None:
+    """Once the node sent readings (``ProgressTracker.on_node_reading``), the chart and the
+    alert are drawn from them, with the studio's thresholds, and the note says so."""
+    from yolo_studio.resources.status import status_from_dict, status_to_dict
+    from yolo_studio.training.progress import ProgressTracker
+
+    board = SnapshotBoard()
+    board.publish(state=JobState.TRAINING, dataset="bccd", model_name="m", node="10.0.0.12")
+    tab = Tab(feeds(board))
+    assert "this machine's readings" in tab.first()[NODE_NOTE]
+    tracker = ProgressTracker(board, lambda: False)
+    full = ResourceStatus(timestamp=100.0, gpu_percent=None, ram_percent=0.97,
+                          ram_used_bytes=97 * 2**30, ram_total_bytes=100 * 2**30,
+                          cpu_percent=88.0, constrained=True,
+                          alerts=("RAM 97% >= 85% threshold",))
+    again = status_from_dict(status_to_dict(full))  # as it travels from the node
+    assert again == full
+    tracker.on_node_reading(again)
+    update = tab.next()
+    assert "shows node 10.0.0.12" in update[NODE_NOTE]
+    assert "RAM 97%" in update[ALERT]
+    ram = [t for t in figure(update[RESOURCE]).data if "RAM" in (t.name or "")]
+    assert ram and ram[0].y[-1] == pytest.approx(97.0, abs=0.6)
+    tab.close()

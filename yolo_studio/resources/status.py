@@ -7,6 +7,8 @@ their names, ``*_percent`` of utilisation and CPU are percentages 0-100.
 
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass
 
 
@@ -87,3 +89,14 @@ class ResourceStatus:
     gpus: tuple[GpuReading, ...] = ()
     gpu_error: str | None = None
     ram_source: str = "host"
+
+
+def status_to_dict(status: ResourceStatus) -> dict:
+    """``status`` as plain data (for another process: a Ray node's readings)."""
+    return dataclasses.asdict(status)
+
+
+def status_from_dict(data: dict) -> ResourceStatus:
+    """The ``ResourceStatus`` that ``status_to_dict`` gave."""
+    gpus = tuple(GpuReading(**gpu) for gpu in data.get("gpus") or ())
+    return ResourceStatus(**{**data, "gpus": gpus, "alerts": tuple(data.get("alerts") or ())})

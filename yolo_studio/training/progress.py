@@ -17,11 +17,15 @@ from .snapshot import EpochMetrics, JobState, TrainingSnapshot
 
 #: Lines kept in ``TrainingSnapshot.log``.
 LOG_LINES = 200
+#: Readings of a job's Ray node kept in ``TrainingSnapshot.node_resources`` (one per
+#: ``ray_task.READING_EVERY_S`` seconds: 10 min).
+NODE_READINGS = 300
 
 
 #: Snapshot fields whose change is routine progress; a change of any other field (state, a new
 #: epoch, the final result, an error, the queue) is a major change.
-PROGRESS_FIELDS = frozenset({"batch_i", "batches", "elapsed_s", "eta_s", "images_per_s", "log"})
+PROGRESS_FIELDS = frozenset({"batch_i", "batches", "elapsed_s", "eta_s", "images_per_s", "log",
+                             "node_resources"})
 
 
 class SnapshotBoard:
@@ -198,6 +202,11 @@ class ProgressTracker:
 
     def log(self, line: str) -> None:
         self.board.append_log(line)
+
+    def on_node_reading(self, status: Any) -> None:
+        """A resource reading (``ResourceStatus``) of the node the job trains on."""
+        readings = (*self.board.current.node_resources, status)[-NODE_READINGS:]
+        self.board.publish(node_resources=readings)
 
     def on_node(self, node: str) -> None:
         """Where the job trains, once known ("this machine" or a Ray node's address)."""

@@ -25,6 +25,7 @@ from ..errors import NodeLostError, TrainingError, ValidationError
 from .events import ABORT, STOP, deliver, error_from_message, outcome_from_dict
 from .executors import CANCEL_GRACE_S, hang_timeout_from
 from .hooks import STOP_REQUESTED, TrainHooks, TrainOutcome
+from ..resources.status import status_from_dict
 from .ray_cluster import connect
 from .ray_task import JobChannel, run_job, zip_dataset
 
@@ -292,6 +293,8 @@ class _RayRun:
                 self.hooks.log(f"Training on {item[1]}, in process {item[3]} there.")
             elif item[0] == "files":
                 _write_files(self.run_dir, item[1])
+            elif item[0] == "resources" and hasattr(self.hooks, "on_node_reading"):
+                self.hooks.on_node_reading(status_from_dict(item[1]))
             elif item[0] == "hook":
                 if item[1] == "on_epoch_end":
                     self.epochs_done = max(self.epochs_done, int(item[2]["metrics"]["epoch"]))

@@ -20,6 +20,7 @@ import io
 import os
 import shutil
 import threading
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ from .events import ABORT, STOP, EventSink
 NODE_DIR_ENV = "YOLO_STUDIO_NODE_DIR"
 #: Seconds between two pushes of a running job's events to its channel.
 FLUSH_S = 0.1
+#: Seconds between two resource readings of the node sent to the studio.
+READING_EVERY_S = 2.0
 #: Files of a run sent to the studio while it trains (at an epoch's start).
 PROGRESS_FILES = ("weights/last.pt", "results.csv")
 
@@ -49,7 +52,8 @@ class JobChannel:
     one way and control the other.
 
     Events are ``("hook", method, kwargs)`` (``events.EventSink``'s wire), ``("placed",
-    node name, node id, training process id)`` and ``("files", {relative path: bytes})``.
+    node name, node id, training process id)``, ``("files", {relative path: bytes})`` and
+    ``("resources", status_to_dict(ResourceStatus))`` (the node's readings).
     """
 
     def __init__(self) -> None:
@@ -95,6 +99,8 @@ class RelayHooks(EventSink):
         self._items: list[tuple] = []
         self._control: str | None = None
         self._sent: dict[str, tuple[int, int]] = {}
+        self._monitor: Any = None
+        self._last_reading = float("-inf")
         self._closing = threading.Event()
         self._thread = threading.Thread(target=self._pump, name="relay-hooks", daemon=True)
         self._thread.start()
@@ -129,11 +135,26 @@ class RelayHooks(EventSink):
         self._stop = self._stop or self._control in (STOP, ABORT)
         self._abort = self._abort or self._control == ABORT
 
+    def _reading(self) -> None:
+        """Queue a resource reading of this node (GPU memory, RAM, CPU) every
+        ``READING_EVERY_S`` seconds."""
+        from ..resources.monitor import ResourceMonitor
+        from ..resources.status import status_to_dict
+
+        now = time.monotonic()
+        if now - self._last_reading < READING_EVERY_S:
+            return
+        self._last_reading = now
+        if self._monitor is None:
+            self._monitor = ResourceMonitor()
+        self.push(("resources", status_to_dict(self._monitor.check())))
+
     def _pump(self) -> None:
         import ray
 
         while True:
             closing = self._closing.wait(FLUSH_S)
+            self._reading()
             with self._lock:
                 items, self._items = self._items, []
             self._control = (ray.get(self._channel.push.remote(self._job_id, items))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import enum
 from dataclasses import dataclass, field
 
@@ -61,6 +63,9 @@ class TrainingSnapshot:
         dataset / model_name / base_model: What is trained.
         device: The job's ``TrainingConfig.device`` ("" = automatic; "0,1": several GPUs).
         node: Where the job trains ("this machine", or a Ray node's address); "" until known.
+        node_resources: The last readings (``resources.ResourceStatus``, oldest first, at most
+            ``progress.NODE_READINGS``) of the Ray node the job trains on; empty for a job on
+            this machine (the studio's own monitor reads those).
         epoch: Epochs completed so far (0-based count); ``epochs``: total planned.
         batch_i / batches: Batch index (1-based) within the current epoch and batches per epoch.
         elapsed_s / eta_s: Seconds since training started; estimated seconds left (None = unknown).
@@ -85,6 +90,7 @@ class TrainingSnapshot:
     base_model: str = ""
     device: str = ""
     node: str = ""
+    node_resources: tuple[Any, ...] = ()
     epoch: int = 0
     epochs: int = 0
     batch_i: int = 0

@@ -123,10 +123,14 @@ def remote_node(snap: TrainingSnapshot) -> str:
 
 
 def node_note(snap: TrainingSnapshot) -> str:
-    """Under the resource chart, for a job on another node: the chart is this machine's."""
+    """Under the resource chart, for a job on another node: whose readings the chart shows
+    (the node's once it sent some, this machine's until then)."""
     node = remote_node(snap)
     if not node:
         return ""
+    if snap.node_resources:
+        return (f"The resource chart shows node {fmt.markdown_text(node)}, where this job "
+                "trains.")
     return (f"The resource chart shows this machine's readings (the studio's), not those of "
             f"node {fmt.markdown_text(node)}, where this job trains.")
 
@@ -177,6 +181,26 @@ def resource_values(monitor: Any, device: str = "") -> list[Any]:
     fig = charts.resource_figure(statuses, getattr(monitor, "gpu_threshold", None),
                                  getattr(monitor, "ram_threshold", None), device_gpus(device))
     return [charts.figure_json(fig), alert_html(statuses)]
+
+
+def node_resource_values(monitor: Any, snap: TrainingSnapshot) -> list[Any]:
+    """[resource chart, alert HTML] of the Ray node the snapshot's job trains on, from its
+    readings (``TrainingSnapshot.node_resources``), with this studio's thresholds."""
+    fig = charts.resource_figure(snap.node_resources, getattr(monitor, "gpu_threshold", None),
+                                 getattr(monitor, "ram_threshold", None),
+                                 device_gpus(snap.device))
+    return [charts.figure_json(fig), alert_html(snap.node_resources)]
+
+
+def _resources_group(monitor: Any, snap: TrainingSnapshot, tick: int) -> Group:
+    """The resource chart's group: the job's node's readings for a job on a Ray node that
+    sent some, else this machine's monitor (see ``feed_groups``)."""
+    if remote_node(snap) and snap.node_resources:
+        last = snap.node_resources[-1]
+        return ((snap.job_id, len(snap.node_resources), last.timestamp),
+                lambda: node_resource_values(monitor, snap))
+    return ((tick, _job_device(snap)) if monitor is not None else None,
+            lambda: resource_values(monitor, _job_device(snap)))
 
 
 def _job_device(snap: TrainingSnapshot) -> str:
@@ -235,7 +259,6 @@ def feed_groups(monitor: Any) -> Groups:
         return {STREAM: [same(status_markdown(snap),
                               progress_html(snap), final_text(snap), fmt.log_text(snap)),
                          (_chart_key(snap), lambda: chart_values(snap)),
-                         ((tick, _job_device(snap)) if monitor is not None else None,
-                          lambda: resource_values(monitor, _job_device(snap))),
+                         _resources_group(monitor, snap, tick),
                          same(node_note(snap))]}
     return groups
