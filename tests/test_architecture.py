@@ -28,22 +28,26 @@ LAYER_ALLOWED = {
            "ui", "serve_options", "extra_args"},
     "serve_options": {"errors"},
     "cli": {"config", "config_fields", "errors", "names", "persistence", "resources", "training",
-            "serve_options", "extra_args", "cli_metrics", "cli_train"},
+            "serve_options", "extra_args", "cli_metrics", "cli_train",
+            "cli_models"},
     # the models CLI's evaluation and registry-metric commands (cli.py wires them in)
     "cli_metrics": {"config", "errors", "names", "persistence", "resources", "training",
                     "extra_args"},
     # the CLI's train command (cli.py's layer)
     "cli_train": {"config", "config_fields", "errors", "names", "persistence", "resources",
                   "training", "extra_args", "serve_options"},
+    # the models subcommands that run a model (predict, formats, export, download), for cli
+    "cli_models": {"config", "errors", "names", "persistence", "resources", "training",
+                   "extra_args"},
     # the package's entry (console script, python -m, app.py): the one way into ui
     "entry": {"cli", "ui", "serve_options"},
     "__main__": {"entry"},
     "__init__": set(),
 }
 
-#: The modules that import ultralytics (lazily): the backend, and the train arguments as plain
-#: data and Ultralytics' checks of them.
-ULTRALYTICS_MODULES = ("ultralytics_backend.py", "ultralytics_args.py")
+#: The modules that import ultralytics (lazily): the backend, the train arguments as plain
+#: data and Ultralytics' checks of them, and the exporter and validator of registered models.
+ULTRALYTICS_MODULES = ("ultralytics_backend.py", "ultralytics_args.py", "ultralytics_export.py")
 
 
 def _modules() -> list[Path]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -178,14 +179,26 @@ def test_models_predict_export_show_on_the_real_model(real_model, tmp_path, caps
     assert Image.open(out_image).size == Image.open(image).size
     assert main(base + ["predict", "real", str(image), "--conf", "2"]) == 2
     assert "between 0 and 1" in capsys.readouterr().err
-    assert main(base + ["export", "real", "--format", "onnx"]) == 0
+    assert main(base + ["formats"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"openvino\s+OpenVINO\s+yes\s+imgsz, batch, dynamic, fp16, int8", out)
+    assert re.search(r"engine\s+TensorRT\s+no: TensorRT needs a CUDA GPU", out)
+    assert main(base + ["export", "real", "--format", "ncnn", "--dynamic"]) == 2
+    assert "NCNN export does not take dynamic" in capsys.readouterr().err
+    assert main(base + ["export", "real", "--format", "onnx", "--int8", "--max-drop",
+                        "0.05"]) == 0  # a real INT8 export, calibrated and validated on val
     onnx = real_model.root / "models" / "tiny" / "models" / "real" / "weights" / "best.onnx"
-    assert f"Exported real to {onnx}" in capsys.readouterr().out and onnx.is_file()
+    out = capsys.readouterr().out
+    assert f"Exported to {onnx} (ONNX, int8, imgsz 64, batch 1," in out and onnx.is_file()
+    assert "Validated on the val split (8 images, 167 boxes) on cpu" in out
+    assert re.search(r"best.pt\s+0\.\d+", out) and re.search(r"difference\s+-?0\.\d+", out)
+    assert re.search(r"mAP50-95 drop -?0\.\d{3}: within the maximum 0\.050\.", out)
     assert main(base + ["download", "real", "--format", "onnx"]) == 0
     assert capsys.readouterr().out.strip() == str(onnx)
     assert main(base + ["show", "real"]) == 0
     out = capsys.readouterr().out
-    assert f"export onnx: {onnx}" in out and "confusion_matrix.png" in out
+    assert f"export onnx: {onnx}\n    ONNX (int8, imgsz 64): mAP50-95" in out
+    assert "confusion_matrix.png" in out
     assert "Per class (best.pt on val):" in out and "Platelets" in out
 
 

@@ -65,7 +65,8 @@ def test_the_wheel_holds_the_sample_and_the_console_script(wheel) -> None:
     assert "yolo-studio = yolo_studio.entry:main" in entry_points
     assert "Requires-Dist: platformdirs" in metadata
     assert 'Requires-Dist: onnx<2.0.0,>=1.12.0; extra == "export"' in metadata
-    for extra in ("export", "ray", "dev"):
+    for extra in ("export", "openvino", "ncnn", "tflite", "tensorflow", "coreml", "paddle", "mnn",
+                  "executorch", "tensorrt", "ray", "dev"):
         assert f"Provides-Extra: {extra}" in metadata
 
 

@@ -8,8 +8,11 @@ yolo_studio ...``); ``serve`` (the web app, the options of ``app.py``) is parsed
     models set-active NAME | rollback | delete NAME [--allow-active]
     models compare A B [C ...]           config differences and final metrics
     models predict (NAME | --active) IMAGE [--conf 0.25 --iou 0.7 --imgsz N --save out.jpg]
-    models export NAME --format onnx|torchscript
-    models download NAME [--format pt|onnx|torchscript]   prints the file's path
+    models formats                       Ultralytics' export formats: offered here? options, packages
+    models export NAME --format F [--imgsz N --batch N --half|--int8 --dynamic --no-simplify
+                  --max-drop 0.02]        export, validate against best.pt on val (exit 1: INT8
+                                         drop over --max-drop)
+    models download NAME [--format pt|onnx|openvino|...]   prints the file's path
     models eval NAME [--split val|test] [--on DATASET] | promote-metric [METRIC]  (cli_metrics)
 
 ``train`` and its options are ``cli_train``'s.
@@ -31,8 +34,8 @@ from . import cli_metrics
 from .cli_train import add_train_parser, cmd_train
 from .config import SAMPLES_DIR, StudioSettings, TrainingConfig
 from .errors import StudioError, ValidationError
+from .cli_models import export_command, models_try_parsers, predict_text
 from .serve_options import add_serve_arguments
-from .training.model_service import EXPORT_FORMATS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -91,25 +94,8 @@ def _models_parser(sub: Any, default_dataset: str) -> None:
     delete.add_argument("name")
     delete.add_argument("--allow-active", action="store_true", help="even the active model")
     add("compare", "compare two or more models").add_argument("names", nargs="+")
-    _models_try_parsers(add)
+    models_try_parsers(add)
     cli_metrics.add_parsers(add)
-
-
-def _models_try_parsers(add: Any) -> None:
-    """``models predict`` / ``export`` / ``download``; ``add(name, help)`` makes a subparser."""
-    predict = add("predict", "run a model on one image")
-    predict.add_argument("items", nargs="+", metavar="NAME IMAGE | IMAGE (with --active)")
-    predict.add_argument("--active", action="store_true", help="use the active model")
-    predict.add_argument("--conf", type=float, default=0.25, help="min confidence 0-1")
-    predict.add_argument("--iou", type=float, default=0.7, help="NMS IoU threshold 0-1")
-    predict.add_argument("--imgsz", type=int, default=None, help="pixels (default: trained)")
-    predict.add_argument("--save", default=None, help="write the drawn image here")
-    export = add("export", "export to ONNX or TorchScript (kept beside best.pt)")
-    export.add_argument("name")
-    export.add_argument("--format", required=True, choices=EXPORT_FORMATS)
-    download = add("download", "print the path of a model's weights or export")
-    download.add_argument("name")
-    download.add_argument("--format", default="pt", choices=("pt",) + EXPORT_FORMATS)
 
 
 def _stores(settings: StudioSettings) -> tuple[Any, Any]:
@@ -119,27 +105,6 @@ def _stores(settings: StudioSettings) -> tuple[Any, Any]:
     datasets = DatasetStore(settings.datasets_dir)
     datasets.ensure_samples(SAMPLES_DIR)
     return datasets, ModelStore(settings.models_dir)
-
-
-def _predict(service: Any, args: argparse.Namespace) -> str:
-    """``models predict``: the detections table; saves the drawn image with ``--save``."""
-    from .training.model_report import prediction_text
-
-    if len(args.items) != (1 if args.active else 2):
-        raise ValidationError("models predict needs NAME IMAGE, or --active IMAGE.")
-    name, image = (None, args.items[0]) if args.active else args.items
-    result = service.predict(args.dataset, name, image, conf=args.conf, iou=args.iou,
-                             imgsz=args.imgsz)
-    text = prediction_text(result)
-    if args.save:
-        from PIL import Image
-
-        try:
-            Image.fromarray(result.image).save(args.save)
-        except (OSError, ValueError) as err:
-            raise ValidationError(f"Cannot save the image to {args.save}: {err}") from err
-        text += f"\nSaved {args.save}"
-    return text
 
 
 def _change(service: Any, args: argparse.Namespace) -> str:
@@ -184,9 +149,13 @@ def cmd_models(args: argparse.Namespace, settings: StudioSettings) -> int:
     elif action == "compare":
         print(report.comparison_text(service.compare_models(ds, args.names)))
     elif action == "predict":
-        print(_predict(service, args))
+        print(predict_text(service, args))
     elif action == "export":
-        print(f"Exported {args.name} to {service.export_model(ds, args.name, args.format)}")
+        return export_command(service, args)
+    elif action == "formats":
+        from .training.export_service import FORMAT_COLUMNS
+
+        print(report.formats_text(service.export_formats_table(), FORMAT_COLUMNS))
     elif action == "download":
         print(service.weights_path(ds, args.name, args.format))
     else:

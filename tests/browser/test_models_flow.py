@@ -159,3 +159,32 @@ def test_evaluate_sort_and_promote_metric(page, studio) -> None:
     choose(page, "promote-metric-dd", "mAP50")
     expect(page.locator("#models-summary")).to_contain_text("best by mAP50:")
     assert store.promote_metric(DATASET) == "map50"
+
+
+def test_manage_exports_a_format_and_shows_it_against_best_pt(page, studio) -> None:
+    """The format box is filled from Ultralytics when the sub-tab opens; a format locks the
+    options it does not take; Export validates against best.pt and lists the export."""
+    from gradio_client import Client
+
+    _open_models(page, "Manage & export")
+    choose(page, "export-format-dd", "ncnn")
+    info = page.locator("#export-format-info")
+    expect(info).to_contain_text("NCNN (ncnn) takes imgsz, batch, fp16")
+    expect(page.locator("#export-dynamic input")).to_be_disabled()
+    choose(page, "export-format-dd", "torchscript")
+    expect(info).to_contain_text("TorchScript (torchscript) takes imgsz, batch, dynamic")
+    expect(page.locator("#export-dynamic input")).to_be_enabled()
+    page.locator("#export-btn").click()
+    comparison = page.locator("#export-comparison")
+    expect(comparison).to_contain_text("difference", timeout=120_000)
+    expect(comparison).to_contain_text("TorchScript")
+    expect(page.locator("#model-exports")).to_contain_text("torchscript (best.torchscript")
+    expect(page.locator("#model-exports")).to_contain_text("vs best.pt")
+    client = Client(studio.url, verbose=False)
+    formats = client.predict(api_name="/export_formats")
+    rows = {row[0]: row for row in formats["data"]}
+    assert rows["openvino"][:3] == ["openvino", "OpenVINO", "yes"]
+    assert rows["engine"][2] == "no: TensorRT needs a CUDA GPU, and this machine has none"
+    with pytest.raises(Exception, match="NCNN export does not take dynamic"):
+        client.predict(DATASET, "real", "ncnn", 0, 1, "fp32", True, True, 0.02,
+                       api_name="/export_model")

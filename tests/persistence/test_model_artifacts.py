@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from yolo_studio.errors import NotFoundError, RegistryError, ValidationError
 from yolo_studio.persistence.dataset_store import DatasetStore
-from yolo_studio.persistence.model_artifacts import plot_files
+from yolo_studio.persistence.model_artifacts import export_reports, named_link, plot_files
 from yolo_studio.persistence.model_store import ModelStore
 
 INFO = {"base_model": "yolo11n.yaml", "epochs_completed": 1, "best_map50": 0.5}
@@ -60,22 +61,46 @@ def test_add_export_moves_the_file_and_lists_it(tmp_path, weights):
     produced = tmp_path / "out" / "best.onnx"
     produced.parent.mkdir()
     produced.write_bytes(b"onnx-1")
-    record = store.add_export("ds", "m1", "onnx", produced)
+    record = store.add_export("ds", "m1", "onnx", produced, "best.onnx", {"v": 1})
     target = record.folder / "weights" / "best.onnx"
     assert not produced.exists() and target.read_bytes() == b"onnx-1"
     assert record.extra["exports"] == {"onnx": "weights/best.onnx"}
-    produced.write_bytes(b"onnx-2")  # exporting again replaces the file
-    store.add_export("ds", "m1", "onnx", produced)
+    assert export_reports(record.folder) == {"onnx": {"v": 1}}
+    produced.write_bytes(b"onnx-2")  # exporting again replaces the file and its report
+    store.add_export("ds", "m1", "onnx", produced, "best.onnx", {"v": 2})
     assert store.exports("ds", "m1") == {"onnx": target} and target.read_bytes() == b"onnx-2"
+    assert export_reports(record.folder) == {"onnx": {"v": 2}}
     renamed = store.rename("ds", "m1", "m2")  # exports follow a rename
     assert store.exports("ds", "m2") == {"onnx": renamed.folder / "weights" / "best.onnx"}
+    assert export_reports(renamed.folder) == {"onnx": {"v": 2}}
     target = renamed.folder / "weights" / "best.onnx"
     target.unlink()  # a file deleted by hand is no longer offered
     assert store.exports("ds", "m2") == {}
-    with pytest.raises(RegistryError, match="Unknown export format"):
-        store.add_export("ds", "m2", "tflite", produced)
+    with pytest.raises(RegistryError, match="Cannot keep an export named"):
+        store.add_export("ds", "m2", "onnx", produced, "../best.onnx")
     with pytest.raises(RegistryError, match="Could not keep"):
-        store.add_export("ds", "m2", "onnx", tmp_path / "missing.onnx")
+        store.add_export("ds", "m2", "onnx", tmp_path / "missing.onnx", "best.onnx")
+
+
+def test_a_folder_export_replaces_the_older_one_and_downloads_as_a_zip(tmp_path, weights):
+    store = ModelStore(tmp_path / "models")
+    record = store.save("ds", "m1", weights, {}, {}, INFO)
+    for version in (b"old", b"new"):
+        produced = tmp_path / f"out-{version.decode()}" / "best_openvino_model"
+        produced.mkdir(parents=True)
+        (produced / "best.xml").write_bytes(version)
+        (produced / "best.bin").write_bytes(version * 100)
+        store.add_export("ds", "m1", "openvino", produced, "best_openvino_model", None)
+    folder = record.folder / "weights" / "best_openvino_model"
+    assert store.exports("ds", "m1") == {"openvino": folder}
+    assert (folder / "best.xml").read_bytes() == b"new"
+    assert [p.name for p in folder.parent.iterdir() if p.name.startswith(".")] == []
+    archive = named_link(folder, record.folder, "ds-m1_openvino_model.zip")
+    with zipfile.ZipFile(archive) as zipped:
+        assert sorted(zipped.namelist()) == ["best_openvino_model/",
+                                             "best_openvino_model/best.bin",
+                                             "best_openvino_model/best.xml"]
+        assert zipped.read("best_openvino_model/best.xml") == b"new"
 
 
 def test_sample_images_lists_a_split(tmp_path, make_tiny):

@@ -1,5 +1,5 @@
 """ModelService and its pure helpers without real weights: manage, compare, auto-promote, the
-model cache, prediction/result helpers, per-class extraction, export error handling."""
+model cache, prediction/result helpers, per-class extraction (exports: test_export_*.py)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,14 @@ import pytest
 from training_helpers import TINY
 
 from yolo_studio.config import TrainingConfig
-from yolo_studio.errors import NotFoundError, RegistryError, StudioError, ValidationError
+from yolo_studio.errors import NotFoundError, RegistryError, ValidationError
 from yolo_studio.persistence.dataset_store import DatasetStore
 from yolo_studio.persistence.model_store import ModelStore
 from yolo_studio.training.inference import (Detection, ModelCache, PredictionResult,
-                                            check_thresholds, detections_from_result,
-                                            missing_export_packages)
+                                            check_thresholds, detections_from_result)
 from yolo_studio.training.model_service import ModelService
 from yolo_studio.training.results import per_class_metrics
 from yolo_studio.training.registration import maybe_auto_promote
-from yolo_studio.training.ultralytics_backend import UltralyticsBackend
 
 
 @pytest.fixture
@@ -195,26 +193,6 @@ def test_per_class_metrics_from_the_validator():
     assert per_class_metrics(SimpleNamespace()) == ()
 
 
-def test_export_missing_dependency_fails_fast_without_auto_install(tmp_path, monkeypatch):
-    from ultralytics.utils import checks
-
-    seen: list[bool] = []
-
-    class Model:
-        def export(self, **kwargs):
-            seen.append(checks.AUTOINSTALL)
-            raise ModuleNotFoundError("No module named 'onnx'", name="onnx")
-
-    backend = UltralyticsBackend(model_factory=lambda path: Model())
-    monkeypatch.setattr(checks, "AUTOINSTALL", True)
-    with pytest.raises(StudioError, match=r"needs the Python package\(s\) onnx.*pip install"):
-        backend.export(tmp_path / "best.pt", "onnx", imgsz=64)
-    assert seen == [False] and checks.AUTOINSTALL is False  # off for good, never toggled back
-    assert missing_export_packages("torchscript") == []
-    with pytest.raises(ValidationError):
-        missing_export_packages("tflite")
-
-
 def test_manager_auto_promote_setting_logs_its_decision(make_manager):
     from training_helpers import WAIT_S, fake_config
 
@@ -227,14 +205,6 @@ def test_manager_auto_promote_setting_logs_its_decision(make_manager):
     assert Path(manager.models.get("tiny", "m2").folder / "results.csv").is_file()
 
 
-def test_every_export_format_has_its_file_and_its_package_list() -> None:
-    """The formats are named in persistence (file names) and training (packages to check)."""
-    from yolo_studio.persistence.model_artifacts import EXPORT_FILES
-    from yolo_studio.training.inference import EXPORT_REQUIREMENTS
-
-    assert set(EXPORT_REQUIREMENTS) == set(EXPORT_FILES)
-
-
 def test_downloads_are_named_after_dataset_and_model(service):
     """Every download was called best.pt or best.onnx."""
     record = _save(service, "a", 0.1)
@@ -243,7 +213,7 @@ def test_downloads_are_named_after_dataset_and_model(service):
     assert path.stat().st_ino == record.weights_path.stat().st_ino  # a link, not a copy
     onnx = record.folder / "weights" / "best.onnx"
     onnx.write_bytes(b"onnx")
-    service.models.add_export("tiny", "a", "onnx", onnx)
+    service.models.add_export("tiny", "a", "onnx", onnx, "best.onnx")
     assert service.download_file("tiny", "a", "onnx").name == "tiny-a.onnx"
     service.rename_model("tiny", "a", "b")
     renamed = service.download_file("tiny", "b")

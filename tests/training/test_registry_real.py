@@ -1,17 +1,16 @@
 """The model registry on a REAL trained model (tests/conftest.py trains it once per session):
-what registration keeps, inspect, predict (against bare Ultralytics), ONNX/TorchScript export."""
+what registration keeps, inspect, predict (against bare Ultralytics); exports: test_exports_real."""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from yolo_studio.errors import NotFoundError, StudioError, ValidationError
+from yolo_studio.errors import NotFoundError, ValidationError
 from yolo_studio.persistence.dataset_store import DatasetStore
 from yolo_studio.persistence.model_artifacts import PLOT_FILES
 from yolo_studio.persistence.model_store import ModelStore
@@ -181,37 +180,3 @@ def test_predict_accepts_an_rgb_array(real_model, service):
     assert from_array.image.shape == from_path.image.shape
 
 
-def test_export_onnx_and_torchscript_beside_the_weights(real_model, service):
-    import onnx
-
-    ds, name = real_model.dataset, real_model.name
-    path = service.export_model(ds, name, "onnx")
-    record = service.models.get(ds, name)
-    assert path == record.folder / "weights" / "best.onnx" and path.stat().st_size > 100_000
-    assert record.extra["exports"] == {"onnx": "weights/best.onnx"}
-    graph = onnx.load(str(path)).graph
-    dims = [d.dim_value for d in graph.input[0].type.tensor_type.shape.dim]
-    assert dims == [1, 3, 64, 64]  # the training image size
-    ts = service.export_model(ds, name, "torchscript")
-    assert ts.name == "best.torchscript" and ts.parent == path.parent
-    assert set(service.models.exports(ds, name)) == {"onnx", "torchscript"}
-    assert service.weights_path(ds, name, "onnx") == path
-    assert not list(record.folder.glob(".export-*"))
-    from ultralytics import YOLO  # the exported file runs
-
-    image = service.sample_images(ds, limit=1)[0]
-    onnx_result = YOLO(str(path), task="detect").predict(str(image), conf=0.001, verbose=False)
-    pt_result = service.predict(ds, name, image, conf=0.001)
-    assert len(onnx_result[0].boxes) == len(pt_result.detections)
-
-
-def test_export_with_a_missing_package_names_it_and_lists_nothing(real_model, service,
-                                                                  monkeypatch):
-    monkeypatch.setitem(sys.modules, "onnxslim", None)  # as if not installed
-    with pytest.raises(StudioError, match=r"onnxslim.*pip install onnxslim"):
-        service.export_model(real_model.dataset, real_model.name, "onnx")
-    record = service.models.get(real_model.dataset, real_model.name)
-    assert "exports" not in record.extra and not (record.folder / "weights/best.onnx").exists()
-    assert not list(record.folder.glob(".export-*"))
-    with pytest.raises(ValidationError, match="onnx, torchscript"):
-        service.export_model(real_model.dataset, real_model.name, "tflite")

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from yolo_studio.training.export_report import ExportReport, ValidationResult
 from yolo_studio.training.inference import Detection, PredictionResult
 from yolo_studio.training.model_details import ConfigDiffRow, ModelComparison
 from yolo_studio.training.snapshot import EpochMetrics
@@ -75,18 +76,33 @@ def test_details_markdown_and_dataset_warning(tmp_path) -> None:
                              base_model="yolo11n.yaml", epochs_completed=2, best_map50=None,
                              dataset="tiny", dataset_snapshot="28 images, 3 classes",
                              tags=["baseline", "cpu"], notes="first try: *.pt\n# not a title")
-    details = SimpleNamespace(record=record, stop_reason="cancelled", exports={"onnx": onnx},
+    folder = tmp_path / "best_openvino_model"
+    folder.mkdir()
+    (folder / "best.bin").write_bytes(b"x" * 1_200_000)
+    (folder / "best.xml").write_bytes(b"x" * 100_000)
+    result = dict(map50=0.6, precision=0.5, recall=0.4, total_ms=5.0, images=8, instances=167)
+    int8 = ExportReport("openvino", "OpenVINO", "weights/best_openvino_model",
+                        {"imgsz": 64, "precision": "int8", "max_drop": 0.02}, "now", 3.0,
+                        exported=ValidationResult(map50_95=0.30, inference_ms=2.0, **result),
+                        baseline=ValidationResult(map50_95=0.35, inference_ms=4.0, **result))
+    details = SimpleNamespace(record=record, stop_reason="cancelled",
+                              exports={"onnx": onnx, "openvino": folder},
+                              export_reports={"openvino": int8},
                               dataset_changed=False, dataset_message="")
     text = tables.details_markdown(details)
     for part in ("### m1 ★ active", "created: 2025-01-31 12:00:00 UTC", "best mAP50: —",
                  "tiny (28 images, 3 classes)", "stopped early: cancelled",
                  "tags: baseline, cpu", r"notes: first try: \*.pt # not a title",
-                 "onnx (best.onnx, 2.5 MB)"):  # user text shown as typed, not as Markdown
+                 "\n  - onnx (best.onnx, 2.5 MB)\n  - openvino (best_openvino_model, 1.3 MB): ⚠️ "
+                 "OpenVINO (int8, imgsz 64): mAP50-95 0.300 vs best.pt 0.350 (-0.050); latency "
+                 "2.0 ms vs 4.0 ms per image on 8 val images; mAP50-95 drop 0.050 EXCEEDED the "
+                 "maximum 0.020"):  # user text shown as typed, not as Markdown
         assert part in text, part
     assert tables.dataset_warning(details) == ""
     changed = SimpleNamespace(dataset_changed=True, dataset_message="The dataset changed.")
     assert "Dataset changed" in tables.dataset_warning(changed)
     assert tables.exports_text({}) == "none yet"
+    assert tables.exports_text({"onnx": onnx}) == "onnx (best.onnx, 2.5 MB)"
 
 
 def test_detection_rows_and_prediction_text() -> None:

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from yolo_studio.training.manager import TrainingManager
-from yolo_studio.ui import model_compare, model_inspect, model_manage, model_try, models_tab
+from yolo_studio.ui import (model_compare, model_export, model_inspect, model_manage, model_try,
+                            models_tab)
 from yolo_studio.ui.app import build_app
 from yolo_studio.ui.errors import shows_errors
 
@@ -20,8 +21,8 @@ from plot_figures import figure
 pytestmark = pytest.mark.slow
 
 API_NAMES = {"list_models", "model_details", "compare_models", "predict", "export_model",
-             "rename_model", "update_model_info", "rollback_active", "set_active_model",
-             "delete_model", "download_weights"}
+             "export_formats", "rename_model", "update_model_info", "rollback_active",
+             "set_active_model", "delete_model", "download_weights"}
 
 
 @pytest.fixture
@@ -138,13 +139,28 @@ def test_manage_rename_notes_rollback_and_download(real_model, manager) -> None:
         shows_errors(model_manage.weights_file)(manager, ds, "second", "pt")
 
 
-def test_export_torchscript_and_missing_dependency_is_a_clear_error(real_model, manager,
-                                                                    monkeypatch) -> None:
+def test_export_torchscript_with_options_and_missing_dependency_is_a_clear_error(
+        real_model, manager, monkeypatch) -> None:
     ds = real_model.dataset
-    path, text = model_manage.export_values(manager, ds, "real", "torchscript")
+    keys, table = model_export.formats_values(manager, None)
+    assert {"onnx", "torchscript", "openvino", "ncnn"} <= set(keys.choices[i][0]
+                                                              for i in range(len(keys.choices)))
+    assert any(row[0] == "openvino" and row[2] == "yes" for row in table)
+    *locks, info = model_export.format_values(manager, "ncnn")
+    assert "**NCNN** (`ncnn`) takes imgsz, batch, fp16" in info
+    assert locks[2]["interactive"] is False and locks[1]["interactive"] is True  # dynamic, batch
+    path, text, rows, files = model_export.export_values(
+        manager, ds, "real", "torchscript", 32, 1, "fp32", False, True, 0.02)
     assert Path(path).name == "best.torchscript" and Path(path).stat().st_size > 0
-    assert "torchscript (best.torchscript" in text
+    assert "torchscript (best.torchscript" in text and "imgsz 32" in text
+    assert [row[0] for row in rows] == ["best.pt", "TorchScript", "difference"]
+    assert files.value == "torchscript" and "torchscript" in [c[0] for c in files.choices]
     assert manager.registry.weights_path(ds, "real", "torchscript") == Path(path)
+    assert "TorchScript (fp32, imgsz 32): mAP50-95" in model_inspect.inspect_values(
+        manager, ds, "real")[0]
+    run = shows_errors(model_export.export_values)
+    with pytest.raises(gr.Error, match="NCNN export does not take dynamic"):
+        run(manager, ds, "real", "ncnn", None, 1, "fp32", True, True, None)
     monkeypatch.setitem(sys.modules, "onnxslim", None)  # as if not installed
-    with pytest.raises(gr.Error, match="onnxslim"):
-        shows_errors(model_manage.export_values)(manager, ds, "real", "onnx")
+    with pytest.raises(gr.Error, match=r"onnxslim>=0.1.82 \(not installed\)"):
+        run(manager, ds, "real", "onnx", None, 1, "fp32", False, True, None)

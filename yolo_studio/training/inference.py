@@ -1,12 +1,11 @@
-"""Pure helpers for trying and exporting models: result types, a model cache, checks.
+"""Pure helpers for trying models: result types, a model cache, checks.
 
-Nothing here imports ``ultralytics``; ``UltralyticsBackend.predict`` / ``.export`` use these.
+Nothing here imports ``ultralytics``; ``UltralyticsBackend.predict`` uses these.
 """
 
 from __future__ import annotations
 
 import collections
-import importlib.util
 import os
 import threading
 from dataclasses import dataclass
@@ -14,15 +13,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import ValidationError
-
-#: Export format -> Python modules Ultralytics 8.4's exporter imports for it with the options the
-#: studio uses (``engine/exporter.py``: ``export_onnx`` checks onnx, and with ``simplify=True``,
-#: the default, onnxruntime and onnxslim; TorchScript needs only torch).
-EXPORT_REQUIREMENTS: dict[str, tuple[str, ...]] = {
-    "onnx": ("onnx", "onnxslim", "onnxruntime"),
-    "torchscript": (),
-}
-
 
 @dataclass(frozen=True)
 class Detection:
@@ -113,26 +103,6 @@ def check_thresholds(conf: float, iou: float, imgsz: int | None) -> None:
         raise ValidationError(f"Image size must be a positive number of pixels, not {imgsz!r}.")
 
 
-def missing_export_packages(fmt: str) -> list[str]:
-    """The Python packages ``EXPORT_REQUIREMENTS[fmt]`` names that cannot be imported here.
-
-    Raises:
-        ValidationError: ``fmt`` is not an export format the studio offers.
-    """
-    if fmt not in EXPORT_REQUIREMENTS:
-        raise ValidationError(f"Export format {fmt!r} is not offered; use one of "
-                              f"{', '.join(EXPORT_REQUIREMENTS)}.")
-    missing = []
-    for module in EXPORT_REQUIREMENTS[fmt]:
-        try:
-            found = importlib.util.find_spec(module) is not None
-        except (ImportError, ValueError):
-            found = False
-        if not found:
-            missing.append(module)
-    return missing
-
-
 class ModelCache:
     """A small thread-safe LRU of loaded models keyed by weights path and file version.
 
@@ -179,13 +149,6 @@ class ModelCache:
 
     def __len__(self) -> int:
         return len(self._entries)
-
-
-def missing_packages_message(fmt: str, packages: list[str]) -> str:
-    """What to tell a user whose export to ``fmt`` needs the Python ``packages`` (names)."""
-    names = " ".join(packages)
-    return (f"Exporting to {fmt} needs the Python package(s) {', '.join(packages)}, which "
-            f"are not installed. Install them (pip install {names}) and export again.")
 
 
 def rgb_array(image: Any) -> Any:

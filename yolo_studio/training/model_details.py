@@ -16,6 +16,7 @@ from ..errors import StudioError, TrainingError, ValidationError
 from ..extra_args import flat_config
 from ..persistence.model_artifacts import export_paths, plot_paths
 from .model_metrics import ModelMetrics, metrics_of
+from .export_report import ExportReport, kept_reports
 from .results import parse_results_csv
 from .snapshot import EpochMetrics
 
@@ -46,6 +47,7 @@ class ModelDetails:
             validation; () for models registered before per-class metrics were kept.
         plots: Validation plot images kept with the model (``ModelStore.plots``).
         exports: ``{format: path}`` of exported weights that exist.
+        export_reports: ``{format: ExportReport}`` of those exports (validation vs best.pt).
         dataset_changed: True when the dataset's content hash now differs from the one at
             training time (or the dataset is gone). dataset_message: says so, or "".
         stop_reason: Why training ended early, or None.
@@ -63,6 +65,7 @@ class ModelDetails:
     dataset_message: str = ""
     stop_reason: str | None = None
     metrics: ModelMetrics | None = None
+    export_reports: dict[str, ExportReport] = field(default_factory=dict)
 
 
 def _history(metrics: dict[str, Any], folder: Path) -> tuple[EpochMetrics, ...]:
@@ -112,7 +115,7 @@ def model_details(models: Any, datasets: Any | None, dataset: str, name: str) ->
                         per_class=per_class, plots=tuple(plot_paths(record.folder)),
                         exports=export_paths(record), dataset_changed=changed,
                         dataset_message=message, stop_reason=metrics.get("stop_reason"),
-                        metrics=metrics_of(record))
+                        metrics=metrics_of(record), export_reports=kept_reports(record))
 
 
 @dataclass(frozen=True)

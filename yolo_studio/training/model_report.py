@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .evaluation import Evaluation
+from .export_report import COLUMNS, ExportReport
 from .model_details import ModelComparison, ModelDetails
 from .model_metrics import SORT_KEYS, ModelMetrics, RegistryView, metrics_of
 from .progress import format_metrics
@@ -122,7 +123,9 @@ def details_text(d: ModelDetails) -> str:
              f"  dataset then: {r.dataset_snapshot or 'unknown'}",
              f"  notes: {r.notes or '-'}; tags: {', '.join(r.tags) or '-'}",
              f"  weights: {r.weights_path}"]
-    lines += [f"  export {fmt}: {path}" for fmt, path in d.exports.items()]
+    for fmt, path in d.exports.items():
+        report = d.export_reports.get(fmt)
+        lines.append(f"  export {fmt}: {path}" + (f"\n    {report.summary()}" if report else ""))
     if d.dataset_message:
         lines.append(("WARNING: " if d.dataset_changed else "note: ") + d.dataset_message)
     if d.final is not None:
@@ -147,3 +150,30 @@ def prediction_text(result: Any) -> str:
     """A PredictionResult: summary line and the detections table."""
     return "\n".join([f"{result.model}: {result.summary()} (total {result.total_ms:.1f} ms)",
                       text_table(result.rows(), "no detections")])
+
+
+def export_text(report: ExportReport, path: Any) -> str:
+    """An export: where it is, its options, the comparison table against best.pt (mAP as
+    fractions 0-1, latency in ms per image) and, for INT8, the verdict on the mAP50-95 drop."""
+    opts = report.options
+    lines = [f"Exported to {path} ({report.name}, {opts.get('precision')}, imgsz "
+             f"{opts.get('imgsz')}, batch {opts.get('batch')}, {report.export_s:.1f} s)"]
+    if not report.rows():
+        lines.append(f"Not validated: {report.not_validated or 'no result'}.")
+        return "\n".join(lines)
+    e = report.exported
+    lines.append(f"Validated on the {e.split} split ({e.images} images, {e.instances} boxes) "
+                 f"on {report.device}, each with its own runtime:")
+    header = ["model", *(label for label, _, _ in COLUMNS)]
+    lines.append(text_table([dict(zip(header, row)) for row in report.rows()], ""))
+    if report.max_drop is not None:
+        lines.append(("WARNING: " if report.drop_exceeded else "")
+                     + f"mAP50-95 drop {report.map_drop:.3f}: "
+                     + ("more than" if report.drop_exceeded else "within")
+                     + f" the maximum {report.max_drop:.3f}.")
+    return "\n".join(lines)
+
+
+def formats_text(rows: list[list[str]], columns: Iterable[str]) -> str:
+    """The export formats table (``ModelService.export_formats_table``)."""
+    return text_table([dict(zip(columns, row)) for row in rows], "No export formats.")

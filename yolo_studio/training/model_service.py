@@ -8,19 +8,17 @@ and the backend (``UltralyticsBackend``) runs Ultralytics.
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
 from ..errors import NotFoundError, RegistryError, StudioError, ValidationError
-from ..persistence.model_artifacts import EXPORT_FILES, export_paths, named_link
+from ..persistence.model_artifacts import export_paths, named_link
 from .evaluation import Evaluation, evaluate
+from .export_formats import ExportFormat, ExportOptions
+from .export_report import ExportReport, kept_reports
+from .export_service import export_and_validate, formats_table, offered_formats
 from .inference import PredictionResult
 from .model_details import ModelComparison, ModelDetails, compare_models, model_details
-
-#: Export formats offered, in menu order.
-EXPORT_FORMATS = tuple(EXPORT_FILES)
 
 
 class ModelService:
@@ -36,6 +34,7 @@ class ModelService:
         self.models = models
         self.datasets = datasets
         self._backend = backend
+        self._baselines: dict[tuple, Any] = {}  # best.pt's validations (export_and_validate)
 
     @property
     def backend(self) -> Any:
@@ -130,14 +129,17 @@ class ModelService:
 
     def download_file(self, dataset: str, name: str | None, fmt: str = "pt") -> Path:
         """``weights_path``'s file named ``<dataset>-<model>.<ext>`` (e.g. ``bccd-demo.pt``,
-        ``bccd-demo.onnx``) for a download: a hard link in the model's ``download/`` folder.
+        ``bccd-demo.onnx``; a folder export as ``bccd-demo_openvino_model.zip``) for a
+        download: a hard link (or zip archive) in the model's ``download/`` folder.
 
         Raises:
             NotFoundError / RegistryError: as ``weights_path``, or the link failed.
         """
         path = self.weights_path(dataset, name, fmt)
         record = self.resolve(dataset, name)
-        return named_link(path, Path(record.folder), f"{dataset}-{record.name}{path.suffix}")
+        ending = path.name[len("best"):] if path.name.startswith("best") else path.suffix
+        zipped = ".zip" if path.is_dir() else ""
+        return named_link(path, Path(record.folder), f"{dataset}-{record.name}{ending}{zipped}")
 
     def sample_images(self, dataset: str, split: str = "val", limit: int = 50) -> list[Path]:
         """Images of the dataset to try a model on (``DatasetStore.sample_images``)."""
@@ -186,35 +188,39 @@ class ModelService:
         return [Evaluation.from_dict(row) for row in
                 reversed(self.models.evaluations(dataset, name))]
 
-    def export_model(self, dataset: str, name: str | None, fmt: str) -> Path:
-        """Export a model to ONNX or TorchScript at its training image size; the file is kept
-        beside best.pt (``weights/best.onnx`` / ``weights/best.torchscript``) and listed in the
-        registry entry's ``exports``. Exporting again replaces the older file.
+    def export_formats(self) -> list[ExportFormat]:
+        """The formats offered on this machine (Ultralytics' exporter table, see
+        ``export_formats.ExportFormat.unavailable``), in Ultralytics' order."""
+        return offered_formats(self.backend)
+
+    def export_formats_table(self) -> list[list[str]]:
+        """Every format of Ultralytics' exporter with whether it is offered here, its options,
+        packages and validation (``export_service.formats_table``)."""
+        return formats_table(self.backend)
+
+    def export_model(self, dataset: str, name: str | None, fmt: str,
+                     options: ExportOptions | None = None) -> ExportReport:
+        """Export a model (at its training imgsz unless ``options`` say otherwise), validate
+        the export and best.pt on the dataset's val split, keep the export beside best.pt
+        (``weights/best<suffix>``, listed in the registry entry's ``exports``) and its report
+        in ``weights/exports.json``. Exporting again to a format replaces the older export.
 
         Returns:
-            The exported file's path.
+            The export's report (``report.file`` relative to the model folder; ``path`` it).
 
         Raises:
-            ValidationError: ``fmt`` is not offered. StudioError: a needed package is missing
-                (named) or the export failed. NotFoundError / RegistryError: as ``resolve``.
+            ValidationError: ``fmt`` is not offered here, or an option it does not take.
+            StudioError: a needed package is missing (named, with the pip command), the
+                export or its validation failed. NotFoundError / RegistryError: as ``resolve``.
         """
-        if fmt not in EXPORT_FORMATS:
-            raise ValidationError(f"Export format {fmt!r} is not offered; use one of "
-                                  f"{', '.join(EXPORT_FORMATS)}.")
         record = self.resolve(dataset, name)
-        imgsz = self.training_imgsz(dataset, record.name)
-        work = Path(record.folder) / f".export-{uuid.uuid4().hex[:8]}"
-        try:
-            work.mkdir()
-            weights = work / "best.pt"  # exported from a copy: no half-written file is listed
-            shutil.copyfile(record.weights_path, weights)
-            produced = self.backend.export(weights, fmt, imgsz=imgsz)
-            self.models.add_export(dataset, record.name, fmt, produced)
-        except OSError as err:
-            raise StudioError(f"Export of {record.name!r} failed: {err}") from err
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-        return self.models.exports(dataset, record.name)[fmt]
+        return export_and_validate(self.models, self.datasets, self.backend, record, fmt,
+                                   options or ExportOptions(),
+                                   self.training_imgsz(dataset, record.name), self._baselines)
+
+    def export_reports(self, dataset: str, name: str | None) -> dict[str, ExportReport]:
+        """The reports of the model's exports that exist, by format."""
+        return kept_reports(self.resolve(dataset, name))
 
     def training_imgsz(self, dataset: str, name: str) -> int | None:
         """The imgsz (pixels) a model was trained at (its config.yaml), or None."""

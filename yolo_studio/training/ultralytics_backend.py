@@ -1,8 +1,9 @@
-"""The Ultralytics training wrapper: with ``ultralytics_args``, the only modules that import
-``ultralytics`` (lazily).
+"""The Ultralytics training wrapper: with ``ultralytics_args`` and ``ultralytics_export``, the
+only modules that import ``ultralytics`` (lazily).
 
-Ultralytics callbacks go in, ``TrainHooks`` calls and a stop flag come out; ``predict`` and
-``export`` run registered weights (result types and checks live in ``inference``). Facts this relies
+Ultralytics callbacks go in, ``TrainHooks`` calls and a stop flag come out; ``predict`` runs
+registered weights (result types and checks live in ``inference``); exporting and validating
+come from ``UltralyticsExportMixin`` (``ultralytics_export``). Facts this relies
 on (ultralytics 8.4, ``engine/trainer.py``): ``_setup_train`` resets ``trainer.stop``, the loop
 breaks after a batch whose ``on_train_batch_end`` left ``trainer.stop`` True (then validates the
 epoch and best.pt), an exception raised in a callback leaves ``train()`` at once (a user cancel
@@ -27,8 +28,9 @@ from ..config import TrainingConfig
 from ..errors import NotFoundError, RegistryError, StudioError, TrainingError, ValidationError
 from .bridge import CallbackBridge, LogForwarder, RunAborted
 from .hooks import TrainHooks, TrainOutcome
+from .ultralytics_export import UltralyticsExportMixin
 from .inference import (ModelCache, PredictionResult, check_thresholds, detections_from_result,
-                        missing_export_packages, missing_packages_message, rgb_array)
+                        rgb_array)
 from .ultralytics_val import ValidationMixin
 
 _OOM_ADVICE = ("Out of GPU memory. Lower the batch size (or use -1 for AutoBatch), lower imgsz, "
@@ -57,9 +59,10 @@ def _missing_weights_message(base_model: str) -> str:
             "folder or the working folder.")
 
 
-class UltralyticsBackend(ValidationMixin):
+class UltralyticsBackend(ValidationMixin, UltralyticsExportMixin):
     """Trains with Ultralytics and reports progress through ``TrainHooks``; validates
-    registered models (``ValidationMixin``: ``evaluate``, ``class_names``).
+    registered models (``ValidationMixin``: ``evaluate``, ``class_names``) and exports them
+    (``UltralyticsExportMixin``).
 
     Args:
         model_factory: Called with the base model name/path and returns a model with
@@ -70,6 +73,7 @@ class UltralyticsBackend(ValidationMixin):
                  cache_size: int = 4) -> None:
         self._factory = model_factory
         self._models = ModelCache(self._load_weights, cache_size)
+        self._formats = None  # Ultralytics' export formats, read on first use
 
     @staticmethod
     def warm_up() -> None:
@@ -290,32 +294,6 @@ class UltralyticsBackend(ValidationMixin):
                                 inference_ms=float(result.speed.get("inference") or 0.0),
                                 total_ms=(time.perf_counter() - start) * 1000.0,
                                 weights=Path(weights))
-
-    def export(self, weights: str | Path, fmt: str, imgsz: int | None = None) -> Path:
-        """Export ``weights`` with Ultralytics' exporter on the CPU; the file lands beside them
-        (``best.onnx`` / ``best.torchscript``). Ultralytics' automatic pip install is off (for
-        good, see ``_ultralytics``).
-
-        Raises:
-            ValidationError: unknown format. StudioError: a package the exporter needs is not
-                installed (named, with the pip command), or the export failed.
-        """
-        missing = missing_export_packages(fmt)
-        if missing:
-            raise StudioError(missing_packages_message(fmt, missing))
-        _ultralytics()  # also with a custom model factory: its model may run Ultralytics' exporter
-        model = self._load_weights(str(weights))
-        kwargs: dict[str, Any] = {"format": fmt, "device": "cpu"}
-        if imgsz is not None:
-            kwargs["imgsz"] = imgsz
-        try:
-            produced = model.export(**kwargs)
-        except ImportError as err:
-            name = getattr(err, "name", None) or str(err)
-            raise StudioError(missing_packages_message(fmt, [name])) from err
-        except Exception as err:
-            raise StudioError(f"Export to {fmt} failed: {type(err).__name__}: {err}") from err
-        return Path(produced)
 
 
 def _reason(exc: BaseException, name: str) -> str:

@@ -1,5 +1,6 @@
 """Models tab, "Manage & export": rename a model, edit its notes and tags, download its
-weights, export it to ONNX / TorchScript (kept beside best.pt and listed)."""
+weights or an export; exporting itself is ``model_export`` (any format of Ultralytics' exporter
+offered here, validated against best.pt, kept beside it and listed)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,12 @@ import gradio as gr
 
 from ..errors import NotFoundError
 from ..persistence.model_artifacts import export_paths
-from ..training.model_service import EXPORT_FORMATS
+from ..training.export_report import kept_reports
+from . import model_export
 from . import model_tables as tables
 from .errors import shows_errors
 from .model_common import COMMON, PRIVATE, ModelsTab, model_names, refresh, require, stale_pair
 
-#: Formats the "Get file" action offers: the trained weights, then the exports.
-DOWNLOAD_FORMATS = ("pt", *EXPORT_FORMATS)
 #: Saves the file the Download button's handler put in the File component (its FileData, the
 #: event's input), as Gradio's DownloadButton saves its own value.
 SAVE_FILE_JS = """(file) => { if (!file || !file.url) return;
@@ -26,8 +26,8 @@ SAVE_FILE_JS = """(file) => { if (!file || !file.url) return;
 
 
 def manage_values(manager: Any, dataset: str | None, name: str | None) -> list[Any]:
-    """[new-name box, notes, tags (comma-separated), download button, exports text] of a model;
-    empty values when none is chosen."""
+    """[new-name box, notes, tags (comma-separated), download button, exports text (with each
+    export's validation against best.pt)] of a model; empty values when none is chosen."""
     if not dataset or not name:
         return ["", "", "", gr.DownloadButton(value=None, interactive=False), ""]
     record = manager.models.get(dataset, name)
@@ -39,20 +39,13 @@ def manage_values(manager: Any, dataset: str | None, name: str | None) -> list[A
                                    f"({weights.stat().st_size / 1e6:.1f} MB)",
                                    value=None, interactive=True)
     return [record.name, record.notes or "", ", ".join(record.tags or ()), button,
-            f"Exports: {tables.exports_text(exports)}"]
+            f"Exports: {tables.exports_text(exports, kept_reports(record))}"]
 
 
-def export_values(manager: Any, dataset: str | None, name: str | None, fmt: str) -> list[Any]:
-    """[exported file path, exports text] after exporting ``name`` to ``fmt``.
-
-    Raises:
-        ValidationError: no dataset / model, unknown format. StudioError: the exporter's
-            package is missing (named) or the export failed.
-    """
-    require(dataset, name)
-    path = manager.registry.export_model(dataset, name, fmt)
-    gr.Info(f"Exported {name} to {fmt}: {path.name}")
-    return [str(path), f"Exports: {tables.exports_text(manager.models.exports(dataset, name))}"]
+def file_choices(manager: Any, dataset: str | None, name: str | None) -> gr.Dropdown:
+    """The file-to-get box: "pt" and the formats the model was exported to."""
+    exports = manager.models.exports(dataset, name) if dataset and name else {}
+    return gr.Dropdown(choices=["pt", *exports], value="pt")
 
 
 def weights_file(manager: Any, dataset: str | None, name: str | None, fmt: str | None) -> str:
@@ -71,8 +64,8 @@ def weights_file(manager: Any, dataset: str | None, name: str | None, fmt: str |
     return str(manager.registry.download_file(dataset, name, fmt or "pt"))
 
 
-def build(manager: Any, tab: ModelsTab) -> None:
-    """Lay out the Manage & export sub-tab and wire it."""
+def build(manager: Any, tab: ModelsTab, opened: Any) -> None:
+    """Lay out the Manage & export sub-tab (``opened``: its ``gr.Tab``) and wire it."""
     with gr.Row():
         new_name = gr.Textbox(label="Name", elem_id="model-new-name", scale=3)
         rename = gr.Button("Rename", elem_id="rename-btn", scale=0, min_width=120)
@@ -82,25 +75,24 @@ def build(manager: Any, tab: ModelsTab) -> None:
             tags = gr.Textbox(label="Tags (comma-separated)", elem_id="model-tags")
             save = gr.Button("Save notes and tags", elem_id="save-info-btn")
     gr.Markdown("#### Take it away")
-    with gr.Row():
-        download = gr.DownloadButton("Download best.pt", elem_id="download-weights-btn",
-                                     interactive=False)
-        fmt = gr.Dropdown(list(EXPORT_FORMATS), value=EXPORT_FORMATS[0], label="Export format",
-                          elem_id="export-format-dd")
-        export = gr.Button("Export", variant="primary", elem_id="export-btn")
+    exporting = model_export.layout()
     exports = gr.Markdown(elem_id="model-exports")
     with gr.Row():
-        get_fmt = gr.Dropdown(list(DOWNLOAD_FORMATS), value="pt", label="File to get",
-                              elem_id="download-format-dd", scale=1)
+        download = gr.DownloadButton("Download best.pt", elem_id="download-weights-btn",
+                                     interactive=False, scale=1)
+        get_fmt = gr.Dropdown(["pt"], value="pt", label="File to get", scale=1,
+                              allow_custom_value=True, elem_id="download-format-dd")
         get = gr.Button("Get file", elem_id="get-file-btn", scale=0, min_width=120)
     file = gr.File(label="File", interactive=False, elem_id="model-file")
-    _wire(manager, tab, (new_name, rename, notes, tags, save, download, fmt, export, exports,
-                         get_fmt, get, file))
+    _wire(manager, tab, (new_name, rename, notes, tags, save, download, exports, get_fmt, get,
+                         file))
+    inspect_fn, inspect_outputs = tab.parts["inspect"]
+    model_export.wire(manager, tab, exporting, opened, [file, exports, get_fmt]).success(
+        inspect_fn, [tab.dataset, tab.model], inspect_outputs, **PRIVATE)  # lists the exports
 
 
 def _wire(manager: Any, tab: ModelsTab, parts: tuple) -> None:
-    new_name, rename, notes, tags, save, download, fmt, export, exports, get_fmt, get, file = \
-        parts
+    new_name, rename, notes, tags, save, download, exports, get_fmt, get, file = parts
     keys = [tab.dataset, tab.model]
 
     @shows_errors
@@ -125,19 +117,18 @@ def _wire(manager: Any, tab: ModelsTab, parts: tuple) -> None:
         return manage_values(manager, dataset, name)
 
     @shows_errors
-    def on_export(dataset: str | None, name: str | None, kind: str) -> list[Any]:
-        return export_values(manager, dataset, name, kind)
+    def on_files(dataset: str | None, name: str | None) -> gr.Dropdown:
+        return file_choices(manager, dataset, None if stale_pair(manager, dataset, name)
+                            else name)
 
     inspect_fn, inspect_outputs = tab.parts["inspect"]
     manage_outputs = [new_name, notes, tags, download, exports]
-    tab.model.change(on_model, keys, manage_outputs, **PRIVATE)
+    tab.model.change(on_model, keys, manage_outputs, **PRIVATE).then(
+        on_files, keys, get_fmt, **PRIVATE)
     rename.click(on_rename, [*keys, new_name, tab.sort], tab.refresh_outputs,
                  api_name="rename_model", **COMMON)
     save.click(on_save, [*keys, notes, tags], manage_outputs, api_name="update_model_info",
                **COMMON).success(inspect_fn, keys, inspect_outputs, **PRIVATE)
-    export.click(on_export, [*keys, fmt], [file, exports], api_name="export_model",
-                 concurrency_limit=None, show_progress="minimal").success(
-        inspect_fn, keys, inspect_outputs, **PRIVATE)  # its summary lists the exports
     get.click(shows_errors(lambda d, n, kind: weights_file(manager, d, n, kind)),
               [*keys, get_fmt], file, api_name="download_weights", **COMMON)
     download.click(shows_errors(lambda d, n: weights_file(manager, d, n, "pt")), keys, file,

@@ -85,21 +85,31 @@ def details_markdown(details: Any) -> str:
         lines.append(f"- tags: {markdown_text(', '.join(rec.tags))}")
     if rec.notes:
         lines.append(f"- notes: {markdown_text(rec.notes)}")
-    lines.append(f"- exports: {exports_text(details.exports)}")
+    lines.append(f"- exports: {exports_text(details.exports, details.export_reports)}")
     return "\n".join(lines)
 
 
-def exports_text(exports: Mapping[str, Path]) -> str:
+def exports_text(exports: Mapping[str, Path], reports: Mapping[str, Any] | None = None) -> str:
     """E.g. ``"onnx (best.onnx, 10.3 MB), torchscript (...)"`` or ``"none yet"``; sizes in
-    megabytes (10^6 bytes)."""
+    megabytes (10^6 bytes, a folder's files added up). With ``reports`` (``ExportReport`` by
+    format) a Markdown list, each export with its validation against best.pt (⚠️ when an INT8
+    export's mAP50-95 drop exceeded its maximum)."""
     parts = []
     for fmt, path in exports.items():
+        path = Path(path)
         try:
-            size = f", {Path(path).stat().st_size / 1e6:.1f} MB"
+            files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
+            size = f", {sum(p.stat().st_size for p in files) / 1e6:.1f} MB"
         except OSError:
             size = ""
-        parts.append(f"{fmt} ({Path(path).name}{size})")
-    return ", ".join(parts) or "none yet"
+        report = (reports or {}).get(fmt)
+        note = ""
+        if report is not None:
+            note = f": {'⚠️ ' if report.drop_exceeded else ''}{markdown_text(report.summary())}"
+        parts.append(f"{fmt} ({path.name}{size}){note}")
+    if not parts:
+        return "none yet"
+    return "".join(f"\n  - {p}" for p in parts) if reports else ", ".join(parts)
 
 
 def dataset_warning(details: Any) -> str:

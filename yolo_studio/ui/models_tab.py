@@ -68,8 +68,8 @@ def subtabs(manager: Any, tab: ModelsTab, manage: bool) -> None:
         if manage:
             with gr.Tab("Evaluate", id="evaluate", elem_id="models-evaluate-tab"):
                 model_evaluate.build(manager, tab)
-            with gr.Tab("Manage & export", id="manage", elem_id="models-manage-tab"):
-                model_manage.build(manager, tab)
+            with gr.Tab("Manage & export", id="manage", elem_id="models-manage-tab") as opened:
+                model_manage.build(manager, tab, opened)
 
 
 def _wire(manager: Any, tab: ModelsTab, parts: tuple) -> None:
