@@ -24,9 +24,12 @@ TENSORFLOW = ("tensorflow>=2.0.0,<=2.19.0; python_version < '3.13'",
               "tensorflow>2.19.0; python_version >= '3.13'", "onnx2tf>=1.26.3,<1.29.0",
               "tf_keras<=2.19.0; python_version < '3.13'",
               "tf_keras>2.19.0; python_version >= '3.13'", "sng4onnx>=1.0.1",
-              "onnx_graphsurgeon>=0.3.26", "ai-edge-litert>=1.2.0", "protobuf>=6.31.1,<7.0.0",
-              *ONNX)
+              "onnx_graphsurgeon>=0.3.26", "ai-edge-litert>=1.2.0", *ONNX)
 #: Format -> requirements of its export and of the runtime that validates it (pip syntax).
+#: Two differ from Ultralytics' checks: TensorFlow's leave out its ``protobuf>=6.31.1``, which
+#: pip cannot install with tensorflow<=2.19 (Ultralytics only warns about it); MNN's add
+#: ``aliyun-log-python-sdk``, which MNN's converter otherwise pip-installs itself
+#: (``MNN/tools/utils/log.py`` runs ``pip install`` when it is missing).
 PACKAGES: dict[str, tuple[str, ...]] = {
     "torchscript": (),
     "onnx": ONNX,
@@ -39,7 +42,7 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "edgetpu": TENSORFLOW,
     "litert": ("litert-torch>=0.10.0", "ai-edge-litert>=2.3.0"),
     "paddle": ("paddlepaddle>=3.0.0,<3.3.0", "x2paddle"),
-    "mnn": ("MNN>=2.9.6", *ONNX),
+    "mnn": ("MNN>=2.9.6", "aliyun-log-python-sdk", *ONNX),
     "ncnn": ("ncnn", "pnnx==20260526"),
     "executorch": ("executorch",),
 }
@@ -54,11 +57,7 @@ EXTRAS = {"onnx": "export", "openvino": "openvino", "engine": "tensorrt", "corem
           "edgetpu": "tensorflow", "litert": "tflite", "paddle": "paddle", "mnn": "mnn",
           "ncnn": "ncnn", "executorch": "executorch"}
 #: Distribution name -> module it is imported as, where they differ.
-MODULES = {"onnxruntime": "onnxruntime", "coremltools": "coremltools",
-           "coreai-torch": "coreai_torch", "tf_keras": "tf_keras", "ai-edge-litert":
-           "ai_edge_litert", "litert-torch": "litert_torch", "ai-edge-quantizer":
-           "ai_edge_quantizer", "paddlepaddle": "paddle", "protobuf": "google.protobuf",
-           "tensorrt": "tensorrt"}
+MODULES = {"paddlepaddle": "paddle", "aliyun-log-python-sdk": "aliyun.log"}
 #: Other distributions that provide the same module (an installed one will do).
 ALTERNATIVES = {"onnxruntime": ("onnxruntime-gpu", "onnxruntime-qnn", "onnxruntime-vitisai",
                                 "onnxruntime-windowsml"),
