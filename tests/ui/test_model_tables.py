@@ -6,7 +6,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from yolo_studio.training.export_report import ExportReport, ValidationResult
+from yolo_studio.training.evaluation import ValidationResult
+from yolo_studio.training.export_report import ExportReport
 from yolo_studio.training.inference import Detection, PredictionResult
 from yolo_studio.training.model_details import ConfigDiffRow, ModelComparison
 from yolo_studio.training.snapshot import EpochMetrics
@@ -80,11 +81,13 @@ def test_details_markdown_and_dataset_warning(tmp_path) -> None:
     folder.mkdir()
     (folder / "best.bin").write_bytes(b"x" * 1_200_000)
     (folder / "best.xml").write_bytes(b"x" * 100_000)
-    result = dict(map50=0.6, precision=0.5, recall=0.4, total_ms=5.0, images=8, instances=167)
+    result = dict(map50=0.6, precision=0.5, recall=0.4, fitness=0.3, instances=167)
     int8 = ExportReport("openvino", "OpenVINO", "weights/best_openvino_model",
                         {"imgsz": 64, "precision": "int8", "max_drop": 0.02}, "now", 3.0,
-                        exported=ValidationResult(map50_95=0.30, inference_ms=2.0, **result),
-                        baseline=ValidationResult(map50_95=0.35, inference_ms=4.0, **result))
+                        exported=ValidationResult(map50_95=0.30, speed_ms={"inference": 2.0},
+                                                  **result),
+                        baseline=ValidationResult(map50_95=0.35, speed_ms={"inference": 4.0},
+                                                  **result), images=8)
     details = SimpleNamespace(record=record, stop_reason="cancelled",
                               exports={"onnx": onnx, "openvino": folder},
                               export_reports={"openvino": int8},

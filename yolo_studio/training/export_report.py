@@ -14,39 +14,27 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ..persistence.model_artifacts import export_paths, export_reports
+from .evaluation import ValidationResult
 
-#: Table rows: label, ValidationResult attribute, decimals; mAP and P/R are fractions 0-1.
+#: Table columns: label, ``ValidationResult`` attribute (``inference_ms``: its
+#: ``speed_ms["inference"]``), decimals; mAP, precision and recall are fractions 0-1.
 COLUMNS = (("mAP50-95", "map50_95", 3), ("mAP50", "map50", 3), ("precision", "precision", 3),
            ("recall", "recall", 3), ("latency ms", "inference_ms", 1))
 
 
-@dataclass(frozen=True)
-class ValidationResult:
-    """One model validated on a split (Ultralytics' ``val``).
+def value(result: ValidationResult, attribute: str) -> float:
+    """A ``COLUMNS`` figure of ``result``: latency is milliseconds of the forward pass per image
+    (Ultralytics' ``speed["inference"]``), the rest its attributes."""
+    if attribute == "inference_ms":
+        return float(result.speed_ms.get("inference") or 0.0)
+    return float(getattr(result, attribute))
 
-    Attributes:
-        map50_95, map50, precision, recall: Fractions 0-1 over all classes.
-        inference_ms: Milliseconds of the forward pass per image (Ultralytics'
-            ``speed["inference"]``): the latency compared. total_ms: preprocess + inference +
-            postprocess per image, milliseconds.
-        images, instances: How many images and labelled boxes the split had.
-        split: The split validated on ("val").
-    """
 
-    map50_95: float
-    map50: float
-    precision: float
-    recall: float
-    inference_ms: float
-    total_ms: float
-    images: int
-    instances: int
-    split: str = "val"
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ValidationResult:
-        """From ``dataclasses.asdict`` output (unknown keys ignored)."""
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+def result_from_dict(data: Mapping[str, Any]) -> ValidationResult:
+    """The ``ValidationResult`` of its ``dataclasses.asdict`` form (unknown keys ignored)."""
+    values = {k: v for k, v in data.items() if k in ValidationResult.__dataclass_fields__}
+    values["per_class"] = tuple(values.get("per_class") or ())
+    return ValidationResult(**values)
 
 
 @dataclass(frozen=True)
@@ -59,7 +47,9 @@ class ExportReport:
         options: ``ExportOptions.to_dict()`` as used (imgsz filled in).
         created: ISO-8601 UTC time of the export. export_s: Seconds the export took.
         device: Where it was exported and validated ("cpu", "0").
-        exported, baseline: The export's and best.pt's validation; None when not validated.
+        exported, baseline: The export's and best.pt's validation on the val split
+            (``ultralytics_val.validate``); None when not validated.
+        images: Images in the val split then.
         not_validated: Why the export was not validated here ("" when it was).
     """
 
@@ -73,6 +63,7 @@ class ExportReport:
     exported: ValidationResult | None = None
     baseline: ValidationResult | None = None
     not_validated: str = ""
+    images: int = 0
 
     @property
     def map_drop(self) -> float | None:
@@ -99,9 +90,9 @@ class ExportReport:
             return []
         table = []
         for label, result in (("best.pt", self.baseline), (self.name, self.exported)):
-            table.append([label, *[round(getattr(result, a), d) for _, a, d in COLUMNS]])
-        table.append(["difference", *[round(getattr(self.exported, a) - getattr(self.baseline, a),
-                                            d) for _, a, d in COLUMNS]])
+            table.append([label, *[round(value(result, a), d) for _, a, d in COLUMNS]])
+        table.append(["difference", *[round(value(self.exported, a) - value(self.baseline, a), d)
+                                      for _, a, d in COLUMNS]])
         return table
 
     def summary(self) -> str:
@@ -112,8 +103,8 @@ class ExportReport:
             return f"{head}: not validated ({self.not_validated or 'no result'})"
         e, b = self.exported, self.baseline
         line = (f"{head}: mAP50-95 {e.map50_95:.3f} vs best.pt {b.map50_95:.3f} "
-                f"({e.map50_95 - b.map50_95:+.3f}); latency {e.inference_ms:.1f} ms vs "
-                f"{b.inference_ms:.1f} ms per image on {e.images} {e.split} images")
+                f"({e.map50_95 - b.map50_95:+.3f}); latency {value(e, 'inference_ms'):.1f} ms "
+                f"vs {value(b, 'inference_ms'):.1f} ms per image on {self.images} val images")
         if self.max_drop is not None:
             verdict = "EXCEEDED" if self.drop_exceeded else "within"
             line += (f"; mAP50-95 drop {self.map_drop:.3f} {verdict} the maximum "
@@ -130,7 +121,7 @@ class ExportReport:
         values = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         for key in ("exported", "baseline"):
             if isinstance(values.get(key), Mapping):
-                values[key] = ValidationResult.from_dict(values[key])
+                values[key] = result_from_dict(values[key])
         return cls(**values)
 
 

@@ -21,7 +21,8 @@ from typing import Any
 from ..errors import StudioError, ValidationError
 from .export_formats import ExportFormat, ExportOptions
 from .export_packages import EXTRAS, missing, missing_message
-from .export_report import ExportReport, ValidationResult
+from .evaluation import ValidationResult
+from .export_report import ExportReport
 
 #: best.pt validations remembered (``export_and_validate``'s ``baselines``) before starting over.
 MAX_BASELINES = 32
@@ -101,11 +102,12 @@ def export_and_validate(models: Any, datasets: Any, backend: Any, record: Any, k
         report, produced = _export(backend, record, fmt, options, fmt.device(gpu), data_yaml,
                                    work)
         if not report.not_validated:
+            info = datasets.get(record.dataset)
             key = (str(record.weights_path), Path(record.weights_path).stat().st_mtime_ns,
-                   datasets.get(record.dataset).content_hash, options.imgsz, options.batch,
-                   report.device)
-            report = _validated(backend, report, produced, data_yaml, work,
-                                {} if baselines is None else baselines, key)
+                   info.content_hash, options.imgsz, options.batch, report.device)
+            report = _validated(backend, dataclasses.replace(
+                report, images=info.image_counts.get("val", 0)), produced, data_yaml,
+                {} if baselines is None else baselines, key)
         models.add_export(record.dataset, record.name, fmt.key, produced, fmt.file_name,
                           report.to_dict())
     except OSError as err:
@@ -131,17 +133,17 @@ def _export(backend: Any, record: Any, fmt: ExportFormat, options: ExportOptions
 
 
 def _validated(backend: Any, report: ExportReport, produced: Path, data_yaml: Path,
-               work: Path, baselines: dict[tuple, ValidationResult], key: tuple
-               ) -> ExportReport:
-    """``report`` with the export's and best.pt's validation on the val split (an FP16
-    export is validated with ``quantize=16``, as Ultralytics' exporter suggests); best.pt's
-    is taken from ``baselines[key]`` when there."""
+               baselines: dict[tuple, ValidationResult], key: tuple) -> ExportReport:
+    """``report`` with the export's and best.pt's validation on the val split, both at the
+    export's imgsz and batch with ``rect=False`` (as an exported fixed-shape model is
+    validated), an FP16 export with ``quantize=16`` (as Ultralytics' exporter suggests);
+    best.pt's is taken from ``baselines[key]`` when there."""
     options = ExportOptions.from_dict(report.options)
-    exported = backend.validate(produced, data_yaml, options, report.device, work / "val",
-                                16 if options.precision == "fp16" else None)
+    same = dict(imgsz=options.imgsz, device=report.device, batch=options.batch, rect=False)
+    exported = backend.evaluate(produced, data_yaml, "val", **same,
+                                quantize=16 if options.precision == "fp16" else None)
     if key not in baselines:
         if len(baselines) >= MAX_BASELINES:
             baselines.clear()
-        baselines[key] = backend.validate(work / "best.pt", data_yaml, options,
-                                          report.device, work / "val-pt")
+        baselines[key] = backend.evaluate(produced.parent / "best.pt", data_yaml, "val", **same)
     return dataclasses.replace(report, exported=exported, baseline=baselines[key])

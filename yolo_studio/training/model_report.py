@@ -161,9 +161,9 @@ def export_text(report: ExportReport, path: Any) -> str:
     if not report.rows():
         lines.append(f"Not validated: {report.not_validated or 'no result'}.")
         return "\n".join(lines)
-    e = report.exported
-    lines.append(f"Validated on the {e.split} split ({e.images} images, {e.instances} boxes) "
-                 f"on {report.device}, each with its own runtime:")
+    lines.append(f"Validated on the val split ({report.images} images, "
+                 f"{report.exported.instances} boxes) on {report.device}, each with its own "
+                 "runtime:")
     header = ["model", *(label for label, _, _ in COLUMNS)]
     lines.append(text_table([dict(zip(header, row)) for row in report.rows()], ""))
     if report.max_drop is not None:

@@ -1,12 +1,11 @@
-"""Ultralytics' exporter and validator for registered models (imported lazily, like
-``ultralytics_backend``, whose ``_ultralytics()`` turns Ultralytics' pip auto-install off first).
+"""Ultralytics' exporter for registered models (imported lazily, like ``ultralytics_backend``,
+whose ``_ultralytics()`` turns Ultralytics' pip auto-install off first); exports are validated
+by ``ultralytics_val``.
 
 Facts this relies on (ultralytics 8.4.190): ``engine/exporter.py`` has ``export_formats()`` and
 the precision sets ``FP16_FORMATS`` / ``INT8_FORMATS``; ``validate_args`` refuses an argument a
-format does not list; an exported model validates through ``YOLO(path, task=...).val(...)``,
-which loads it with its own runtime (AutoBackend) and, for a fixed-shape export, validates with
-``rect=False`` at the export's batch; the validator's ``on_val_end`` callback sees ``seen``
-(images validated).
+format does not list; ``model.export`` returns the path of what it wrote beside the weights (a
+file, or a folder such as ``best_openvino_model``).
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from typing import Any, Callable
 from ..errors import StudioError
 from .export_formats import ExportFormat, ExportOptions, formats_from_table
 from .export_packages import EXTRAS, Missing, missing_message
-from .export_report import ValidationResult
 
 
 def _ultralytics() -> Any:
@@ -56,16 +54,6 @@ class UltralyticsExportMixin:
         return export(self._load_weights, Path(weights), fmt, options,  # type: ignore
                       device, data_yaml)
 
-    @staticmethod
-    def validate(model_path: Path, data_yaml: Path, options: ExportOptions, device: str,
-                 save_dir: Path, quantize: int | None = None) -> ValidationResult:
-        """Validate best.pt or an export on the val split (``validate`` below).
-
-        Raises:
-            StudioError: the model cannot be loaded or run.
-        """
-        return validate(model_path, data_yaml, options, device, save_dir, quantize)
-
 
 def read_formats() -> list[ExportFormat]:
     """Every format of Ultralytics' exporter (``export_formats()``), with its precisions."""
@@ -98,33 +86,3 @@ def export(load: Callable[[str], Any], weights: Path, fmt: ExportFormat,
     if not produced or not Path(produced).exists():
         raise StudioError(f"Export to {fmt.name} produced no file.")
     return Path(produced)
-
-
-def validate(model_path: Path, data_yaml: Path, options: ExportOptions, device: str,
-             save_dir: Path, quantize: int | None = None) -> ValidationResult:
-    """Validate ``model_path`` (best.pt or an export) on the val split of ``data_yaml`` as
-    ``yolo val`` does, at ``options``' imgsz and batch, ``rect=False``, plots off; Ultralytics'
-    files go under ``save_dir``.
-
-    Raises:
-        StudioError: the model cannot be loaded or run (its runtime's reason).
-    """
-    ultralytics = _ultralytics()
-    seen: list[int] = []
-    try:
-        model = ultralytics.YOLO(str(model_path), task="detect")
-        model.add_callback("on_val_end", lambda validator: seen.append(int(validator.seen)))
-        metrics = model.val(data=str(data_yaml), split="val", imgsz=options.imgsz,
-                            batch=options.batch, device=device, rect=False, plots=False,
-                            verbose=False, workers=0, quantize=quantize,
-                            project=str(save_dir.parent), name=save_dir.name, exist_ok=True)
-    except Exception as err:
-        raise StudioError(f"Validating {Path(model_path).name} on the val split failed: "
-                          f"{type(err).__name__}: {err}") from err
-    box, speed = metrics.box, metrics.speed
-    return ValidationResult(
-        map50_95=float(box.map), map50=float(box.map50), precision=float(box.mp),
-        recall=float(box.mr), inference_ms=float(speed.get("inference") or 0.0),
-        total_ms=float(sum(speed.get(k) or 0.0 for k in ("preprocess", "inference",
-                                                          "postprocess"))),
-        images=seen[-1] if seen else 0, instances=int(sum(metrics.nt_per_class)))

@@ -5,8 +5,10 @@ auto-install off), so this module never imports it itself.
 
 ``validate(model_file, data_yaml, split, ...)`` runs ``YOLO(model_file).val(...)`` on a model
 of its own (never a cached one that ``predict`` uses: validation fuses it and moves it to its
-device) and returns a ``ValidationResult``; any file Ultralytics loads works (``.pt``, or an
-exported ``.onnx`` / ``.torchscript``). ``ValidationMixin`` gives ``UltralyticsBackend`` its
+device) and returns a ``ValidationResult``; any model Ultralytics loads works (``.pt``, or an
+export: ``.onnx``, ``.torchscript``, an ``_openvino_model`` / ``_ncnn_model`` folder, ...), run by
+its own runtime. An exported fixed-shape model is validated at its export's batch with
+``rect=False`` (Ultralytics' validator sets both). ``ValidationMixin`` gives ``UltralyticsBackend`` its
 ``evaluate`` and ``class_names``.
 
 Facts this relies on (ultralytics 8.4 ``models/yolo/detect/val.py``, ``utils/metrics.py``):
@@ -60,16 +62,20 @@ def _device_of(model: Any, asked: str | None) -> str:
 
 def validate(model_file: str | Path, data_yaml: str | Path, split: str = "val",
              imgsz: int | None = None, device: str | None = None,
-             load: Callable[[str], Any] | None = None) -> ValidationResult:
+             load: Callable[[str], Any] | None = None, batch: int = VAL_BATCH,
+             **options: Any) -> ValidationResult:
     """Validate ``model_file`` on ``split`` of ``data_yaml`` with Ultralytics.
 
     Args:
-        model_file: Weights Ultralytics loads (``.pt``, ``.onnx``, ``.torchscript``).
+        model_file: Weights Ultralytics loads (``.pt``, ``.onnx``, ``.torchscript``, an export
+            folder such as ``best_openvino_model``).
         data_yaml: A data.yaml Ultralytics reads (``DatasetStore.get_data_yaml_path``).
         split: "train", "val" or "test" (the data.yaml must name it).
         imgsz: Pixels; None: Ultralytics' default (640). device: None lets Ultralytics choose.
         load: Builds the model from a path (default ``ultralytics.YOLO``); the loader must
             raise ``StudioError`` subclasses for files it cannot load.
+        batch: Images per batch. options: More of ``val``'s arguments (``rect``,
+            ``quantize``), passed as given.
 
     Raises:
         NotFoundError: ``model_file`` does not exist. StudioError: the validation failed
@@ -77,15 +83,16 @@ def validate(model_file: str | Path, data_yaml: str | Path, split: str = "val",
     """
     from .ultralytics_backend import _ultralytics
 
-    if not Path(model_file).is_file():
+    if not Path(model_file).exists():
         raise NotFoundError(f"Model file {model_file} does not exist.")
     model = (load or _ultralytics().YOLO)(str(model_file))
     parameters = count_parameters(getattr(model, "model", None))  # before val fuses it
     with tempfile.TemporaryDirectory(prefix="yolo-studio-val-") as folder:
         try:
             metrics = model.val(data=str(data_yaml), split=split, imgsz=imgsz, device=device,
-                                batch=VAL_BATCH, workers=0, plots=False, save_json=False,
-                                verbose=False, project=folder, name="val", exist_ok=True)
+                                batch=batch, workers=0, plots=False, save_json=False,
+                                verbose=False, project=folder, name="val", exist_ok=True,
+                                **options)
         except StudioError:
             raise
         except FileNotFoundError as err:
@@ -119,7 +126,9 @@ class ValidationMixin:
         return tuple(str(names[i]) for i in sorted(names))
 
     def evaluate(self, weights: str | Path, data_yaml: str | Path, split: str = "val",
-                 imgsz: int | None = None, device: str | None = None) -> ValidationResult:
-        """``validate`` with this backend's loader (its model factory). See ``validate``."""
+                 imgsz: int | None = None, device: str | None = None,
+                 **options: Any) -> ValidationResult:
+        """``validate`` with this backend's loader (its model factory); ``options``: its
+        ``batch`` and ``val`` arguments. See ``validate``."""
         return validate(weights, data_yaml, split, imgsz=imgsz, device=device,
-                        load=self._load_weights)  # type: ignore[attr-defined]
+                        load=self._load_weights, **options)  # type: ignore[attr-defined]
