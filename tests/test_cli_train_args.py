@@ -56,7 +56,7 @@ def _read_command(text: str) -> dict:
 
 
 def test_a_real_run_gets_the_pairs_and_the_printed_command_reproduces_it(root, capsys) -> None:
-    pairs = ["mosaic=0.0", "fliplr=0.25", "cos_lr=True"]
+    pairs = ["mosaic=0.0", "fliplr=0.25", "cos_lr=True", "plots=False"]
     assert main(_train(root, "--print-command", "lr0=0.002", *pairs)) == 0
     command = _read_command(capsys.readouterr().out)
     assert not (root / "jobs").exists()  # printed, nothing queued
@@ -65,13 +65,14 @@ def test_a_real_run_gets_the_pairs_and_the_printed_command_reproduces_it(root, c
     assert "Registered model kv" in out
     [args_yaml] = (root / "jobs" / "runs").glob("*/args.yaml")
     args = yaml.safe_load(args_yaml.read_text())
-    assert (args["mosaic"], args["fliplr"], args["cos_lr"], args["lr0"]) == (0.0, 0.25, True,
-                                                                             0.002)
+    assert (args["mosaic"], args["fliplr"], args["cos_lr"], args["plots"], args["lr0"]) == (
+        0.0, 0.25, True, False, 0.002)
     # every argument of the printed yolo command is what the studio's run used
     assert {key: args[key] for key in command} == command
     config = yaml.safe_load((root / "models" / "tiny" / "models" / "kv" / "config.yaml")
                             .read_text())
-    assert config["extra_args"] == {"cos_lr": True, "fliplr": 0.25, "mosaic": 0.0}
+    assert config["extra_args"] == {"cos_lr": True, "fliplr": 0.25, "mosaic": 0.0,
+                                    "plots": False}
     assert main(["--root", str(root), "models", "show", "kv", "--dataset", "tiny"]) == 0
     assert "extra_args.mosaic: 0.0" in capsys.readouterr().out
     last = TrainPresets(root).last(["tiny"])  # the Train tab opens with it

@@ -96,30 +96,40 @@ def config_from_args(args: argparse.Namespace, settings: StudioSettings) -> Trai
 
 def cmd_train(args: argparse.Namespace, settings: StudioSettings,
               stores: Callable[[StudioSettings], tuple[Any, Any]]) -> int:
-    """Train in the foreground, print epoch lines, the final metrics and the model folder.
+    """Train in the foreground, print epoch lines, the final metrics and the model folder
+    (``--save-preset`` first saves the configuration; ``--print-command`` only prints the yolo
+    command).
 
     Args:
         stores: Builds the (DatasetStore, ModelStore) of ``settings`` (samples copied in).
     """
-    from .persistence.train_presets import TrainPresets
-    from .training.executor_choice import make_executor
-    from .training.manager import TrainingManager
-    from .training.ultralytics_args import check_config
-
     config = config_from_args(args, settings)
     for note in config.notes:
         print(f"note: {note}")
     datasets, models = stores(settings)
     if args.save_preset or args.print_command:
-        config = check_config(config)
-    if args.save_preset:
-        print(f"Preset {TrainPresets(settings.root).save(args.save_preset, config)} saved.")
-    if args.print_command:
-        from .training.train_command import yolo_command
+        from .persistence.train_presets import TrainPresets
+        from .training.train_command import job_command
+        from .training.ultralytics_args import check_config
 
-        print(yolo_command(config, datasets.get(config.dataset).data_yaml))
-        return 0
-    manager = TrainingManager(settings, datasets=datasets, models=models,
+        config = check_config(config)
+        if args.save_preset:
+            saved = TrainPresets(settings.root).save(args.save_preset, config)
+            print(f"Preset {saved} saved.")
+        if args.print_command:
+            print(job_command(config, datasets))
+            return 0
+    return _train(args, settings, config, (datasets, models))
+
+
+def _train(args: argparse.Namespace, settings: StudioSettings, config: TrainingConfig,
+           stores: tuple[Any, Any]) -> int:
+    """Queue ``config``, follow its job to the end and report it; Ctrl-C cancels it (130)."""
+    from .persistence.train_presets import TrainPresets
+    from .training.executor_choice import make_executor
+    from .training.manager import TrainingManager
+
+    manager = TrainingManager(settings, datasets=stores[0], models=stores[1],
                               auto_promote=args.auto_promote,
                               executor=make_executor(args.ray, args.ray_cpus_per_job))
     ahead = len(manager.queue.queued())

@@ -147,5 +147,8 @@ def page(browser, studio: RunningApp) -> Iterator[object]:
     page.set_default_timeout(30_000)
     page.goto(studio.url)
     page.wait_for_selector("#start-btn")
+    # the page's load event has filled the form (a dataset picked): a choice made before it
+    # lands would be overwritten by it
+    page.wait_for_function("() => document.querySelector('#dataset-dd input')?.value")
     yield page
     context.close()

@@ -1,14 +1,18 @@
 """End to end in Chromium: train from the Train tab, watch the Monitor tab, find the model in
-the Models tab; reload mid-run; cancel while the chart streams."""
+the Models tab; reload mid-run; cancel while the chart streams; an Ultralytics argument from
+the Advanced section to the command preview and the run."""
 
 from __future__ import annotations
 
+import json
 import os
 
+import yaml
 from playwright.sync_api import expect
 
-from .studio_page import (TRAIN_TIMEOUT_MS, metric_epochs, metric_points, model_row, open_tab,
-                          registry, start_training, status, toast, wait_for_points)
+from .studio_page import (TRAIN_TIMEOUT_MS, choose, fill, metric_epochs, metric_points,
+                          model_row, open_tab, registry, start_training, status, table_rows,
+                          toast, wait_for_points)
 
 def offered_jobs(page) -> list[str]:
     """The job selector's options, in a freshly opened list (closed again afterwards)."""
@@ -111,3 +115,46 @@ def test_monitor_cancel_is_clickable_while_the_start_notice_shows(page, studio) 
     page.locator("#monitor-cancel-btn").click()
     expect(status(page)).to_contain_text("CANCELLED", timeout=30_000)
     assert "browser-quick-cancel" not in registry(studio.root, "bccd-tiny")["models"]
+
+
+def test_an_augmentation_argument_reaches_the_command_and_the_run(page, studio) -> None:
+    """An augmentation argument changed in the Advanced section is marked, shows in the YAML
+    view and the command preview, reaches the real run's args.yaml, and the form comes back
+    with it on reload (the dataset's last configuration). Last in the module: the later
+    pages of this app open with this form."""
+    open_tab(page, "Train")
+    choose(page, "dataset-dd", "bccd-tiny")
+    choose(page, "base-model-dd", "yolo11n.yaml")
+    for elem_id, value in (("epochs", 1), ("imgsz", 64), ("batch", 8), ("model-name", "aug")):
+        fill(page, elem_id, value)
+    page.locator("#advanced").get_by_text("Advanced").click()
+    fill(page, "workers", 0)
+    fill(page, "device", "cpu")
+    page.locator("#args-augmentation").get_by_text("Augmentation").click()
+    expect(page.locator("#arg-mosaic")).to_contain_text("mosaic augmentation probability")
+    fill(page, "arg-mosaic", 0)
+    expect(page.locator("#arg-mosaic")).to_contain_text("mosaic ● changed (default 1.0)")
+    expect(page.locator("#args-augmentation")).to_contain_text("Augmentation (1 changed)")
+    expect(page.locator("#extra-args")).to_contain_text("mosaic: 0.0")
+    page.locator("#args-control").get_by_text("Training control").click()
+    page.locator("#arg-plots input").uncheck()  # a checkbox; also spares the run its plots
+    expect(page.locator("#extra-args")).to_contain_text("plots: false")
+    page.locator("#command-accordion").get_by_text("Command preview").click()
+    preview = page.locator("#command-preview")
+    expect(preview).to_contain_text("plots=False verbose=False device=cpu mosaic=0.0")
+    expect(preview).to_contain_text("model=yolo11n.yaml epochs=1")
+    page.locator("#start-btn").click()
+    row = table_rows(page, "jobs-table", "aug")
+    expect(row).to_contain_text("COMPLETED", timeout=TRAIN_TIMEOUT_MS)
+    jobs = json.loads((studio.root / "jobs" / "queue.json").read_text())["jobs"]
+    [job_id] = [job["job_id"] for job in jobs if job["model_name"] == "aug"]
+    args = yaml.safe_load((studio.root / "jobs" / "runs" / job_id / "args.yaml").read_text())
+    assert (args["mosaic"], args["plots"], args["epochs"], args["imgsz"]) == (0.0, False, 1, 64)
+    page.reload()  # the dataset's last configuration comes back
+    page.wait_for_selector("#start-btn")
+    expect(page.locator("#epochs input")).to_have_value("1")
+    page.locator("#advanced").get_by_text("Advanced").click()
+    expect(page.locator("#extra-args")).to_contain_text("mosaic: 0.0")
+    page.locator("#args-augmentation").get_by_text("Augmentation").click()
+    expect(page.locator("#arg-mosaic input").first).to_have_value("0")
+    expect(page.locator("#arg-mosaic")).to_contain_text("changed")

@@ -37,3 +37,24 @@ def test_texts_that_would_read_as_other_types_are_quoted() -> None:
     command = yolo_command(TrainingConfig(device="0", batch=-1), "d.yaml")
     assert read_back(command)["device"] == "0" and read_back(command)["batch"] == 0.8
     assert command.endswith("caps this process's GPU memory at 80% (max_gpu_memory_percent)")
+
+
+def test_the_command_trains_on_the_yaml_the_job_uses(tmp_path) -> None:
+    """A data.yaml with a relative ``path:`` would be resolved against Ultralytics' own
+    datasets folder by a shell run: the command names the studio's resolved copy, as a job's
+    start does."""
+    import shutil
+
+    from dataset_files import TINY
+
+    from yolo_studio.persistence.dataset_store import RESOLVED_YAML, DatasetStore
+    from yolo_studio.training.train_command import job_command
+
+    store = DatasetStore(tmp_path / "datasets")
+    shutil.copytree(TINY, tmp_path / "datasets" / "tiny")
+    assert read_back(job_command(TrainingConfig(dataset="tiny"), store))["data"] == str(
+        tmp_path / "datasets" / "tiny" / "data.yaml")
+    yaml_path = tmp_path / "datasets" / "tiny" / "data.yaml"
+    yaml_path.write_text("path: .\n" + yaml_path.read_text())
+    data = read_back(job_command(TrainingConfig(dataset="tiny"), store))["data"]
+    assert data == str(tmp_path / "datasets" / "tiny" / RESOLVED_YAML)

@@ -71,7 +71,7 @@ def yolo_command(config: TrainingConfig, data_yaml: str | Path, width: int = LIN
 
     Args:
         config: The job's configuration.
-        data_yaml: The data.yaml the job trains on (``DatasetStore.get(name).data_yaml``).
+        data_yaml: The data.yaml the job trains on (``DatasetStore.get_data_yaml_path``).
         width: Characters per line; a longer command continues on the next line after `` \\``.
 
     Returns:
@@ -85,3 +85,15 @@ def yolo_command(config: TrainingConfig, data_yaml: str | Path, width: int = LIN
         text += ("\n# not expressible as a yolo argument: the studio also caps this process's "
                  f"GPU memory at {config.max_gpu_memory_percent:.0%} (max_gpu_memory_percent)")
     return text
+
+
+def job_command(config: TrainingConfig, datasets: Any) -> str:
+    """``yolo_command`` of ``config`` on the data.yaml its job trains on: the
+    ``DatasetStore``'s ``get_data_yaml_path`` (the dataset's own data.yaml, or the copy with an
+    absolute ``path:`` the studio writes beside it, as a job's start does; stale label caches
+    are dropped as there).
+
+    Raises:
+        NotFoundError: no such dataset. DatasetError: its data.yaml is unusable.
+    """
+    return yolo_command(config, datasets.get_data_yaml_path(config.dataset))

@@ -21,7 +21,7 @@ import gradio as gr
 from ..config_fields import config_from_values, form_fields
 from ..errors import StudioError, ValidationError
 from ..extra_args import check_extra_args, from_yaml, yaml_text
-from ..training.train_command import cli_value, yolo_command
+from ..training.train_command import cli_value, job_command
 from ..training.ultralytics_args import (GROUPS, ArgSpec, check_config, extra_arg_specs,
                                          parse_text)
 from .errors import shows_errors
@@ -190,7 +190,7 @@ def command_text(manager: Any, values: Sequence[Any]) -> str:
     Ultralytics' checks; what is wrong, as a ``#`` comment, when the form cannot start."""
     try:
         config = check_config(config_from_values(form_fields(), values))
-        return yolo_command(config, manager.datasets.get(config.dataset).data_yaml)
+        return job_command(config, manager.datasets)
     except StudioError as err:
         return f"# Start would refuse this form: {err}"
 
