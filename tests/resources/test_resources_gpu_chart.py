@@ -53,7 +53,8 @@ def test_every_gpu_when_the_device_names_none(statuses):
 def test_the_monitor_tab_follows_the_running_jobs_device(statuses, state, device, drawn):
     monitor = SimpleNamespace(history=lambda: statuses, gpu_threshold=0.9, ram_threshold=0.85)
     snap = TrainingSnapshot(job_id="j1", state=state, device=device)
-    key, make = monitor_tab.feed_groups(monitor)(snap, 3)[monitor_tab.STREAM][-1]
+    # groups: progress, charts, resources, node note
+    key, make = monitor_tab.feed_groups(monitor)(snap, 3)[monitor_tab.STREAM][2]
     assert key == (3, device if state is JobState.TRAINING else "")
     chart, alert = make()
     assert list(_memory_lines(json.loads(chart))) == drawn and alert == ""
