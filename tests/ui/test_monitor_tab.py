@@ -254,3 +254,14 @@ def test_a_ray_nodes_readings_replace_this_machines_in_the_resource_chart(feeds)
     ram = [t for t in figure(update[RESOURCE]).data if "RAM" in (t.name or "")]
     assert ram and ram[0].y[-1] == pytest.approx(97.0, abs=0.6)
     tab.close()
+
+
+def test_each_jobs_charts_have_their_own_ui_revision() -> None:
+    """Plotly keeps a chart's axes while its uirevision stays: with one constant value a page
+    that switched to another job kept the first job's axes (box loss off the chart, lr
+    flat). The revision is the job's id."""
+    first = TrainingSnapshot(job_id="job-a", state=JobState.TRAINING)
+    second = TrainingSnapshot(job_id="job-b", state=JobState.TRAINING)
+    revisions = [{figure(v).layout.uirevision for v in monitor_tab.chart_values(s)}
+                 for s in (first, second)]
+    assert revisions == [{"job-a"}, {"job-b"}]

@@ -301,6 +301,13 @@ def test_start_says_starts_now_or_queued_behind_and_counts_epochs() -> None:
     running = SimpleNamespace(job_id="r", state=JobState.TRAINING)
     assert train_tab.start_message("b", config, [done, running, mine]).startswith(
         "Job b queued behind 1 job(s): ")
+    # on a Ray cluster jobs train at once: a training job is not ahead of it (it said
+    # "queued behind 1 job(s)" for a job that trained beside the other)
+    assert train_tab.start_message("b", config, [done, running, mine], at_once=True) == (
+        "Job b starts as soon as the cluster has room: bccd-tiny / yolo11n.yaml, 1 epoch.")
+    queued = SimpleNamespace(job_id="q", state=JobState.QUEUED)
+    assert train_tab.start_message("b", config, [running, queued, mine], at_once=True
+                                   ).startswith("Job b queued behind 1 job(s): ")
 
 
 def test_freeze_layers_left_empty_is_the_configs_default() -> None:

@@ -70,6 +70,22 @@ def test_a_box_edit_writes_the_yaml_and_the_yaml_marks_the_boxes(demo) -> None:
     assert "studio default False; yolo train: True" in panel_module.info(verbose)
 
 
+def test_a_yaml_change_echoing_a_box_edit_never_writes_the_boxes_values(demo) -> None:
+    """A user typing 0.75 in fliplr: the box's input wrote "fliplr: 0.7" (echoed) when the box
+    already said 0.75; that YAML's change must not put 0.7 back into the box (it did: the
+    keystrokes typed meanwhile were lost). A YAML from elsewhere (a preset) still sets it."""
+    panel = _panel(demo)
+    names = [s.name for s in panel.specs]
+    raws = [panel_module.shown(s, s.default) for s in panel.specs]
+    raws[names.index("fliplr")] = 0.75  # typed on since the echo was sent
+    echo = "fliplr: 0.7\n"
+    updates = dict(zip(names, panel_module.yaml_changed(panel, echo, echo, raws)))
+    assert "value" not in updates["fliplr"]
+    assert updates["fliplr"]["label"].startswith("fliplr ● changed")
+    preset = dict(zip(names, panel_module.yaml_changed(panel, echo, "", raws)))
+    assert preset["fliplr"]["value"] == 0.7
+
+
 def test_the_command_preview_follows_the_form(demo) -> None:
     command = _api(demo, "train_command")(*FORM)
     words = command.replace("\\\n", " ").split()

@@ -159,11 +159,15 @@ def alert_html(statuses: Any) -> str:
 
 def chart_values(snap: TrainingSnapshot) -> list[str]:
     """[loss, metrics, lr] charts of ``snap``, each a figure's JSON (``charts.figure_json``),
-    the value of a ``live_chart``."""
-    return [charts.figure_json(fig) for fig in (
-        charts.loss_figure(snap.history),
-        charts.metrics_figure(snap.history, _kept_final(snap), snap.stop_reason),
-        charts.lr_figure(snap.history))]
+    the value of a ``live_chart``. Their ``uirevision`` is the job's id: a user's zoom stays
+    while the job's epochs come in, and the axes start afresh for another job (a page that
+    follows another job, or the next one)."""
+    figures = (charts.loss_figure(snap.history),
+               charts.metrics_figure(snap.history, _kept_final(snap), snap.stop_reason),
+               charts.lr_figure(snap.history))
+    for fig in figures:
+        fig["layout"]["uirevision"] = snap.job_id or "keep"
+    return [charts.figure_json(fig) for fig in figures]
 
 
 def resource_values(monitor: Any, device: str = "") -> list[Any]:

@@ -142,10 +142,11 @@ def with_value(text: str, spec: ArgSpec, raw: Any) -> str:
     return yaml_text(check_extra_args(extra))
 
 
-def box_updates(panel: ArgsPanel, text: str, raws: Sequence[Any]) -> list[Any]:
-    """Updates of the boxes (value where it differs, label, mark) then the group titles (with
-    the number changed) for the YAML view ``text``; all skipped while it is not valid (a user
-    in the middle of typing it)."""
+def box_updates(panel: ArgsPanel, text: str, raws: Sequence[Any],
+                values: bool = True) -> list[Any]:
+    """Updates of the boxes (value where it differs, unless ``values`` is False; label, mark)
+    then the group titles (with the number changed) for the YAML view ``text``; all skipped
+    while it is not valid (a user in the middle of typing it)."""
     try:
         extra = from_yaml(text)
     except ValidationError:
@@ -164,7 +165,7 @@ def box_updates(panel: ArgsPanel, text: str, raws: Sequence[Any]) -> list[Any]:
             current = object()
         numeric = spec.kind not in ("int", "float") or value is None or (
             isinstance(value, (int, float)) and not isinstance(value, bool))
-        if not same(current, value) and numeric:
+        if values and not same(current, value) and numeric:
             update["value"] = shown(spec, value)
         updates.append(gr.update(**update))
     titles = [gr.update(label=GROUPS[g] + (f" ({counts[g]} changed)" if counts[g] else ""))
@@ -172,17 +173,28 @@ def box_updates(panel: ArgsPanel, text: str, raws: Sequence[Any]) -> list[Any]:
     return updates + titles
 
 
+def yaml_changed(panel: ArgsPanel, text: str, echoed: str, raws: Sequence[Any]) -> list[Any]:
+    """The boxes' and titles' updates for a new YAML view ``text``. When ``text`` is
+    ``echoed``, the YAML a box's own input just wrote, the boxes keep their values (labels and
+    marks only): the user may have typed on in that box since, and writing back the value
+    the YAML had would undo those keystrokes. Any other change (typed in the YAML view, a
+    preset, Retry with changes, a page load) sets the boxes' values too."""
+    return box_updates(panel, text, raws, values=text != echoed)
+
+
 def _wire(panel: ArgsPanel) -> None:
+    echoed = gr.State("")  # the YAML view as a box's input last wrote it
     for spec, box in zip(panel.specs, panel.boxes):
         @shows_errors
-        def on_input(raw: Any, text: str, spec: ArgSpec = spec) -> str:
-            return with_value(text, spec, raw)
-        box.input(on_input, [box, panel.yaml], panel.yaml, concurrency_limit=None,
+        def on_input(raw: Any, text: str, spec: ArgSpec = spec) -> tuple[str, str]:
+            new = with_value(text, spec, raw)
+            return new, new
+        box.input(on_input, [box, panel.yaml], [panel.yaml, echoed], concurrency_limit=None,
                   api_visibility="private", show_progress="hidden")
-    panel.yaml.change(lambda text, *raws: box_updates(panel, text, raws),
-                      [panel.yaml, *panel.boxes], [*panel.boxes, *panel.groups.values()],
-                      trigger_mode="always_last", concurrency_limit=None,
-                      api_visibility="private", show_progress="hidden")
+    panel.yaml.change(lambda text, sent, *raws: yaml_changed(panel, text, sent, raws),
+                      [panel.yaml, echoed, *panel.boxes],
+                      [*panel.boxes, *panel.groups.values()], trigger_mode="always_last",
+                      concurrency_limit=None, api_visibility="private", show_progress="hidden")
 
 
 def command_text(manager: Any, values: Sequence[Any]) -> str:

@@ -225,7 +225,8 @@ def _wire(manager: Any, tab: TrainTab, access: ServerAccess) -> None:
         job_id = manager.start_training(config)  # notes only for a job that was queued
         train_presets_panel.remember(manager, config)
         jobs = manager.jobs()
-        gr.Info(" ".join([start_message(job_id, config, jobs), *config.notes]),
+        at_once = bool(getattr(getattr(manager, "executor", None), "concurrent", False))
+        gr.Info(" ".join([start_message(job_id, config, jobs, at_once), *config.notes]),
                 duration=TOAST_S)
         return jobs_value(manager, jobs)  # the job selector's choices come from the stream
 
@@ -239,18 +240,25 @@ def _wire(manager: Any, tab: TrainTab, access: ServerAccess) -> None:
         jobs_panel.refresh_after(event, manager, tab.jobs_table)
 
 
-def start_message(job_id: str, config: TrainingConfig, jobs: Sequence[Any]) -> str:
+def start_message(job_id: str, config: TrainingConfig, jobs: Sequence[Any],
+                  at_once: bool = False) -> str:
     """The Start notice: "Job X starts now: ..." when no job is ahead of it (queued or
-    training, in ``jobs``, the queue in order), else "Job X queued behind N job(s): ..."."""
+    training, in ``jobs``, the queue in order), else "Job X queued behind N job(s): ...".
+    With ``at_once`` (jobs train several at once, on a Ray cluster) only queued jobs are
+    ahead of it, and with none it starts "as soon as the cluster has room"."""
+    waiting = ("QUEUED",) if at_once else ("QUEUED", "TRAINING")
     ahead = 0
     for job in jobs:
         if job.job_id == job_id:
             break
-        ahead += job_state(job) in ("QUEUED", "TRAINING")
+        ahead += job_state(job) in waiting
     what = (f"{config.dataset} / {config.base_model}, {config.epochs} "
             f"epoch{'s' * (config.epochs != 1)}.")
-    return (f"Job {job_id} queued behind {ahead} job(s): {what}" if ahead
-            else f"Job {job_id} starts now: {what}")
+    if ahead:
+        return f"Job {job_id} queued behind {ahead} job(s): {what}"
+    if at_once:
+        return f"Job {job_id} starts as soon as the cluster has room: {what}"
+    return f"Job {job_id} starts now: {what}"
 
 
 def cancel_handler(manager: Any) -> Any:
