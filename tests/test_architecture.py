@@ -29,16 +29,18 @@ LAYER_ALLOWED = {
     "serve_options": {"errors"},
     "cli": {"config", "config_fields", "errors", "names", "persistence", "resources", "training",
             "serve_options", "extra_args", "cli_metrics", "cli_train",
-            "cli_models"},
+            "cli_models", "cli_train_info"},
     # the models CLI's evaluation and registry-metric commands (cli.py wires them in)
     "cli_metrics": {"config", "errors", "names", "persistence", "resources", "training",
                     "extra_args"},
     # the CLI's train command (cli.py's layer)
     "cli_train": {"config", "config_fields", "errors", "names", "persistence", "resources",
-                  "training", "extra_args", "serve_options"},
+                  "training", "extra_args", "serve_options", "cli_train_info"},
     # the models subcommands that run a model (predict, formats, export, download), for cli
     "cli_models": {"config", "errors", "names", "persistence", "resources", "training",
                    "extra_args"},
+    # train's duration estimate and the base-models command (cli.py and cli_train use them)
+    "cli_train_info": {"config", "errors", "training"},
     # the package's entry (console script, python -m, app.py): the one way into ui
     "entry": {"cli", "ui", "serve_options"},
     "__main__": {"entry"},
@@ -46,8 +48,10 @@ LAYER_ALLOWED = {
 }
 
 #: The modules that import ultralytics (lazily): the backend, the train arguments as plain
-#: data and Ultralytics' checks of them, and the exporter and validator of registered models.
-ULTRALYTICS_MODULES = ("ultralytics_backend.py", "ultralytics_args.py", "ultralytics_export.py")
+#: data and Ultralytics' checks of them, the exporter and validator of registered models, the
+#: base models it ships and the batch timings of its models.
+ULTRALYTICS_MODULES = ("ultralytics_backend.py", "ultralytics_args.py", "ultralytics_export.py",
+                       "base_models.py", "batch_timing.py")
 
 
 def _modules() -> list[Path]:

@@ -13,13 +13,15 @@ import pytest
 from dataset_files import TINY
 
 from yolo_studio.cli import main
-from yolo_studio.training import executor_choice
-from yolo_studio.training import ultralytics_backend
+from yolo_studio.training import estimate, executor_choice, ultralytics_backend
+from yolo_studio.training.batch_timing import BatchTiming
 from yolo_studio.training.executors import ProcessExecutor
 
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS / "training"))
 from fake_ultralytics import factory  # noqa: E402
+
+MEASURED: list[tuple] = []  # the measurements train's estimate asked for (root fixture)
 
 
 @pytest.fixture
@@ -32,6 +34,11 @@ def root(tmp_path, monkeypatch) -> Path:
         original(self, model_factory=model_factory or factory())
 
     monkeypatch.setattr(ultralytics_backend.UltralyticsBackend, "__init__", fake_init)
+    # train's duration estimate: a fixed measurement (tests/training/test_estimate.py measures)
+    monkeypatch.setattr(estimate, "measure_in_subprocess", lambda *args: MEASURED.append(args)
+                        or BatchTiming(s_per_batch=0.5, s_per_val_image=0.01, device="cpu",
+                                       passes=3))
+    MEASURED.clear()
     # the CLI's jobs train in a real worker process, over the fake Ultralytics there too
     monkeypatch.setattr(executor_choice, "ProcessExecutor", functools.partial(
         ProcessExecutor, backend="worker_doubles:FakeUltralyticsBackend",
@@ -45,6 +52,8 @@ def test_train_then_models_list_set_active_delete(root, capsys):
     assert main(args + ["--model-name", "demo"]) == 0
     out = capsys.readouterr().out
     assert "epoch 1/3" in out and "epoch 3/3" in out and out.count("epoch 2/3:") == 1
+    assert "Estimated duration: about 8 s on cpu (measured 0.5 s per batch of 4 at imgsz 64)" \
+        in out.split("Job ")[0]  # before the job starts: 5 batches x 3 epochs + validation
     assert "Final (best.pt on val)" in out and "mAP50 0.3" in out
     assert str(root / "models" / "tiny" / "models" / "demo") in out
     assert main(args + ["--model-name", "demo2"]) == 0
@@ -249,3 +258,54 @@ def test_set_active_on_a_model_that_finds_nothing_warns(root, capsys):
         "dataset_snapshot": "", "dataset_hash": ""})
     assert main(["--root", str(root), "models", "set-active", "zero", "--dataset", "tiny"]) == 0
     assert "warning: zero is active, but its best mAP50 on val is 0.000" in capsys.readouterr().out
+
+
+def test_train_estimate_only_default_base_model_and_base_models(root, capsys, monkeypatch):
+    from yolo_studio.training import base_models
+
+    weights = root / "weights"
+    monkeypatch.setattr(base_models, "weights_folders", lambda _root: (weights,))
+    args = ["--root", str(root), "train", "--dataset", "tiny", "--epochs", "3", "--imgsz",
+            "64", "--batch", "4"]
+    assert main(args + ["--estimate-only"]) == 0  # no --base-model: no .pt here, a .yaml
+    assert "Estimated duration: about 8 s on cpu" in capsys.readouterr().out
+    weights.mkdir()
+    (weights / "yolo11s.pt").write_bytes(b"PK\x03\x04")
+    assert main(args + ["--estimate-only"]) == 0  # now the local .pt, as its path
+    assert [call[0] for call in MEASURED] == ["yolo11n.yaml", str(weights / "yolo11s.pt")]
+    assert not (root / "jobs" / "queue.json").exists(), "an estimate queues nothing"
+    assert main(args + ["--estimate-only", "--no-estimate"]) == 2
+    assert "contradict" in capsys.readouterr().err
+    assert main(args[:-1] + ["-1", "--estimate-only"]) == 2
+    assert "AutoBatch" in capsys.readouterr().err
+    assert main(["--root", str(root), "base-models"]) == 0
+    out = capsys.readouterr().out
+    assert "yolo26n.pt" in out and "yolo11n.yaml" in out and "yolov8n-seg" not in out
+    assert f"yolo11s.pt    YOLO11, pretrained weights (COCO) {weights / 'yolo11s.pt'}" in out
+
+
+def test_train_prints_the_augmented_training_batches_once(tmp_path, capsys):
+    from types import SimpleNamespace
+
+    from yolo_studio.cli_train import _follow
+    from yolo_studio.config import StudioSettings
+    from yolo_studio.training.snapshot import EpochMetrics, JobState, TrainingSnapshot
+
+    settings = StudioSettings(tmp_path)
+    run = settings.run_dir("j1")
+    run.mkdir(parents=True)
+    (run / "train_batch0.jpg").write_bytes(b"jpg")
+    epochs = [EpochMetrics(epoch=1), EpochMetrics(epoch=2)]
+    snaps = iter([TrainingSnapshot(job_id="j1", state=JobState.TRAINING, epochs=2,
+                                   history=tuple(epochs[:1]), version=1),
+                  TrainingSnapshot(job_id="j1", state=JobState.TRAINING, epochs=2,
+                                   history=tuple(epochs), version=2),
+                  TrainingSnapshot(job_id="j1", state=JobState.COMPLETED, epochs=2,
+                                   history=tuple(epochs), version=3)])
+    manager = SimpleNamespace(settings=settings, snapshot=TrainingSnapshot,
+                              wait_for_change=lambda *args, **kw: next(snaps))
+    assert _follow(manager, "j1").version == 3
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["epoch 1/2", "Augmented training batches",
+                                                      "epoch 2/2"]
+    assert lines[1] == f"Augmented training batches: {run / 'train_batch0.jpg'}"

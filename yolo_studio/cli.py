@@ -14,8 +14,9 @@ yolo_studio ...``); ``serve`` (the web app, the options of ``app.py``) is parsed
                                          drop over --max-drop)
     models download NAME [--format pt|onnx|openvino|...]   prints the file's path
     models eval NAME [--split val|test] [--on DATASET] | promote-metric [METRIC]  (cli_metrics)
+    base-models                          the detection models Ultralytics ships, weights here
 
-``train`` and its options are ``cli_train``'s.
+``train`` and its options are ``cli_train``'s; ``base-models`` is ``cli_train_info``'s.
 
 Every ``models`` subcommand takes ``--dataset`` (before or after it).
 
@@ -32,6 +33,7 @@ from typing import Any, Sequence
 
 from . import cli_metrics
 from .cli_train import add_train_parser, cmd_train
+from .cli_train_info import cmd_base_models
 from .config import SAMPLES_DIR, StudioSettings, TrainingConfig
 from .errors import StudioError, ValidationError
 from .cli_models import export_command, models_try_parsers, predict_text
@@ -47,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     add_serve_arguments(sub.add_parser("serve", help="serve the web app (the options of "
                                        "app.py)"), root_default=argparse.SUPPRESS)
     add_train_parser(sub)
+    sub.add_parser("base-models", help="list the detection models Ultralytics ships and "
+                   "where their weights are on this machine")
     _models_parser(sub, TrainingConfig().dataset)
     _datasets_parser(sub)
     return parser
@@ -226,7 +230,8 @@ def run(args: argparse.Namespace) -> int:
         settings = StudioSettings.resolve(args.root)
         if args.command == "train":
             return cmd_train(args, settings, _stores)
-        command = {"models": cmd_models, "datasets": cmd_datasets}
+        command = {"models": cmd_models, "datasets": cmd_datasets,
+                   "base-models": cmd_base_models}
         return command[args.command](args, settings)
     except StudioError as err:
         print(f"error: {err}", file=sys.stderr)

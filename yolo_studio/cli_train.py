@@ -3,14 +3,18 @@ run in the foreground.
 
     train --dataset D --base-model M [--epochs N ...] [KEY=VALUE ...]
           [--preset NAME | --from-job JOB_ID] [--save-preset NAME] [--print-command]
-          [--auto-promote] [--ray ADDRESS --ray-cpus-per-job N]
+          [--no-estimate | --estimate-only] [--auto-promote] [--ray ADDRESS --ray-cpus-per-job N]
 
 The configuration starts from the studio's defaults, or from a saved preset (``--preset``) or a
 finished job's configuration (``--from-job``: "Retry with changes"); the options given and the
 ``KEY=VALUE`` pairs change it (``config_fields.config_from_cli``). Ultralytics' checks run before
 anything is queued. ``--save-preset`` saves the result as a preset; ``--print-command`` prints
-the equivalent yolo command and trains nothing. A started configuration is remembered as its
-dataset's last one (the Train tab opens with it).
+the equivalent yolo command and trains nothing. Without ``--base-model`` (or ``model=``, a
+preset or a job) the base model is the studio's default (``base_models.default_base_model``: a
+local ``.pt``, else ``yolo11n.yaml``). Before it starts, ``train`` prints the duration estimate
+(``cli_train_info.print_estimate``; ``--no-estimate`` skips it, ``--estimate-only`` prints it
+and trains nothing); after the first epoch, the paths of the augmented training batch mosaics.
+A started configuration is remembered as its dataset's last one (the Train tab opens with it).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .config import StudioSettings, TrainingConfig
+from .cli_train_info import print_estimate
 from .config_fields import cli_fields, config_from_cli
 from .errors import StudioError, ValidationError
 from .serve_options import add_ray_arguments
@@ -53,6 +58,10 @@ def add_train_parser(sub: Any) -> None:
                        "are not part of it)")
     train.add_argument("--print-command", action="store_true",
                        help="print the equivalent yolo command after the checks; train nothing")
+    train.add_argument("--no-estimate", action="store_true",
+                       help="start without measuring a batch for the duration estimate")
+    train.add_argument("--estimate-only", action="store_true",
+                       help="print the duration estimate and train nothing")
     train.add_argument("train_args", nargs="*", metavar="KEY=VALUE",
                        help="Ultralytics train arguments (mosaic=0.0 fliplr=0.25 cos_lr=True)")
     add_ray_arguments(train)
@@ -91,7 +100,12 @@ def config_from_args(args: argparse.Namespace, settings: StudioSettings) -> Trai
     from .training.ultralytics_args import parse_pairs
 
     pairs = parse_pairs(args.train_args) if args.train_args else {}
-    return config_from_cli(vars(args), pairs, _base_config(args, settings))
+    base, options = _base_config(args, settings), vars(args)
+    if base is None and "base_model" not in options and "model" not in pairs:
+        from .training.base_models import default_base_model
+
+        options = {**options, "base_model": default_base_model(settings.root)}
+    return config_from_cli(options, pairs, base)
 
 
 def cmd_train(args: argparse.Namespace, settings: StudioSettings,
@@ -132,6 +146,8 @@ def _train(args: argparse.Namespace, settings: StudioSettings, config: TrainingC
     manager = TrainingManager(settings, datasets=stores[0], models=stores[1],
                               auto_promote=args.auto_promote,
                               executor=make_executor(args.ray, args.ray_cpus_per_job))
+    if print_estimate(manager, config, args) and args.estimate_only:
+        return 0
     ahead = len(manager.queue.queued())
     manager.start()  # takes the root's worker lock first: if another studio holds it, queue nothing
     job_id = None
@@ -163,11 +179,13 @@ def _remember(presets: Any, config: TrainingConfig) -> None:
 
 
 def _follow(manager: Any, job_id: str) -> Any:
-    """Print each epoch of job ``job_id`` as it ends; return the job's last snapshot."""
+    """Print each epoch of job ``job_id`` as it ends, and once the paths of Ultralytics'
+    augmented training batches after the first epoch; return the job's last snapshot."""
+    from .persistence.model_artifacts import train_batch_images
     from .training.progress import format_epoch
     from .training.snapshot import JobState
 
-    snap, printed = manager.snapshot(), 0
+    snap, printed, mosaics = manager.snapshot(), 0, False
     while not (snap.job_id == job_id and snap.state not in (JobState.TRAINING, JobState.IDLE)):
         snap = manager.wait_for_change(snap.version, 1.0, major_only=True)  # epochs, states
         if snap.job_id == job_id:
@@ -175,6 +193,10 @@ def _follow(manager: Any, job_id: str) -> Any:
                 previous = snap.history[i - 1] if i else None
                 print(format_epoch(snap.history[i], snap.epochs, previous), flush=True)
             printed = max(printed, len(snap.history))
+            images = train_batch_images(manager.settings.run_dir(job_id)) if printed else []
+            if images and not mosaics:
+                print("Augmented training batches: " + ", ".join(map(str, images)), flush=True)
+                mosaics = True
     return snap
 
 

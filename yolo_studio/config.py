@@ -17,12 +17,6 @@ from .errors import ValidationError
 from .extra_args import check_extra_args
 from .names import validate_name
 
-#: Base models offered in the UI: pretrained weights (need a download or a local copy) and
-#: architecture yamls (train from scratch, offline).
-BASE_MODELS = (
-    "yolo11n.pt", "yolo11s.pt", "yolo11m.pt",
-    "yolo11n.yaml", "yolo11s.yaml", "yolo11m.yaml",
-)
 OPTIMIZERS = ("AdamW", "Adam", "SGD", "RMSProp", "NAdam", "RAdam")
 
 Batch = Union[int, float]

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .config import BASE_MODELS, OPTIMIZERS, TrainingConfig
+from .config import OPTIMIZERS, TrainingConfig
 from .errors import ValidationError
 from .extra_args import STUDIO_FIELDS, check_extra_args, from_yaml
 
@@ -89,10 +89,13 @@ _DEFAULTS = {f.name: f.default_factory() if f.default is dataclasses.MISSING els
 TRAINING_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("dataset", "choice", "Dataset", elem_id="dataset-dd", form="choices",
               custom=True, cli_help="dataset name"),
+    # its choices are the models Ultralytics ships (training.base_models), read at run time
     FieldSpec("base_model", "choice", "Base model", elem_id="base-model-dd", form="choices",
-              choices=BASE_MODELS, custom=True,
-              cli_help="yolo11n.pt / .yaml (from scratch) or a local .pt path",
-              help=".pt = pretrained (download, upload or local path), .yaml = from scratch"),
+              custom=True,
+              cli_help="a model Ultralytics ships (yolo-studio base-models lists them): "
+                       "yolo11n.pt (pretrained) or yolo11n.yaml (from scratch), or a .pt path "
+                       "(default: the smallest release .pt on this machine, else yolo11n.yaml)",
+              help=".pt = pretrained (on this machine, or downloaded), .yaml = from scratch"),
     FieldSpec("epochs", "int", "epochs", elem_id="epochs", form="numbers"),
     FieldSpec("batch", "batch", "batch", elem_id="batch", form="numbers",
               help="images per batch; -1 = AutoBatch; 0-1 = GPU memory fraction"),

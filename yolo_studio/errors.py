@@ -46,3 +46,9 @@ class TrainingError(StudioError):
 class NodeLostError(TrainingError):
     """The machine (a Ray node) that trained a job died or left the cluster mid-run: the job
     ends INTERRUPTED, and can be resumed from the last.pt the studio holds, on any node."""
+
+
+class EstimateUnavailable(TrainingError):
+    """No duration estimate now: the batch is AutoBatch's to choose, a job is training (a
+    measurement would slow it and read wrong), or measuring a batch failed. Training itself
+    may still work."""

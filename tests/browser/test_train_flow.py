@@ -1,6 +1,7 @@
-"""End to end in Chromium: train from the Train tab, watch the Monitor tab, find the model in
-the Models tab; reload mid-run; cancel while the chart streams; an Ultralytics argument from
-the Advanced section to the command preview and the run."""
+"""End to end in Chromium: the base models and a duration estimate before Start; train from the
+Train tab, watch the Monitor tab (charts, augmented training batches), find the model in the
+Models tab; reload mid-run; cancel while the chart streams; an Ultralytics argument from the
+Advanced section to the command preview and the run."""
 
 from __future__ import annotations
 
@@ -14,12 +15,54 @@ from .studio_page import (TRAIN_TIMEOUT_MS, choose, fill, metric_epochs, metric_
                           model_row, open_tab, registry, start_training, status, table_rows,
                           toast, wait_for_points)
 
+PREVIEW = "#batch-preview-gallery .thumbnail-item"  # the Monitor's training-batch mosaics
+
+
 def offered_jobs(page) -> list[str]:
     """The job selector's options, in a freshly opened list (closed again afterwards)."""
     page.locator("#job-select input").click()
     texts = page.get_by_role("option").all_inner_texts()
     page.locator("#jobs-table").click()  # closes it; after Escape a click would not reopen
     return texts
+
+
+def test_base_models_listed_and_the_duration_estimated_before_start(page, studio) -> None:
+    open_tab(page, "Train")
+    page.locator("#dataset-info").click()
+    # the page's load fills the list once the server has read it from Ultralytics (seconds)
+    expect(page.locator("#base-model-dd")).to_be_visible()
+    for _ in range(60):
+        page.locator("#base-model-dd input").click()
+        if page.get_by_role("option").count() > 1:
+            break
+        page.locator("#dataset-info").click()  # closes the list
+        page.wait_for_timeout(1_000)
+    for label in ("yolo26n.yaml", "yolo11n.pt (download)", "yolov8x.pt (download)"):
+        expect(page.get_by_role("option", name=label, exact=True)).to_have_count(1)
+    expect(page.get_by_role("option", name="yolov8n-seg.pt (download)")).to_have_count(0)
+    page.locator("#dataset-info").click()  # closes the list
+    page.locator("#weights-accordion").get_by_text("Base weights").click()
+    expect(page.locator("#base-models-table")).to_contain_text("yolo26n.pt")
+    expect(page.locator("#base-models-table")).to_contain_text("download (needs internet)")
+    expect(page.locator("#base-models-note")).to_contain_text("Ultralytics' weights folder")
+    choose(page, "dataset-dd", "bccd-tiny")
+    choose(page, "base-model-dd", "yolo11n.yaml")
+    for field, value in (("epochs", 2), ("imgsz", 64), ("batch", 8)):
+        fill(page, field, value)
+    page.locator("#estimate-btn").click()  # a real batch measured on this machine's CPU
+    text = page.locator("#estimate-text")
+    expect(text).to_contain_text("Estimated duration: about", timeout=180_000)
+    expect(text).to_contain_text("per batch of 8 at imgsz 64")
+    expect(text).to_contain_text("2 epochs x 3 batches")  # 20 train images, batches of 8
+    from gradio_client import Client
+
+    client = Client(studio.url, verbose=False)
+    rows = client.predict(api_name="/list_base_models")["data"]
+    assert ["yolo11n.yaml", "YOLO11, from scratch (model config)", "none needed"] in rows
+    fields = ["bccd-tiny", "yolo11n.yaml", 5, 8, 64, 100, 0, 0.01, 0.01, "", 0.9, "AdamW", 0,
+              "", False, ""]  # the device of the page's estimate ("" = automatic: this CPU)
+    again = client.predict(*fields, api_name="/estimate_duration")  # measured: answered at once
+    assert "5 epochs x 3 batches" in again and "per batch of 8 at imgsz 64" in again
 
 
 def test_train_two_epochs_monitor_and_register(page, studio) -> None:
@@ -41,11 +84,17 @@ def test_train_two_epochs_monitor_and_register(page, studio) -> None:
     assert metric_epochs(page) == [1, 2]
     expect(page.locator("#progress-text")).to_contain_text("epoch 2/2")
     expect(page.locator("#final-text")).to_contain_text("best.pt on val")
+    expect(page.locator(PREVIEW)).to_have_count(3)  # 20 train images, batch 8: 3 mosaics
+    from gradio_client import Client
+
+    mosaics = Client(studio.url, verbose=False).predict(api_name="/training_batches")
+    assert [item["caption"] for item in mosaics] == [f"train batch{i}" for i in range(3)]
     open_tab(page, "Models")
     row = model_row(page, "browser-e2e")
     expect(row).to_have_count(1, timeout=30_000)
     expect(row).to_contain_text("★")
     expect(row).to_contain_text("yolo11n.yaml")
+    expect(page.locator("#model-plots-gallery")).to_contain_text("train batch0 (augmented)")
     entry = registry(studio.root, "bccd-tiny")
     assert entry["active"] == "browser-e2e"
     assert entry["models"]["browser-e2e"]["epochs_completed"] == 2
@@ -88,6 +137,8 @@ def test_reload_mid_run_redraws_history_then_cancel(page, studio) -> None:
     open_tab(page, "Monitor")
     expect(status(page)).to_contain_text("TRAINING")
     assert wait_for_points(page, seen, timeout_ms=15_000) >= seen
+    expect(page.locator(PREVIEW)).to_have_count(3)  # mosaics of epoch 1, shown mid-run
+    expect(status(page)).to_contain_text("TRAINING")
     epochs = metric_epochs(page)
     assert epochs[:seen] == list(range(1, seen + 1)), f"history lost on reload: {epochs}"
     wait_for_points(page, seen + 1)  # and it follows on

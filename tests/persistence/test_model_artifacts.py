@@ -9,7 +9,8 @@ import pytest
 
 from yolo_studio.errors import NotFoundError, RegistryError, ValidationError
 from yolo_studio.persistence.dataset_store import DatasetStore
-from yolo_studio.persistence.model_artifacts import export_reports, named_link, plot_files
+from yolo_studio.persistence.model_artifacts import (export_reports, named_link, plot_files,
+                                                     train_batch_images)
 from yolo_studio.persistence.model_store import ModelStore
 
 INFO = {"base_model": "yolo11n.yaml", "epochs_completed": 1, "best_map50": 0.5}
@@ -20,16 +21,19 @@ def run_dir(tmp_path: Path) -> Path:
     run = tmp_path / "ultralytics-run"
     run.mkdir()
     for name in ("results.png", "BoxPR_curve.png", "confusion_matrix.png", "labels.jpg",
-                 "train_batch0.jpg"):
+                 "train_batch0.jpg", "train_batch10.jpg", "train_batch2.jpg"):
         (run / name).write_bytes(b"\x89PNG" + name.encode())
     (run / "results.csv").write_text("epoch,metrics/mAP50(B)\n1,0.5\n")
     return run
 
 
-def test_plot_files_picks_validation_plots_and_results_csv(run_dir):
+def test_plot_files_picks_plots_training_batches_and_results_csv(run_dir):
     files = plot_files(run_dir)
     assert set(files) == {"plots/results.png", "plots/BoxPR_curve.png",
-                          "plots/confusion_matrix.png", "results.csv"}
+                          "plots/confusion_matrix.png", "results.csv", "plots/train_batch0.jpg",
+                          "plots/train_batch2.jpg", "plots/train_batch10.jpg"}
+    assert [p.name for p in train_batch_images(run_dir)] == [
+        "train_batch0.jpg", "train_batch2.jpg", "train_batch10.jpg"]  # by batch number
     assert plot_files(run_dir / "missing") == {}
 
 
@@ -39,7 +43,8 @@ def test_save_keeps_files_and_plots_lists_them_in_display_order(tmp_path, weight
     assert (record.folder / "results.csv").read_text().startswith("epoch")
     (record.folder / "plots" / "extra.png").write_bytes(b"x")
     names = [p.name for p in store.plots("ds", "m1")]
-    assert names == ["confusion_matrix.png", "BoxPR_curve.png", "results.png", "extra.png"]
+    assert names == ["confusion_matrix.png", "BoxPR_curve.png", "results.png",
+                     "train_batch0.jpg", "train_batch2.jpg", "train_batch10.jpg", "extra.png"]
     assert (record.folder / "plots" / "BoxPR_curve.png").read_bytes().endswith(b"curve.png")
     bare = store.save("ds", "m2", weights, {}, {}, INFO)
     assert store.plots("ds", "m2") == [] and not (bare.folder / "plots").exists()

@@ -62,7 +62,8 @@ def test_registration_keeps_plots_results_and_per_class_metrics(real_model, serv
     kept = [p.name for p in plots]
     assert kept[:2] == ["confusion_matrix.png", "confusion_matrix_normalized.png"]
     assert {"BoxPR_curve.png", "val_batch0_pred.jpg", "results.png"} <= set(kept)
-    assert kept == [n for n in PLOT_FILES if n in kept]  # display order
+    validation = [n for n in PLOT_FILES if n in kept]  # display order, then the mosaics
+    assert kept == validation + [f"train_batch{i}.jpg" for i in range(3)]
     assert all(p.stat().st_size > 1000 and p.parent.name == "plots" for p in plots)
     record = service.models.get(ds, name)
     assert (record.folder / "results.csv").read_text().startswith("epoch")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from yolo_studio.config import BASE_MODELS
 from yolo_studio.errors import ValidationError
-from yolo_studio.ui.weights_files import (UPLOADED_SUFFIX, base_model_choices,
+from yolo_studio.training.base_models import shipped_models
+from yolo_studio.ui.weights_files import (DOWNLOAD_SUFFIX, UPLOADED_SUFFIX, base_model_choices,
                                           check_weights_name, is_offered_base_model,
                                           list_weights, store_weights,
                                           weights_dir)
@@ -23,16 +23,20 @@ def _torch_like_zip(path: Path) -> Path:
 
 
 def test_store_and_offer_uploaded_weights(tmp_path: Path) -> None:
-    folder = weights_dir(tmp_path / "root")
-    assert base_model_choices(folder) == [(n, n) for n in BASE_MODELS]
+    root = tmp_path / "root"
+    folder = weights_dir(root)
+    nowhere = (tmp_path / "none",)  # no weights on this machine
+    shipped = [(m.name + (DOWNLOAD_SUFFIX if m.pretrained else ""), m.name)
+               for m in shipped_models()]
+    assert base_model_choices(root, nowhere) == shipped
     stored = store_weights(_torch_like_zip(tmp_path / "cells-best.pt"), folder)
     assert stored == (folder / "cells-best.pt").resolve() and stored.is_file()
     legacy = tmp_path / "upload.bin"
     legacy.write_bytes(pickle.dumps({"model": None}, protocol=2))
     store_weights(legacy, folder, name="legacy.pt")
     assert [p.name for p in list_weights(folder)] == ["cells-best.pt", "legacy.pt"]
-    choices = base_model_choices(folder)
-    assert choices[-2:] == [("cells-best.pt" + UPLOADED_SUFFIX, str(stored)),
+    choices = base_model_choices(root, nowhere)
+    assert choices[:-2] == shipped and choices[-2:] == [("cells-best.pt" + UPLOADED_SUFFIX, str(stored)),
                             ("legacy.pt" + UPLOADED_SUFFIX, str((folder / "legacy.pt")
                                                                 .resolve()))]
     assert not list(folder.glob(".upload-*")), "no temp file left"
@@ -73,6 +77,8 @@ def test_offered_base_models(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "ok.pt").write_bytes(b"PK\x03\x04")
     assert is_offered_base_model("yolo11n.pt", folder)
+    assert is_offered_base_model("yolov8x.pt", folder)  # any detection model Ultralytics ships
+    assert not is_offered_base_model("yolov8n-seg.pt", folder)  # shipped, but not detection
     assert is_offered_base_model("my-arch.yaml", folder)
     assert is_offered_base_model(str(folder / "ok.pt"), folder)
     assert not is_offered_base_model(str(tmp_path / "datasets" / "x" / "evil.pt"), folder)

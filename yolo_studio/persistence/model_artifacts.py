@@ -1,8 +1,9 @@
-"""Files kept with a registered model besides best.pt: validation plots and exported weights.
+"""Files kept with a registered model besides best.pt: Ultralytics' plots and exported weights.
 
 Layout inside ``models/<dataset>/models/<name>/``::
 
     plots/confusion_matrix.png, plots/BoxPR_curve.png, ...   # Ultralytics' validation plots
+    plots/train_batch0.jpg, ...                              # its augmented training batches
     results.csv                                              # Ultralytics' per-epoch record
     weights/best.onnx, weights/best_openvino_model/, ...     # exports (files or folders)
     weights/exports.json                                     # {format: export report}
@@ -30,6 +31,9 @@ PLOT_FILES = ("confusion_matrix.png", "confusion_matrix_normalized.png", "BoxPR_
               "BoxF1_curve.png", "BoxP_curve.png", "BoxR_curve.png", "val_batch0_pred.jpg",
               "val_batch0_labels.jpg", "results.png")
 PLOTS_DIR = "plots"
+#: Ultralytics' mosaics of augmented training batches (``train_batch<N>.jpg``): the first
+#: three batches of the first epoch, and three more when mosaic augmentation closes.
+TRAIN_BATCH_PREFIX = "train_batch"
 RESULTS_CSV = "results.csv"
 #: Each export's report, beside the exports in ``weights/``.
 EXPORT_REPORTS = "exports.json"
@@ -40,25 +44,40 @@ _EXPORT_NAME = re.compile(r"best[A-Za-z0-9_.]+")
 DOWNLOAD_DIR = "download"
 
 
+def train_batch_images(folder: str | os.PathLike[str]) -> list[Path]:
+    """The ``train_batch<N>.jpg`` files in ``folder`` (a run folder, or a model's ``plots/``),
+    by batch number; [] when there are none (or no folder)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = [(int(p.stem[len(TRAIN_BATCH_PREFIX):]), p) for p in folder.iterdir()
+             if p.is_file() and p.suffix == ".jpg" and p.stem.startswith(TRAIN_BATCH_PREFIX)
+             and p.stem[len(TRAIN_BATCH_PREFIX):].isdigit()]
+    return [path for _, path in sorted(found)]
+
+
 def plot_files(run_dir: str | os.PathLike[str]) -> dict[str, Path]:
-    """``ModelStore.save`` ``files`` for a run folder: its ``PLOT_FILES`` and results.csv
-    (only those that exist)."""
+    """``ModelStore.save`` ``files`` for a run folder: its ``PLOT_FILES``, its training batch
+    mosaics (``train_batch_images``) and results.csv (only those that exist)."""
     run = Path(run_dir)
     files = {f"{PLOTS_DIR}/{n}": run / n for n in PLOT_FILES if (run / n).is_file()}
+    files.update((f"{PLOTS_DIR}/{p.name}", p) for p in train_batch_images(run))
     if (run / RESULTS_CSV).is_file():
         files[RESULTS_CSV] = run / RESULTS_CSV
     return files
 
 
 def plot_paths(model_folder: str | os.PathLike[str]) -> list[Path]:
-    """The validation plot images in ``<model_folder>/plots/``: ``PLOT_FILES`` order first, then
-    any other image by name; [] when none were kept."""
+    """The plot images in ``<model_folder>/plots/``: ``PLOT_FILES`` order first, then the
+    training batch mosaics by batch number, then any other image by name; [] when none were
+    kept."""
     folder = Path(model_folder) / PLOTS_DIR
     if not folder.is_dir():
         return []
     found = {p.name: p for p in folder.iterdir()
              if p.is_file() and p.suffix.lower() in (".png", ".jpg", ".jpeg")}
     ordered = [found.pop(n) for n in PLOT_FILES if n in found]
+    ordered += [found.pop(p.name) for p in train_batch_images(folder)]
     return ordered + [found[n] for n in sorted(found)]
 
 

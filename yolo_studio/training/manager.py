@@ -26,6 +26,7 @@ from ..persistence.model_store import ModelStore
 from .devices import check_device
 from .executors import InProcessExecutor, ProcessExecutor
 from .alerts import ResourceAlertsMixin
+from .base_models import resolve_base_model
 from .job_exec import JobExecutionMixin
 from .job_views import JobViewsMixin
 from .progress import SnapshotBoard
@@ -185,7 +186,8 @@ class TrainingManager(JobViewsMixin, JobExecutionMixin, ResourceAlertsMixin):
                 Ultralytics refuses an extra train argument (``ultralytics_args.check_config``).
             NotFoundError: the dataset does not exist.
             DatasetError: the dataset's health check has a blocking issue.
-            TrainingError: the base model weights are not available (offline), or the device
+            TrainingError: the base model weights are not available (offline; a bare ``.pt``
+                name in ``<root>/weights`` is queued as that file's path), or the device
                 is a GPU this machine does not have (``devices.check_device``; on a cluster,
                 no node has the GPUs it asks for).
         """
@@ -195,6 +197,8 @@ class TrainingManager(JobViewsMixin, JobExecutionMixin, ResourceAlertsMixin):
         if report.blocking:
             raise DatasetError(f"Dataset {config.dataset!r} cannot be trained on: "
                                f"{report.summary()}")
+        config = replace(config, base_model=resolve_base_model(config.base_model,
+                                                               self.settings.root))
         self.backend.check_base_model(config.base_model)
         getattr(self.executor, "check_device", check_device)(config.device)
         config = check_config(config)  # Ultralytics' own checks of the extra train arguments

@@ -52,11 +52,15 @@ def _ultralytics() -> Any:
 
 
 def _missing_weights_message(base_model: str) -> str:
-    stem = Path(base_model).stem
-    return (f"Base model weights '{base_model}' are not on this machine and cannot be downloaded "
-            f"(offline). Either train from scratch with '{stem}.yaml', give the path of a local "
-            f"weights file (.pt), or copy '{Path(base_model).name}' into Ultralytics' weights "
-            "folder or the working folder.")
+    """Why a release ``.pt`` cannot be had offline, and the two ways out (Ultralytics is
+    imported)."""
+    from ultralytics.utils import SETTINGS
+
+    name, stem = Path(base_model).name, Path(base_model).stem
+    return (f"Base model weights '{base_model}' are not on this machine and cannot be "
+            f"downloaded (offline). Pick '{stem}.yaml' to train from scratch, or put {name} in "
+            "a local weights folder: the studio's weights/ in its storage root (the Train "
+            f"tab's Base weights upload) or Ultralytics' {SETTINGS['weights_dir']}.")
 
 
 class UltralyticsBackend(ValidationMixin, UltralyticsExportMixin):
@@ -96,8 +100,10 @@ class UltralyticsBackend(ValidationMixin, UltralyticsExportMixin):
         It must end in ``.pt`` (weights) or ``.yaml``/``.yml`` (a fresh model). A ``.yaml``
         passes when Ultralytics reads a model config with a backbone and a head from it (an
         existing file, or one Ultralytics ships such as ``yolo11n.yaml``; no model is built). A
-        ``.pt`` passes when it is an existing file, is in Ultralytics' weights folder, or the
-        machine is online and the name is an Ultralytics release asset.
+        ``.pt`` passes when it is an existing file (a bare name in the working folder), is in
+        Ultralytics' weights folder, or the machine is online and the name is a detection
+        model's release weights (``base_models.is_shipped``). A name only the studio's
+        ``<root>/weights`` holds is made a path first (``base_models.resolve_base_model``).
 
         Raises:
             TrainingError: naming the file and the alternatives.
@@ -110,19 +116,22 @@ class UltralyticsBackend(ValidationMixin, UltralyticsExportMixin):
             return
         if not name.lower().endswith(".pt"):
             raise TrainingError(f"Base model '{name}' is neither .pt weights nor a model .yaml. "
-                                "Give a yolo11n/s/m name (.pt or .yaml) or the path of such a "
-                                "file.")
+                                "Give a name such as yolo11n.pt or yolo11n.yaml, or the path of "
+                                "such a file.")
         if Path(name).expanduser().is_file():
             return
         _ultralytics()
         from ultralytics.utils import SETTINGS, is_online
-        from ultralytics.utils.downloads import GITHUB_ASSETS_NAMES
+
+        from .base_models import is_shipped
 
         if (Path(SETTINGS["weights_dir"]) / name).is_file():
             return
-        if Path(name).name != name or name not in GITHUB_ASSETS_NAMES:
-            raise TrainingError(f"Base model file '{name}' does not exist. Give the path of an "
-                                "existing .pt file, or a yolo11n/s/m name (.pt or .yaml).")
+        if Path(name).name != name or not is_shipped(name):
+            raise TrainingError(f"Base model file '{name}' does not exist, and it is not a "
+                                "detection model Ultralytics ships. Give the path of an "
+                                "existing .pt file, or a listed name such as yolo11n.pt or "
+                                "yolo11n.yaml (yolo-studio base-models lists them).")
         if not is_online():
             raise TrainingError(_missing_weights_message(name))
 

@@ -8,8 +8,8 @@ from typing import Any
 import gradio as gr
 
 from ..training.snapshot import TrainingSnapshot
-from . import (demo_app, jobs_panel, live_chart, models_tab, monitor_feed, monitor_follow,
-               monitor_tab, train_tab)
+from . import (batch_preview, demo_app, jobs_panel, live_chart, models_tab, monitor_feed,
+               monitor_follow, monitor_tab, train_tab)
 
 TITLE = "YOLO Studio"
 #: The feed's stream for the Train tab's job table, the finished-job key and the job
@@ -72,6 +72,7 @@ def build_app(manager: Any, monitor: Any = None, access: Any = None) -> gr.Block
             with gr.Tab("Monitor", id="monitor", elem_id="tab-monitor",
                         render_children=True) as monitor_tab_block:
                 mon = monitor_tab.build()
+                batch_preview.build(manager, train.training_flag, mon.follow)
             with gr.Tab("Models", id="models", elem_id="tab-models") as models_tab_block:
                 models = models_tab.build(manager)
         _wire(demo, manager, monitor, train, mon, models, finished,
@@ -217,6 +218,11 @@ def _wire(demo: gr.Blocks, manager: Any, monitor: Any, train: train_tab.TrainTab
 
     demo.load(on_load, None, [*train.load_outputs, models.dataset, mon.follow],
               concurrency_limit=None, api_visibility="private")
+    wait_for_list, fill_base_models = train_tab.base_model_loads(manager)
+    demo.load(wait_for_list, None, None, concurrency_limit=None, api_visibility="private",
+              show_progress="hidden").then(
+        fill_base_models, train.base_model, train.base_model, concurrency_limit=None,
+        api_visibility="private", show_progress="hidden")
     train.dataset_added.change(  # an imported dataset appears in the Models tab's list too
         lambda _name: gr.Dropdown(choices=models_tab.dataset_choices(manager)),
         train.dataset_added, models.dataset, concurrency_limit=None, api_visibility="private")

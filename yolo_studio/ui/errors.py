@@ -13,14 +13,14 @@ from typing import Any, TypeVar
 
 import gradio as gr
 
-from ..errors import (DatasetError, NotFoundError, RegistryError, StudioError, TrainingError,
-                      ValidationError)
+from ..errors import (DatasetError, EstimateUnavailable, NotFoundError, RegistryError,
+                      StudioError, TrainingError, ValidationError)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _TITLES = ((ValidationError, "Invalid input"), (NotFoundError, "Not found"),
            (DatasetError, "Dataset problem"), (RegistryError, "Model registry problem"),
-           (TrainingError, "Training problem"))
+           (EstimateUnavailable, "No duration estimate"), (TrainingError, "Training problem"))
 
 
 def error_title(err: StudioError) -> str:

@@ -1,5 +1,6 @@
 """Models tab, "Inspect": one model's training config, per-epoch charts, per-class metrics,
-validation plots and the dataset snapshot it was trained on (all read from disk)."""
+Ultralytics' plots (validation, and the augmented training batches) and the dataset snapshot it
+was trained on (all read from disk)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from ..persistence.model_artifacts import TRAIN_BATCH_PREFIX
 from . import charts
 from . import model_tables as tables
 from .errors import shows_errors
@@ -31,13 +33,20 @@ def inspect_values(manager: Any, dataset: str | None, name: str | None) -> list[
         return empty_values()
     details = manager.registry.model_details(dataset, name)
     warning = tables.dataset_warning(details)
-    gallery = [(str(path), path.stem.replace("_", " ")) for path in details.plots]
+    gallery = [(str(path), plot_caption(path.stem)) for path in details.plots]
     return [tables.details_markdown(details), gr.Markdown(value=warning, visible=bool(warning)),
             charts.plot_value(charts.loss_figure(details.history)),
             charts.plot_value(charts.metrics_figure(details.history, details.final,
                                                     details.stop_reason)),
             tables.config_rows(details.config), tables.per_class_rows(details.per_class),
             gallery]
+
+
+def plot_caption(stem: str) -> str:
+    """A plot's caption: its name with spaces (``train batch0 (augmented)`` for a training
+    batch mosaic)."""
+    caption = stem.replace("_", " ")
+    return caption + " (augmented)" if stem.startswith(TRAIN_BATCH_PREFIX) else caption
 
 
 def build(manager: Any, tab: ModelsTab) -> list[Any]:
@@ -54,7 +63,8 @@ def build(manager: Any, tab: ModelsTab) -> list[Any]:
         config = gr.Dataframe(headers=tables.CONFIG_COLUMNS, value=[], interactive=False,
                               label="Training config", elem_id="model-config-table",
                               max_height=420, scale=2)
-    gallery = gr.Gallery(label="Validation plots (Ultralytics)", elem_id="model-plots-gallery",
+    gallery = gr.Gallery(label="Plots (Ultralytics): validation, augmented training batches",
+                         elem_id="model-plots-gallery",
                          columns=4, height="auto", object_fit="contain")
     outputs = [info, warning, loss, metrics, config, per_class, gallery]
 

@@ -110,7 +110,8 @@ def serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 def _launch(manager: object, monitor: ResourceMonitor | None, hosting: HostingPlan,
             settings: StudioSettings, access: object, env: Mapping[str, str]) -> None:
-    """Build the UI, serve it, print ``startup_lines`` and block until interrupted.
+    """Build the UI, serve it, print ``startup_lines``, start reading the base models
+    Ultralytics ships (``base_models.prefetch``; not for a demo) and block until interrupted.
 
     Raises:
         ValidationError: Gradio could not have the port after all (taken since the check).
@@ -129,6 +130,10 @@ def _launch(manager: object, monitor: ResourceMonitor | None, hosting: HostingPl
         raise
     for line in startup_lines(hosting, blocks.local_url, env):
         print(line, flush=True)
+    if not hosting.demo:  # the Train tab's base models: a page's load waits for them
+        from ..training.base_models import prefetch
+
+        prefetch()
     blocks.block_thread()
 
 

@@ -1,5 +1,7 @@
-"""The Train tab: dataset (health report, import: ``datasets_panel``), base model (upload:
-``weights_panel``), the TrainingConfig fields, Start, Cancel and the job queue (``jobs_panel``).
+"""The Train tab: dataset (health report, import: ``datasets_panel``), base model (the models
+Ultralytics ships and uploads: ``weights_panel``, ``base_models_panel``), the TrainingConfig
+fields, Start, Cancel, the duration estimate (``estimate_panel``) and the job queue
+(``jobs_panel``).
 
 Two tabs pressing Start together each queue a job: Start only calls
 ``TrainingManager.start_training``, which queues under a lock; the manager's single worker runs
@@ -21,8 +23,8 @@ from ..errors import ValidationError
 from ..training.snapshot import JobState
 from ..training.train_command import cli_value
 from ..training.ultralytics_args import studio_field_specs
-from . import (datasets_panel, jobs_panel, monitor_tab, train_args_panel, train_presets_panel,
-               weights_files, weights_panel)
+from . import (base_models_panel, datasets_panel, estimate_panel, jobs_panel, monitor_tab,
+               train_args_panel, train_presets_panel, weights_files, weights_panel)
 from .datasets_panel import dataset_choices, dataset_info_html
 from .errors import shows_errors
 from .formatting import job_state
@@ -49,7 +51,8 @@ class TrainTab:
     """The components other tabs and the app wire to.
 
     ``dataset_added`` (a ``gr.State``) changes to a dataset's name when one is imported;
-    ``load_outputs`` take ``load_values()``.
+    ``load_outputs`` take ``load_values()``; ``base_model`` also gets the whole list of base
+    models from a page load of its own (``base_model_loads``).
     """
 
     dataset: gr.Dropdown
@@ -124,7 +127,7 @@ def _build_choices(manager: Any) -> tuple[gr.Dropdown, gr.Dropdown]:
     with gr.Row():
         dataset = _field(specs["dataset"], choices=dataset_choices(manager),
                          value=None, scale=2)  # the value is set by a page load
-        base = _field(specs["base_model"], scale=2)
+        base = _field(specs["base_model"], scale=2, **weights_panel.initial_choices(manager))
     return dataset, base
 
 
@@ -162,8 +165,10 @@ def build(manager: Any, access: ServerAccess | None = None) -> TrainTab:
     access = access if access is not None else ServerAccess()
     dataset, base = _build_choices(manager)
     datasets = datasets_panel.build(manager, access, dataset)
-    with gr.Accordion("Base weights", open=False, elem_id="weights-accordion"):
+    with gr.Accordion("Base weights and models", open=False,
+                      elem_id="weights-accordion") as weights_box:
         weights_panel.build(manager, access, base)
+        base_models_panel.build(manager, weights_box)
     fields = {"dataset": dataset, "base_model": base, **_build_fields()}
     inputs = [fields[name] for name in FORM_FIELDS]
     presets = train_presets_panel.build_presets(manager, inputs)
@@ -171,6 +176,8 @@ def build(manager: Any, access: ServerAccess | None = None) -> TrainTab:
     with gr.Row():
         start = gr.Button("Start", variant="primary", elem_id="start-btn")
         cancel = gr.Button("Cancel", variant="stop", elem_id="cancel-btn")
+    estimate_panel.build(manager, inputs,
+                         lambda base_model: check_base_model_allowed(manager, base_model, access))
     # the style of both Cancel buttons (monitor_tab.CANCEL_CSS) and the flag it keys on
     gr.HTML(monitor_tab.CANCEL_CSS, elem_id="cancel-style", container=False, padding=False)
     flag = gr.HTML("", elem_id="training-flag", container=False, padding=False)
@@ -282,14 +289,23 @@ def cancel_handler(manager: Any) -> Any:
 
 def load_values(manager: Any) -> list[Any]:
     """Fresh values for a page load (``TrainTab.load_outputs``): dataset choices and
-    base-model choices (with uploaded weights); the form as the last configuration started
-    on an existing dataset left it (that dataset picked), else the first dataset and the
-    defaults; the presets' choices. The job table and selector come with the page's first live
-    update (``app.stream_groups``), their one source then."""
+    base-model choices (with uploaded weights; ``weights_panel.loaded_dropdown``: the whole
+    list only once it was read, else the page's own base-model load brings it); the form as
+    the last configuration started on an existing dataset left it (that dataset picked), else
+    the first dataset and the defaults; the presets' choices. The job table and selector come
+    with the page's first live update (``app.stream_groups``), their one source then."""
     names = dataset_choices(manager)
     last = train_presets_panel.last_values(manager, names)
     form = train_presets_panel.form_values(last) if last else [gr.skip()] * len(FORM_FIELDS)
     dataset = last.dataset if last else (names[0] if names else None)
-    base = weights_panel.base_model_dropdown(manager, last.base_model if last else None)
+    base = weights_panel.loaded_dropdown(manager, last.base_model if last else None)
     return [gr.Dropdown(choices=names, value=dataset), base, *form[2:],
             *train_presets_panel.load_values(manager)]
+
+
+def base_model_loads(manager: Any) -> tuple[Any, Any]:
+    """The page's base-model load (``weights_panel.page_load``), which keeps the base model of
+    a restored last configuration (``load_values``) as a choice the user made."""
+    return weights_panel.page_load(
+        manager, keep=lambda: train_presets_panel.last_values(
+            manager, dataset_choices(manager)) is not None)

@@ -1,4 +1,5 @@
-"""Uploaded base weights: stored as ``<root>/weights/<name>.pt`` and offered as base models.
+"""Uploaded base weights: stored as ``<root>/weights/<name>.pt`` and offered as base models,
+after the models Ultralytics ships (``training.base_models``).
 
 No Gradio here. The file is never loaded here (loading a ``.pt`` runs a pickle): it is checked
 by name and by its first bytes only, then copied in; training loads it later.
@@ -11,20 +12,23 @@ import shutil
 import uuid
 from pathlib import Path
 
-from ..config import BASE_MODELS
 from ..errors import TrainingError, ValidationError
 from ..names import validate_name
 from ..persistence.json_store import describe_os_error
+from ..training import base_models
 
-WEIGHTS_DIRNAME = "weights"
+WEIGHTS_DIRNAME = base_models.STUDIO_WEIGHTS_DIRNAME
 UPLOADED_SUFFIX = " (uploaded)"
+#: Label suffixes of a shipped ``.pt``: its weights are on this machine, or need a download.
+LOCAL_SUFFIX = " (on this machine)"
+DOWNLOAD_SUFFIX = " (download)"
 _ZIP_MAGIC = b"PK\x03\x04"  # torch.save's default format is a zip archive
 _PICKLE_MAGIC = b"\x80"  # legacy torch.save: a pickle stream (protocol 2+)
 
 
 def weights_dir(root: str | os.PathLike[str]) -> Path:
     """``<root>/weights``: where uploaded base weights live."""
-    return Path(root) / WEIGHTS_DIRNAME
+    return base_models.studio_weights_dir(root)
 
 
 def list_weights(folder: str | os.PathLike[str]) -> list[Path]:
@@ -36,25 +40,42 @@ def list_weights(folder: str | os.PathLike[str]) -> list[Path]:
                   and not p.name.startswith("."))
 
 
-def base_model_choices(folder: str | os.PathLike[str]) -> list[tuple[str, str]]:
-    """Dropdown choices (label, value): the built-in ``BASE_MODELS``, then each uploaded file
-    labelled ``"<name> (uploaded)"`` with its absolute path as the value."""
-    return [(name, name) for name in BASE_MODELS] + [
-        (p.name + UPLOADED_SUFFIX, str(p.resolve())) for p in list_weights(folder)]
+def base_model_choices(root: str | os.PathLike[str],
+                       folders: tuple[Path, ...] | None = None) -> list[tuple[str, str]]:
+    """Dropdown choices (label, value): every model Ultralytics ships
+    (``base_models.base_model_list``; a ``.pt`` labelled ``LOCAL_SUFFIX`` when its weights are
+    in one of ``folders``, default ``base_models.weights_folders(root)``, else
+    ``DOWNLOAD_SUFFIX``), then each other ``.pt`` in ``<root>/weights`` labelled
+    ``"<name> (uploaded)"`` with its absolute path as the value. Imports Ultralytics on the
+    first call in a process (``base_models.shipped_models``)."""
+    choices = [(entry.name + _mark(entry), entry.name)
+               for entry in base_models.base_model_list(root, folders)]
+    shipped = {value for _, value in choices}
+    return choices + [(p.name + UPLOADED_SUFFIX, str(p.resolve()))
+                      for p in list_weights(weights_dir(root)) if p.name not in shipped]
+
+
+def _mark(entry: base_models.BaseModelEntry) -> str:
+    if not entry.model.pretrained:
+        return ""
+    return LOCAL_SUFFIX if entry.local is not None else DOWNLOAD_SUFFIX
 
 
 def is_offered_base_model(base_model: str, folder: str | os.PathLike[str]) -> bool:
-    """True when ``base_model`` is safe to load on a studio that refuses uploads: a built-in
-    name (``BASE_MODELS``), an architecture ``.yaml`` (no pickle), or a ``.pt`` inside
-    ``folder`` (put there by the operator or an allowed upload)."""
+    """True when ``base_model`` is safe to load on a studio that refuses uploads: a model
+    Ultralytics ships (``base_models.is_shipped``: its official weights), an architecture
+    ``.yaml`` (no pickle), or a ``.pt`` inside ``folder`` (put there by the operator or an
+    allowed upload)."""
     text = str(base_model or "").strip()
-    if text in BASE_MODELS or text.lower().endswith((".yaml", ".yml")):
+    if text.lower().endswith((".yaml", ".yml")):
         return True
     path = Path(text).expanduser()
     try:
-        return path.resolve().parent == Path(folder).resolve() and path.suffix == ".pt"
+        if path.resolve().parent == Path(folder).resolve() and path.suffix == ".pt":
+            return True
     except (OSError, RuntimeError):
         return False
+    return Path(text).name == text and base_models.is_shipped(text)  # a bare name only
 
 
 def check_weights_name(name: str) -> str:
