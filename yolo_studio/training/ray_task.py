@@ -85,7 +85,8 @@ class RelayHooks(EventSink):
     """``TrainHooks`` of a task: each call is queued and pushed to the ``JobChannel`` by a
     thread every ``FLUSH_S`` seconds; the reply sets ``should_stop`` / ``should_abort``.
     At an epoch's start (after the first) the run's last.pt and results.csv follow, when they
-    changed, so the studio can resume the job elsewhere if this node dies.
+    changed, so the studio can resume the job elsewhere if this node dies, and the first
+    epoch's train-batch mosaics (the Monitor's augmentation preview).
 
     Args:
         channel: The studio's ``JobChannel`` actor handle.
@@ -107,8 +108,9 @@ class RelayHooks(EventSink):
 
     def _send(self, method: str, **kwargs: Any) -> None:
         self.push(("hook", method, kwargs))
-        if method == "on_epoch_start" and kwargs["epoch"] > 1:
-            self.send_files(PROGRESS_FILES)
+        if method == "on_epoch_start" and kwargs["epoch"] > 1:  # and the first epoch's mosaics
+            mosaics = tuple(p.name for p in sorted(self._run_dir.glob("train_batch*.jpg")))
+            self.send_files(PROGRESS_FILES + mosaics)
 
     def push(self, item: tuple) -> None:
         """Queue one item for the studio."""
