@@ -26,7 +26,7 @@ def test_missing_offline_weights_is_explained(page) -> None:
     open_tab(page, "Train")
     choose(page, "dataset-dd", "bccd-tiny")
     expect(page.locator("#dataset-info")).to_contain_text("OK, ready to train")
-    choose(page, "base-model-dd", "yolo11m.pt")
+    choose(page, "base-model-dd", "yolo11m.pt (download)")  # its label: not on this machine
     page.locator("#start-btn").click()
     message = toast(page, "yolo11m.pt")
     expect(message).to_be_visible()
