@@ -53,6 +53,13 @@ def hang_timeout_from(minutes: float | str | None = None) -> float:
     return number * 60.0
 
 
+def cancelled_outcome(run_dir: Path, epochs_done: int) -> TrainOutcome:
+    """The outcome of a run a user cancelled (``epochs_done`` epochs trained): nothing is
+    kept, whatever the run's own end was."""
+    return TrainOutcome(save_dir=run_dir, best_weights=None, epochs_completed=epochs_done,
+                        stopped=True, stop_reason=STOP_REQUESTED)
+
+
 class InProcessExecutor:
     """Trains in the calling thread with ``backend`` (the studio's process-wide state is the
     job's: meant for fake backends in tests)."""
@@ -279,9 +286,7 @@ class _RemoteRun:
 
     def _result(self, ran_out_of_memory: bool) -> TrainOutcome:
         if self.abort_sent:  # cancelled: whatever the end, nothing is kept
-            return TrainOutcome(save_dir=self.run_dir, best_weights=None,
-                                epochs_completed=self.epochs_done, stopped=True,
-                                stop_reason=STOP_REQUESTED)
+            return cancelled_outcome(self.run_dir, self.epochs_done)
         if self.reply is None:
             self.worker.proc.wait()
             raise TrainingError(death_cause(self.worker.proc.returncode, ran_out_of_memory,

@@ -8,29 +8,25 @@ now, so jobs start in queue order and never wait inside Ray. Tasks are never ret
 (``max_retries=0``): a job runs once, and a node that dies ends it INTERRUPTED
 (``NodeLostError``), resumable from the last.pt the studio received. Cancel sends ``abort`` as
 locally; the task's own worker process is killed after the cancel grace on the node, and the
-task itself is force-cancelled (``ray.cancel(force=True)``) ``CANCEL_MARGIN_S`` later.
+task itself is force-cancelled (``ray.cancel(force=True)``) ``ray_run.CANCEL_MARGIN_S`` later.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import os
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from ..config import TrainingConfig, device_gpus
-from ..errors import NodeLostError, TrainingError, ValidationError
-from .events import ABORT, STOP, deliver, error_from_message, outcome_from_dict
+from ..errors import TrainingError, ValidationError
 from .executors import CANCEL_GRACE_S, hang_timeout_from
-from .hooks import STOP_REQUESTED, TrainHooks, TrainOutcome
-from ..resources.status import status_from_dict
+from .hooks import TrainHooks, TrainOutcome
 from .ray_cluster import connect
-from .ray_task import JobChannel, run_job, zip_dataset
+from .ray_run import RayRun
+from .ray_channel import JobChannel
+from .ray_task import run_job, zip_dataset
 
-#: Seconds after the cancel grace before a cancelled task is force-cancelled by Ray.
-CANCEL_MARGIN_S = 5.0
 #: The resource Ray gives the head node only.
 HEAD_RESOURCE = "node:__internal_head__"
 #: Seconds after a job is placed before the cluster's free resources count it (Ray's
@@ -58,7 +54,7 @@ class RayExecutor:
 
     def __init__(self, address: str, cpus_per_job: int = 1,
                  cancel_grace_s: float = CANCEL_GRACE_S, hang_timeout_s: float | None = None,
-                 poll_s: float = 0.2, num_cpus: int | None = None) -> None:
+                 poll_s: float = 0.5, num_cpus: int | None = None) -> None:
         if cpus_per_job < 1:
             raise ValidationError(f"CPUs per job must be 1 or more (got {cpus_per_job}).")
         self.address = address
@@ -171,14 +167,14 @@ class RayExecutor:
             ref = self._task.options(num_cpus=need["CPU"], num_gpus=need.get("GPU", 0),
                                      name=f"yolo-studio {job_id}").remote(
                 spec, box, digest, channel, carried, options)
-            return _RayRun(self, job_id, ref, channel, hooks, run_dir).run()
+            return RayRun(self, job_id, ref, channel, hooks, run_dir).run()
         finally:
             with self._lock:
                 self._unplaced.discard(job_id)
             channel.forget.remote(job_id)
 
     def placed(self, job_id: str) -> None:
-        """The job's task runs on a node now (``_RayRun`` calls it)."""
+        """The job's task runs on a node now (``ray_run.RayRun`` calls it)."""
         with self._lock:
             self._unplaced.discard(job_id)
             self._placed_at = time.monotonic()
@@ -227,120 +223,6 @@ class RayExecutor:
         return [ref], digest
 
 
-class _RayRun:
-    """One job's task, followed from the studio: events to ``hooks``, stop requests to the
-    task, files to ``run_dir``, and its end (a reply, a node lost, a kill) to an outcome or
-    an error."""
-
-    def __init__(self, executor: RayExecutor, job_id: str, ref: Any, channel: Any,
-                 hooks: TrainHooks, run_dir: Path) -> None:
-        self.executor, self.job_id, self.ref, self.channel = executor, job_id, ref, channel
-        self.hooks, self.run_dir = hooks, run_dir
-        self.ray = executor.ray
-        self.node: str | None = None
-        self.node_id: str | None = None
-        self.sent: str | None = None
-        self.epochs_done = 0
-        self.last_event = time.monotonic()
-
-    def run(self) -> TrainOutcome:
-        abort_deadline = None
-        while True:
-            self._control()
-            if self.sent == ABORT and abort_deadline is None:
-                abort_deadline = (time.monotonic() + self.executor.cancel_grace_s
-                                  + CANCEL_MARGIN_S)
-            done, _ = self.ray.wait([self.ref], timeout=self.executor.poll_s)
-            self._take(self._pull())
-            if done:
-                return self._result()
-            now = time.monotonic()
-            if abort_deadline is not None and now > abort_deadline:
-                self.hooks.log("The job did not stop in time after the cancel; its Ray task "
-                               "was cancelled.")
-                self.ray.cancel(self.ref, force=True)
-                return self._cancelled()
-            if now - self.last_event > self.executor.hang_timeout_s + CANCEL_MARGIN_S:
-                self.ray.cancel(self.ref, force=True)
-                raise TrainingError(f"Training on {self.node or 'the cluster'} made no "
-                                    f"progress for {self.executor.hang_timeout_s / 60:g} min, "
-                                    "so the studio cancelled its Ray task; retry or resume it.")
-
-    def _pull(self) -> list[tuple]:
-        """The channel's new items; a channel that died (its node did) ends the job."""
-        try:
-            return self.ray.get(self.channel.pull.remote(self.job_id))
-        except self.ray.exceptions.RayActorError as err:
-            self.ray.cancel(self.ref, force=True)
-            raise NodeLostError(f"The Ray node holding this job's event channel died, so the "
-                                f"job ({self.node or 'on the cluster'}) was stopped; resume "
-                                "or retry it.") from err
-
-    def _control(self) -> None:
-        message = (ABORT if self.hooks.should_abort() else
-                   STOP if self.hooks.should_stop() else None)
-        if message is not None and message != self.sent and self.sent != ABORT:
-            self.channel.set_control.remote(self.job_id, message)
-            self.sent = message
-
-    def _take(self, items: list[tuple]) -> None:
-        for item in items:
-            self.last_event = time.monotonic()
-            if item[0] == "placed":
-                self.node, self.node_id = item[1], item[2]
-                self.executor.placed(self.job_id)
-                self.hooks.on_node(item[1])  # type: ignore[attr-defined]
-                self.hooks.log(f"Training on {item[1]}, in process {item[3]} there.")
-            elif item[0] == "files":
-                _write_files(self.run_dir, item[1])
-            elif item[0] == "resources" and hasattr(self.hooks, "on_node_reading"):
-                self.hooks.on_node_reading(status_from_dict(item[1]))
-            elif item[0] == "hook":
-                if item[1] == "on_epoch_end":
-                    self.epochs_done = max(self.epochs_done, int(item[2]["metrics"]["epoch"]))
-                deliver(self.hooks, item[1], item[2])
-
-    def _cancelled(self) -> TrainOutcome:
-        return TrainOutcome(save_dir=self.run_dir, best_weights=None,
-                            epochs_completed=self.epochs_done, stopped=True,
-                            stop_reason=STOP_REQUESTED)
-
-    def _result(self) -> TrainOutcome:
-        try:
-            result = self.ray.get(self.ref)
-        except self.ray.exceptions.TaskCancelledError:
-            return self._cancelled()
-        except self.ray.exceptions.RayError as err:
-            if self.sent == ABORT:
-                return self._cancelled()
-            raise self._lost(err) from err
-        _write_files(self.run_dir, result["files"])
-        reply = result["reply"]
-        if self.sent == ABORT:  # cancelled: whatever the end, nothing is kept
-            return self._cancelled()
-        if reply[0] == "error":
-            raise error_from_message(reply[1], reply[2])
-        best = self.run_dir / "weights" / "best.pt"  # the node's paths become the studio's
-        return dataclasses.replace(outcome_from_dict(reply[1]), save_dir=self.run_dir,
-                                   best_weights=best if best.is_file() else None)
-
-    def _lost(self, err: Exception) -> TrainingError:
-        """The error for a task that ended without a reply: its node died or left
-        (``NodeLostError``, resumable), or only its process did."""
-        where = self.node or "a node of the cluster"
-        alive = {n.get("NodeID") for n in self.ray.nodes() if n.get("Alive")}
-        if (isinstance(err, self.ray.exceptions.NodeDiedError)
-                or (self.node_id is not None and self.node_id not in alive)):
-            last = self.run_dir / "weights" / "last.pt"
-            how = ("Resume it to go on from its last saved epoch, on any node."
-                   if last.is_file() else "Retry it: none of its epochs was saved yet.")
-            return NodeLostError(f"The Ray node that trained this job ({where}) died or left "
-                                 f"the cluster. {how}")
-        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
-        return TrainingError(f"The job's Ray task on {where} failed: {type(err).__name__}: "
-                             f"{first}")
-
-
 def _fits(need: dict[str, float], free: dict[str, float]) -> bool:
     return all(free.get(key, 0.0) >= value for key, value in need.items())
 
@@ -353,15 +235,3 @@ def _carried(run_dir: Path) -> dict[str, bytes]:
     """The files a resumed job takes to its node: last.pt and results.csv of its run."""
     names = ("weights/last.pt", "results.csv")
     return {rel: (run_dir / rel).read_bytes() for rel in names if (run_dir / rel).is_file()}
-
-
-def _write_files(run_dir: Path, files: dict[str, bytes]) -> None:
-    """Write a task's run files under ``run_dir``, each replaced atomically."""
-    for rel, data in files.items():
-        path = run_dir / rel
-        if ".." in Path(rel).parts or Path(rel).is_absolute():
-            continue  # only files inside the run folder
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
