@@ -2,7 +2,8 @@
 no shared disk) against the embedded default (a worker process per job, one at a time).
 
 Each side's wall time runs from the first Start to the last job's end (registered or not);
-the cluster's start and the first connection are not in it. Ray binds the machine's own
+the cluster's start, the first connection and the studio's one import of Ultralytics are not
+in it. Ray binds the machine's own
 address, so the script runs itself inside a network namespace with only loopback
 (``unshare --net``; needs root). What it measures and its figures: bench/README.md.
 
@@ -22,6 +23,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+import psutil
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -31,6 +35,7 @@ from yolo_studio.config import StudioSettings, TrainingConfig  # noqa: E402
 from yolo_studio.training.manager import TrainingManager  # noqa: E402
 from yolo_studio.training.ray_task import NODE_DIR_ENV  # noqa: E402
 from yolo_studio.training.snapshot import JobState  # noqa: E402
+from yolo_studio.training.ultralytics_backend import UltralyticsBackend  # noqa: E402
 
 TINY = REPO / "tests" / "data" / "bccd-tiny"
 IN_NETNS_ENV = "YOLO_STUDIO_IN_NETNS"
@@ -50,17 +55,27 @@ def run_jobs(manager: TrainingManager, args: argparse.Namespace, tag: str) -> tu
     configs = [TrainingConfig(dataset="tiny", base_model="yolo11n.yaml", epochs=args.epochs,
                               imgsz=args.imgsz, batch=8, workers=0, device="cpu",
                               model_name=f"{tag}{i}") for i in range(args.jobs)]
-    t0 = time.perf_counter()
+    cpu0, t0 = psutil.cpu_times(), time.perf_counter()
     ids = [manager.start_training(config) for config in configs]
     snaps = [manager.wait_for_job(job_id, 3600) for job_id in ids]
     wall = time.perf_counter() - t0
+    busy = _busy_cores(cpu0, psutil.cpu_times(), wall)
     registered = {r.name for r in manager.models.list("tiny")}
     lost = sum(1 for s in snaps
                if s.state is not JobState.COMPLETED or s.model_name not in registered)
     nodes = sorted({s.node for s in snaps})
     print(f"{tag}: {wall:.1f} s for {len(ids)} jobs; nodes {nodes}; "
-          f"states {[s.state.value for s in snaps]}", flush=True)
+          f"states {[s.state.value for s in snaps]}; {busy:.2f} of {psutil.cpu_count()} "
+          "cores busy on average", flush=True)
     return wall, lost
+
+
+def _busy_cores(before: Any, after: Any, wall_s: float) -> float:
+    """Cores of this machine busy on average between two ``psutil.cpu_times()`` (all
+    processes: the studio, its workers, Ray's own)."""
+    idle = (after.idle + getattr(after, "iowait", 0.0)) - (before.idle
+                                                          + getattr(before, "iowait", 0.0))
+    return psutil.cpu_count() - idle / wall_s
 
 
 def sequential(parent: Path, args: argparse.Namespace) -> float:
@@ -105,6 +120,9 @@ def main() -> int:
         return subprocess.call(["unshare", "--net", "bash", "-c",
                                 'ip link set lo up && exec "$@"', "netns", sys.executable,
                                 *sys.argv], env=env)
+    # the studio checks a base model at Start with Ultralytics, imported once per process:
+    # imported here, so that neither side's first Start pays for it
+    UltralyticsBackend().check_base_model("yolo11n.yaml")
     with tempfile.TemporaryDirectory(prefix="yolo-bench-cluster-") as tmp:
         parent = Path(tmp)
         seq_wall = sequential(parent, args)

@@ -155,6 +155,8 @@ def test_two_jobs_train_at_once_on_two_nodes(cluster, studio):
     digest = studio.datasets.get("tiny").content_hash
     assert sorted(p.parent.parent.name for p in cluster.base.glob(f"node*/datasets/{digest}")) \
         == ["node1", "node2"]
+    # no job waits: the nodes start no worker process for a next job, and keep none idle
+    _until(lambda: not _training_workers(cluster), "no training worker left on the nodes", 30)
 
 
 def test_a_cancelled_job_ends_on_its_node_and_registers_nothing(cluster, studio):

@@ -104,8 +104,11 @@ class ProcessExecutor:
             connections (events themselves are read as they come).
 
     Attributes:
-        jobs_waiting: Returns True while another job waits in the queue (the manager sets it):
-            the next job's worker is then started while this one trains, so it starts at once.
+        jobs_waiting: Returns how many jobs wait in the queue (the manager sets it): while one
+            does, the next job's worker is started while this one trains, so it starts at once.
+        keep_standby: Start a worker for the next job when a job ends even if none waits
+            (True: a Start then waits for no import; a Ray node sets False, so that an idle
+            node holds no worker).
 
     Call every method from one thread (the manager's queue thread): the kernel ends a worker
     when the thread that started it ends (``worker.py``).
@@ -125,7 +128,8 @@ class ProcessExecutor:
         self.poll_s = poll_s
         self._standby: WorkerProcess | None = None
         self._running: WorkerProcess | None = None
-        self.jobs_waiting: Callable[[], bool] = lambda: False
+        self.jobs_waiting: Callable[[], int] = lambda: 0
+        self.keep_standby = True
 
     def prepare(self) -> None:
         """Start a worker for the next job unless one was started (a worker that died while
@@ -179,7 +183,8 @@ class ProcessExecutor:
         finally:
             self._running = None
             worker.close()
-            self.prepare()
+            if self.keep_standby or self.jobs_waiting():
+                self.prepare()
 
     def release(self, failed: bool) -> None:
         """Nothing: the job's memory went with its process."""

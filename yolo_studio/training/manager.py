@@ -71,7 +71,7 @@ class TrainingManager(JobViewsMixin, JobExecutionMixin, ResourceAlertsMixin):
         self.backend = backend
         self.executor = executor
         if hasattr(executor, "jobs_waiting"):
-            executor.jobs_waiting = lambda: bool(self._board.current.queue)
+            executor.jobs_waiting = lambda: len(self._board.current.queue)
         self.datasets = datasets if datasets is not None else DatasetStore(settings.datasets_dir)
         self.models = models if models is not None else ModelStore(settings.models_dir)
         self.monitor = monitor

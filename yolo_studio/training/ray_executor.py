@@ -14,7 +14,7 @@ task itself is force-cancelled (``ray.cancel(force=True)``) ``ray_run.CANCEL_MAR
 from __future__ import annotations
 
 import threading
-import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +29,8 @@ from .ray_task import run_job, zip_dataset
 
 #: The resource Ray gives the head node only.
 HEAD_RESOURCE = "node:__internal_head__"
-#: Seconds after a job is placed before the cluster's free resources count it (Ray's
-#: resource view lags the placement slightly).
-SETTLE_S = 1.0
+#: Seconds the executor waits, when it connects, for its event channel actor to start.
+CHANNEL_START_S = 60.0
 
 
 class RayExecutor:
@@ -46,7 +45,8 @@ class RayExecutor:
         num_cpus: CPUs of a ``local`` instance (None: all of this machine's).
 
     Raises:
-        TrainingError: Ray is missing or the cluster cannot be reached.
+        TrainingError: Ray is missing, the cluster cannot be reached, or the studio's event
+            channel actor does not start there.
     """
 
     concurrent = True
@@ -64,15 +64,16 @@ class RayExecutor:
         self.hang_timeout_s = hang_timeout_from() if hang_timeout_s is None else hang_timeout_s
         self.poll_s = poll_s
         self._lock = threading.Lock()
-        self._unplaced: set[str] = set()  # submitted, not yet running on a node
-        self._placed_at = float("-inf")
+        self._admitted: dict[str, dict[str, float]] = {}  # job id -> resources, until it ends
+        self._prestarted: set[str] = set()  # running jobs whose node starts a worker for later
         self._datasets: dict[str, Any] = {}  # content hash -> ObjectRef of its zip
-        #: Returns True while other jobs wait in the queue (the manager sets it): a node then
-        #: starts its next worker process while this job trains.
-        self.jobs_waiting = lambda: False
-        self._channel: Any = None  # the JobChannel actor, made with the first job
+        #: Returns how many jobs wait in the queue (the manager sets it): while more wait than
+        #: nodes already start a worker for a later job, a job's node starts one too.
+        self.jobs_waiting = lambda: 0
+        self._channel: Any = None  # the JobChannel actor, made again if it died
         self._channel_lock = threading.Lock()
         self._task = self.ray.remote(max_retries=0)(run_job)
+        self._job_channel(wait_s=CHANNEL_START_S)  # ready before the first job is sent
 
     # --- what a job asks for -------------------------------------------------------------
     def _nodes(self) -> list[dict[str, float]]:
@@ -109,27 +110,28 @@ class RayExecutor:
                 "fewer GPUs (device), or lower --ray-cpus-per-job.")
 
     def has_room(self, job: Any) -> bool:
-        """True when the cluster can place ``job`` (a ``JobRecord``) now: no job let through
-        before it still waits for a node, and its resources are free (a job no node could
-        ever run is let through: ``train`` says why it cannot run). A job let through counts
-        as waiting for a node until it is placed or ``job_ended``.
+        """True when the cluster can place ``job`` (a ``JobRecord``) now: its resources are
+        free both in Ray's view and after the jobs this executor let through (Ray's view
+        lags a submission until the task is placed, and a finished task until its resources
+        come back). A job no node could ever run is let through: ``train`` says why it cannot
+        run. A job let through holds its resources until ``job_ended``.
         """
-        with self._lock:
-            if self._unplaced or time.monotonic() - self._placed_at < SETTLE_S:
-                return False
         need = self.resources(str(job.config.get("device", "")))
-        room = (not any(_fits(need, node) for node in self._nodes())
-                or _fits(need, self.ray.available_resources()))
-        if room:
-            with self._lock:
-                self._unplaced.add(job.job_id)
+        if not any(_fits(need, node) for node in self._nodes()):
+            return True
+        total, available = self.ray.cluster_resources(), self.ray.available_resources()
+        with self._lock:
+            room = room_for(need, total, available, self._admitted.values())
+            if room:
+                self._admitted[job.job_id] = need
         return room
 
     def job_ended(self, job_id: str) -> None:
         """The manager is done with job ``job_id`` (trained or not: a job cancelled before it
-        was sent never reaches ``train``)."""
+        was sent never reaches ``train``); its resources are free for the next."""
         with self._lock:
-            self._unplaced.discard(job_id)
+            self._admitted.pop(job_id, None)
+            self._prestarted.discard(job_id)
 
     # --- a job ---------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -160,28 +162,37 @@ class RayExecutor:
         options = {"cancel_grace_s": self.cancel_grace_s, "hang_timeout_s": self.hang_timeout_s}
         need = self.resources(config.device)
         spec = {"job_id": job_id, "config": config.to_dict(), "resume": resume,
-                "prestart": bool(self.jobs_waiting())}
-        with self._lock:
-            self._unplaced.add(job_id)
+                "prestart": self._prestart(job_id)}
         try:
             ref = self._task.options(num_cpus=need["CPU"], num_gpus=need.get("GPU", 0),
                                      name=f"yolo-studio {job_id}").remote(
                 spec, box, digest, channel, carried, options)
             return RayRun(self, job_id, ref, channel, hooks, run_dir).run()
         finally:
-            with self._lock:
-                self._unplaced.discard(job_id)
+            self.job_ended(job_id)
             channel.forget.remote(job_id)
 
-    def placed(self, job_id: str) -> None:
-        """The job's task runs on a node now (``ray_run.RayRun`` calls it)."""
+    def _prestart(self, job_id: str) -> bool:
+        """Whether job ``job_id``'s node starts a worker process for a later job while this
+        one trains: only while more jobs wait than running jobs' nodes already do so (a
+        worker nobody takes would cost its node an import's CPU during the last jobs)."""
+        waiting = int(self.jobs_waiting())
         with self._lock:
-            self._unplaced.discard(job_id)
-            self._placed_at = time.monotonic()
+            if waiting > len(self._prestarted):
+                self._prestarted.add(job_id)
+                return True
+        return False
 
-    def _job_channel(self) -> Any:
-        """The studio's ``JobChannel`` actor (one for all jobs), made on first use, and
-        again if it died with its node."""
+    def _job_channel(self, wait_s: float | None = None) -> Any:
+        """The studio's ``JobChannel`` actor (one for all jobs), made when the executor
+        connects, and again if it died with its node.
+
+        Args:
+            wait_s: When given, wait up to this many seconds for a new actor to answer.
+
+        Raises:
+            TrainingError: a new actor did not answer within ``wait_s``.
+        """
         with self._channel_lock:
             if self._channel is not None:
                 try:
@@ -191,6 +202,15 @@ class RayExecutor:
                     pass
             self._channel = self.ray.remote(num_cpus=0)(JobChannel).options(
                 **self._near_studio()).remote()
+            if wait_s is not None:
+                try:
+                    self.ray.get(self._channel.pull.remote(""), timeout=wait_s)
+                except self.ray.exceptions.RayError as err:
+                    raise TrainingError(
+                        f"The studio's event channel (a Ray actor) did not start on the "
+                        f"cluster at {self.address} within {wait_s:g} s "
+                        f"({type(err).__name__}); check the cluster with `ray status`."
+                    ) from err
             return self._channel
 
     def _near_studio(self) -> dict[str, Any]:
@@ -221,6 +241,19 @@ class RayExecutor:
             with self._lock:
                 self._datasets[digest] = ref
         return [ref], digest
+
+
+def room_for(need: dict[str, float], total: dict[str, float], available: dict[str, float],
+             held: Iterable[dict[str, float]]) -> bool:
+    """True when ``need`` (Ray resources, e.g. {"CPU": 1.0}) is free both in Ray's view
+    (``available``) and in the cluster's ``total`` less the resources ``held`` by jobs already
+    let through (Ray counts those only once their tasks are placed)."""
+    taken: dict[str, float] = {}
+    for resources in held:
+        for key, value in resources.items():
+            taken[key] = taken.get(key, 0.0) + value
+    return all(min(available.get(key, 0.0), total.get(key, 0.0) - taken.get(key, 0.0)) >= value
+               for key, value in need.items())
 
 
 def _fits(need: dict[str, float], free: dict[str, float]) -> bool:

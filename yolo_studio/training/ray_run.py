@@ -83,7 +83,6 @@ class RayRun:
             self.last_event = time.monotonic()
             if item[0] == "placed":
                 self.node, self.node_id = item[1], item[2]
-                self.executor.placed(self.job_id)
                 self.hooks.on_node(item[1])  # type: ignore[attr-defined]
                 self.hooks.log(f"Training on {item[1]}, in process {item[3]} there.")
             elif item[0] == "files":

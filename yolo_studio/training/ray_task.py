@@ -115,9 +115,9 @@ _EXECUTOR: dict[str, Any] = {}
 
 def _node_executor(options: dict[str, Any], reuse: bool) -> Any:
     """The ``ProcessExecutor`` for a task. Ray runs a node's CPU tasks in worker processes it
-    keeps for the next ones, so with ``reuse`` the executor (and its standby worker process,
-    started while the job trains and kept after it) serves this process's next task too: a
-    job there waits for no import. GPU tasks get a fresh Ray worker each (Ray's
+    keeps for the next ones, so with ``reuse`` the executor (and the standby worker process
+    it starts while a job trains, when the studio's spec says ``prestart``) serves this
+    process's next task too: that job waits for no import. GPU tasks get a fresh Ray worker each (Ray's
     ``max_calls=1``), hence a fresh executor (``reuse`` False)."""
     from .executors import ProcessExecutor
 
@@ -161,8 +161,9 @@ def run_job(spec: dict[str, Any], box: list, digest: str, channel: Any,
 
     reuse = not ray.get_gpu_ids()
     executor = _node_executor(options, reuse)
-    # with jobs waiting, the next job's worker imports while this one trains
-    executor.jobs_waiting = lambda: reuse and bool(spec.get("prestart"))
+    # the next job's worker imports while this one trains only when the studio asks for it
+    executor.jobs_waiting = lambda: int(reuse and bool(spec.get("prestart")))
+    executor.keep_standby = False
     executor.prepare()  # its worker imports while the dataset is unpacked
     root = node_dir()
     run_dir = root / "runs" / spec["job_id"]
