@@ -324,3 +324,23 @@ def test_the_installed_gradio_has_the_plotly_chunk_the_page_preloads() -> None:
     from yolo_studio.ui.live_chart import plotly_chunk
 
     assert plotly_chunk().startswith("PlotlyPlot-") and plotly_chunk().endswith(".js")
+
+
+def test_a_restored_form_leaves_a_default_freeze_empty_for_the_next_base_model() -> None:
+    """The last configuration (or a preset, or a retried job) of a ``.yaml`` model holds
+    freeze_layers 0; restored into the form as 0, a ``.pt`` picked next would train with
+    nothing frozen instead of its default 10."""
+    from yolo_studio.ui.train_presets_panel import form_values
+
+    index = train_tab.FORM_FIELDS.index("freeze_layers")
+    scratch = train_tab.config_from_form(*DEFAULT_FORM)
+    assert scratch.freeze_layers == 0
+    values = form_values(scratch)
+    assert values[index] == ""
+    values[train_tab.FORM_FIELDS.index("base_model")] = "yolo11n.pt"
+    assert train_tab.config_from_form(*values).freeze_layers == 10
+    chosen = list(DEFAULT_FORM)
+    chosen[1], chosen[index] = "yolo11n.pt", 3
+    assert form_values(train_tab.config_from_form(*chosen))[index] == 3  # a choice stays
+    chosen[index] = None
+    assert form_values(train_tab.config_from_form(*chosen))[index] == ""  # the .pt default

@@ -18,7 +18,7 @@ from typing import Any
 
 import gradio as gr
 
-from ..config import TrainingConfig
+from ..config import DEFAULT_FREEZE_LAYERS, TrainingConfig
 from ..config_fields import config_from_values, form_fields
 from ..errors import StudioError, ValidationError
 from ..extra_args import yaml_text
@@ -45,7 +45,10 @@ class PresetsPanel:
 
 def form_values(config: TrainingConfig, keep: Sequence[str] = ()) -> list[Any]:
     """Values of the form's fields (``form_fields()`` order) showing ``config``; the fields
-    named in ``keep`` stay as they are (``gr.skip()``), the model name is left empty."""
+    named in ``keep`` stay as they are (``gr.skip()``), the model name is left empty, and so is
+    a freeze_layers that is its base model's default (0 for a ``.yaml``, 10 for a ``.pt``):
+    empty means that default for whichever base model the form then gets."""
+    default_freeze = 0 if config.from_scratch else DEFAULT_FREEZE_LAYERS
     values: list[Any] = []
     for spec in form_fields():
         value = getattr(config, spec.name)
@@ -53,7 +56,8 @@ def form_values(config: TrainingConfig, keep: Sequence[str] = ()) -> list[Any]:
             values.append(gr.skip())
         elif spec.kind == "args":
             values.append(yaml_text(value))
-        elif spec.name == "model_name" or value is None:
+        elif (spec.name == "model_name" or value is None
+              or (spec.name == "freeze_layers" and value == default_freeze)):
             values.append("")
         else:
             values.append(value)
