@@ -102,6 +102,17 @@ def test_datasets_list_and_import(root, tmp_path, capsys):
     assert main(["--root", str(root), "datasets", "import"]) == 2
 
 
+def test_root_may_follow_the_subcommand(root, tmp_path, capsys):
+    """``--root`` after a subcommand (argparse once read it as the subcommand's action)."""
+    other = tmp_path / "other-root"
+    assert main(["datasets", "list", "--root", str(root)]) == 0
+    assert "tiny" in capsys.readouterr().out
+    assert main(["models", "--root", str(root), "--dataset", "tiny", "list"]) == 0
+    # given after the subcommand, it wins over one given before
+    assert main(["--root", str(other), "datasets", "--root", str(root)]) == 0
+    assert "tiny" in capsys.readouterr().out and not other.exists()
+
+
 def _train_fake(root, name, lr0="0.001"):
     args = ["--root", str(root), "train", "--dataset", "tiny", "--base-model", "yolo11n.yaml",
             "--epochs", "2", "--imgsz", "64", "--batch", "4", "--workers", "0", "--lr0", lr0,

@@ -40,11 +40,14 @@ from .cli_models import export_command, models_try_parsers, predict_text
 from .serve_options import add_serve_arguments
 
 
+ROOT_HELP = ("storage root (default: $YOLO_STUDIO_ROOT, else /data/yolo_studio, the source "
+             "checkout or the user data folder)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="yolo-studio", description="YOLO Studio: serve the "
                                      "web app, or train and manage models without the browser.")
-    parser.add_argument("--root", help="storage root (default: $YOLO_STUDIO_ROOT, else "
-                        "/data/yolo_studio, the source checkout or the user data folder)")
+    parser.add_argument("--root", help=ROOT_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     add_serve_arguments(sub.add_parser("serve", help="serve the web app (the options of "
                                        "app.py)"), root_default=argparse.SUPPRESS)
@@ -53,7 +56,19 @@ def _parser() -> argparse.ArgumentParser:
                    "where their weights are on this machine")
     _models_parser(sub, TrainingConfig().dataset)
     _datasets_parser(sub)
+    _root_everywhere(parser)
     return parser
+
+
+def _root_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Let ``--root`` come after any subcommand too (``models list --root X``); given there,
+    it wins over one given before."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in dict.fromkeys(action.choices.values()):
+                if "--root" not in subparser._option_string_actions:
+                    subparser.add_argument("--root", default=argparse.SUPPRESS, help=ROOT_HELP)
+                _root_everywhere(subparser)
 
 
 def _datasets_parser(sub: Any) -> None:
