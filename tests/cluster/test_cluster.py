@@ -68,6 +68,7 @@ def test_two_node_cluster_cases(tmp_path):
     """Two jobs at once on two nodes, a cancel, a studio killed mid-job, a node killed
     mid-job: ``cluster_cases.py``, every case run (none skipped)."""
     result = _in_namespace([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                            "-o", "addopts=",  # one process: the cases share one cluster
                             "-x", str(HERE / "cluster_cases.py"), "--timeout", "1200"],
                            tmp_path)
     print(result.stdout[-6000:], result.stderr[-3000:])
