@@ -336,11 +336,12 @@ def test_a_restored_form_leaves_a_default_freeze_empty_for_the_next_base_model()
     scratch = train_tab.config_from_form(*DEFAULT_FORM)
     assert scratch.freeze_layers == 0
     values = form_values(scratch)
-    assert values[index] == ""
+    assert values[index] is None
+    gr.Number(precision=0).postprocess(values[index])  # what the page's Number box takes
     values[train_tab.FORM_FIELDS.index("base_model")] = "yolo11n.pt"
     assert train_tab.config_from_form(*values).freeze_layers == 10
     chosen = list(DEFAULT_FORM)
     chosen[1], chosen[index] = "yolo11n.pt", 3
     assert form_values(train_tab.config_from_form(*chosen))[index] == 3  # a choice stays
     chosen[index] = None
-    assert form_values(train_tab.config_from_form(*chosen))[index] == ""  # the .pt default
+    assert form_values(train_tab.config_from_form(*chosen))[index] is None  # the .pt default

@@ -58,7 +58,7 @@ def form_values(config: TrainingConfig, keep: Sequence[str] = ()) -> list[Any]:
             values.append(yaml_text(value))
         elif (spec.name == "model_name" or value is None
               or (spec.name == "freeze_layers" and value == default_freeze)):
-            values.append("")
+            values.append(None if spec.kind in ("int", "float", "batch") else "")  # empty
         else:
             values.append(value)
     return values
