@@ -162,7 +162,7 @@ class RayExecutor:
         options = {"cancel_grace_s": self.cancel_grace_s, "hang_timeout_s": self.hang_timeout_s}
         need = self.resources(config.device)
         spec = {"job_id": job_id, "config": config.to_dict(), "resume": resume,
-                "prestart": self._prestart(job_id)}
+                "prestart": self._prestart(job_id, need)}
         try:
             ref = self._task.options(num_cpus=need["CPU"], num_gpus=need.get("GPU", 0),
                                      name=f"yolo-studio {job_id}").remote(
@@ -172,13 +172,20 @@ class RayExecutor:
             self.job_ended(job_id)
             channel.forget.remote(job_id)
 
-    def _prestart(self, job_id: str) -> bool:
+    def _prestart(self, job_id: str, need: dict[str, float]) -> bool:
         """Whether job ``job_id``'s node starts a worker process for a later job while this
-        one trains: only while more jobs wait than running jobs' nodes already do so (a
-        worker nobody takes would cost its node an import's CPU during the last jobs)."""
+        one trains: only while more jobs wait than the cluster can start at once (``need``:
+        the resources of one, as this job's) and than running jobs' nodes already prepare for
+        (a worker nobody takes would cost its node an import's CPU during the last jobs)."""
         waiting = int(self.jobs_waiting())
+        total, available = self.ray.cluster_resources(), self.ray.available_resources()
         with self._lock:
-            if waiting > len(self._prestarted):
+            startable = 0
+            held = list(self._admitted.values())
+            while startable < waiting and room_for(need, total, available, held):
+                held.append(need)
+                startable += 1
+            if waiting - startable > len(self._prestarted):
                 self._prestarted.add(job_id)
                 return True
         return False
