@@ -7,6 +7,7 @@ this machine's name resolves to a non-loopback address, as on a real network."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
@@ -18,7 +19,8 @@ def main(mode: str) -> None:
         from yolo_studio.training.ray_cluster import connect
 
         ray, _ = connect("local", num_cpus=1)
-    else:
+    else:  # Ray's own default, whatever this process's environment says
+        os.environ.pop("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", None)
         import ray
 
         ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)

@@ -28,6 +28,9 @@ def test_the_address_comes_from_the_flag_else_the_environment():
 
 def test_without_ray_the_error_names_the_pip_command(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed: import fails
+    # ``local`` sets Ray's loopback switch in os.environ: undone after the test (it leaked
+    # into later tests' subprocesses: Ray's default then bound loopback too)
+    monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "1")
     with pytest.raises(TrainingError, match=r'pip install "yolo-studio\[ray\]"'):
         make_executor("local")
 

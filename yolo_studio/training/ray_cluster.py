@@ -79,8 +79,8 @@ def connect(address: str, num_cpus: int | None = None) -> tuple[Any, bool]:
     options: dict[str, Any] = {"namespace": NAMESPACE, "log_to_driver": False,
                                "include_dashboard": False}
     try:
-        if local:
-            ray.init(num_cpus=num_cpus, **options)
+        if local:  # "local": a new instance, never a cluster this machine joined before
+            ray.init(address="local", num_cpus=num_cpus, **options)
         else:
             options.pop("include_dashboard")
             ray.init(address=address, **options)
