@@ -126,6 +126,15 @@ def test_start_remembers_the_form_and_a_page_load_brings_it_back(demo, manager) 
     assert len(values) == len(train_tab.FORM_FIELDS) + 2  # then the presets' choices
 
 
+def test_a_first_page_load_sends_freeze_layers_empty(manager) -> None:
+    """Gradio's Number box shows a null it was built with as 0, which Start then sent: a
+    ``.pt`` trained with nothing frozen instead of its default 10. With no last
+    configuration the load sends it empty and leaves the other fields as built."""
+    loaded = dict(zip(train_tab.FORM_FIELDS, train_tab.load_values(manager)))
+    assert loaded["freeze_layers"] is None
+    assert loaded["epochs"] == gr.skip() and loaded["extra_args"] == gr.skip()
+
+
 def test_retry_with_changes_fills_the_form_from_a_finished_job(demo, manager) -> None:
     config = TrainingConfig(dataset="bccd-tiny", base_model="yolo11n.yaml", epochs=4,
                             extra_args={"fliplr": 0.25}, model_name="old")

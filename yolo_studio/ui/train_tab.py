@@ -297,6 +297,8 @@ def load_values(manager: Any) -> list[Any]:
     names = dataset_choices(manager)
     last = train_presets_panel.last_values(manager, names)
     form = train_presets_panel.form_values(last) if last else [gr.skip()] * len(FORM_FIELDS)
+    if not last:  # Gradio's Number shows a null it was built with as 0: send it empty
+        form[FORM_FIELDS.index("freeze_layers")] = None
     dataset = last.dataset if last else (names[0] if names else None)
     base = weights_panel.loaded_dropdown(manager, last.base_model if last else None)
     return [gr.Dropdown(choices=names, value=dataset), base, *form[2:],
