@@ -20,6 +20,11 @@ from .hooks import TrainHooks, TrainOutcome
 
 #: Seconds after the cancel grace before a cancelled task is force-cancelled by Ray.
 CANCEL_MARGIN_S = 5.0
+#: Seconds between two checks that the job's node is alive in Ray's view (``ray.nodes()``).
+NODE_CHECK_S = 5.0
+#: Seconds after Ray first reports the job's node dead within which Ray must end its task (or
+#: hand over its result); after that the studio ends the job itself, INTERRUPTED.
+NODE_GONE_S = 30.0
 
 
 class RayRun:
@@ -37,18 +42,38 @@ class RayRun:
         self.sent: str | None = None
         self.epochs_done = 0
         self.last_event = time.monotonic()
+        self.node_checked = float("-inf")
+        self.gone_since: float | None = None  # when Ray first reported the node dead
 
     def run(self) -> TrainOutcome:
+        """Follow the task to its end.
+
+        Raises:
+            TrainingError: the training's own error, its task failed, or it made no progress
+                for the hang timeout.
+            NodeLostError: its node (or the channel's) died; a cancelled job ends CANCELLED.
+        """
+        try:
+            return self._follow()
+        except NodeLostError:
+            if self.sent == ABORT:  # cancelled meanwhile: nothing is kept either way
+                return self._cancelled()
+            raise
+
+    def _follow(self) -> TrainOutcome:
         abort_deadline = None
         while True:
             self._control()
             if self.sent == ABORT and abort_deadline is None:
                 abort_deadline = (time.monotonic() + self.executor.cancel_grace_s
                                   + CANCEL_MARGIN_S)
-            done, _ = self.ray.wait([self.ref], timeout=self.executor.poll_s)
+            # the result is fetched by _result, which gives up when its node is gone
+            done, _ = self.ray.wait([self.ref], timeout=self.executor.poll_s,
+                                    fetch_local=False)
             self._take(self._pull())
             if done:
                 return self._result()
+            self._check_node()
             now = time.monotonic()
             if abort_deadline is not None and now > abort_deadline:
                 self.hooks.log("The job did not stop in time after the cancel; its Ray task "
@@ -60,6 +85,35 @@ class RayRun:
                 raise TrainingError(f"Training on {self.node or 'the cluster'} made no "
                                     f"progress for {self.executor.hang_timeout_s / 60:g} min, "
                                     "so the studio cancelled its Ray task; retry or resume it.")
+
+    def _check_node(self) -> None:
+        """Raise ``NodeLostError`` once the job's node has been dead in Ray's view for
+        ``NODE_GONE_S`` seconds while its task neither ended nor handed over its result
+        (checked every ``NODE_CHECK_S`` seconds)."""
+        now = time.monotonic()
+        if self.node_id is None or now - self.node_checked < NODE_CHECK_S:
+            return
+        self.node_checked = now
+        if self.node_id in {n.get("NodeID") for n in self.ray.nodes() if n.get("Alive")}:
+            self.gone_since = None
+            return
+        self.gone_since = now if self.gone_since is None else self.gone_since
+        if now - self.gone_since >= NODE_GONE_S:
+            self.ray.cancel(self.ref, force=True)
+            raise self._lost(None)
+
+    def _fetch(self) -> Any:
+        """The task's result (``ray_task.run_job``'s dict), fetched from its node.
+
+        Raises:
+            ray.exceptions.RayError: the task failed, was cancelled, or its result was lost.
+            NodeLostError: the node died and Ray kept neither the result nor an error.
+        """
+        while True:
+            try:
+                return self.ray.get(self.ref, timeout=self.executor.poll_s)
+            except self.ray.exceptions.GetTimeoutError:
+                self._check_node()
 
     def _pull(self) -> list[tuple]:
         """The channel's new items; a channel that died (its node did) ends the job."""
@@ -99,7 +153,7 @@ class RayRun:
 
     def _result(self) -> TrainOutcome:
         try:
-            result = self.ray.get(self.ref)
+            result = self._fetch()
         except self.ray.exceptions.TaskCancelledError:
             return self._cancelled()
         except self.ray.exceptions.RayError as err:
@@ -116,12 +170,13 @@ class RayRun:
         return dataclasses.replace(outcome_from_dict(reply[1]), save_dir=self.run_dir,
                                    best_weights=best if best.is_file() else None)
 
-    def _lost(self, err: Exception) -> TrainingError:
-        """The error for a task that ended without a reply: its node died or left
-        (``NodeLostError``, resumable), or only its process did."""
+    def _lost(self, err: Exception | None) -> TrainingError:
+        """The error for a task that ended without a reply (``err``: Ray's error; None when
+        the studio gave up on a dead node): its node died or left (``NodeLostError``,
+        resumable), or only its process did."""
         where = self.node or "a node of the cluster"
         alive = {n.get("NodeID") for n in self.ray.nodes() if n.get("Alive")}
-        if (isinstance(err, self.ray.exceptions.NodeDiedError)
+        if (err is None or isinstance(err, self.ray.exceptions.NodeDiedError)
                 or (self.node_id is not None and self.node_id not in alive)):
             last = self.run_dir / "weights" / "last.pt"
             how = ("Resume it to go on from its last saved epoch, on any node."
