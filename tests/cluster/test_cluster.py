@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -55,21 +56,32 @@ def _namespaces() -> None:
 
 
 def _in_namespace(command: list[str], tmp_path: Path, fake_address: str = "",
-                  timeout_s: float = 1500) -> subprocess.CompletedProcess:
+                  timeout_s: float = 1100) -> subprocess.CompletedProcess:
+    """Run ``command`` in a fresh namespace, with a Ray temp folder of its own
+    (``RAY_TMPDIR``): a plain ``ray.init()`` there never joins a cluster that another run
+    on this machine named in ``/tmp/ray/ray_current_cluster``, and none of its files
+    outlive it (a short path: Ray's socket paths must fit in 107 bytes)."""
+    ray_tmp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
     env = dict(os.environ, PYTHONPATH=str(REPO), YOLO_STUDIO_IN_NETNS="1",
-               FAKE_ADDRESS=fake_address, HOSTS_FILE=str(tmp_path / "hosts"))
+               FAKE_ADDRESS=fake_address, HOSTS_FILE=str(tmp_path / "hosts"),
+               RAY_TMPDIR=ray_tmp)
     flags = ["--net", "--mount"] if fake_address else ["--net"]
-    return subprocess.run(["unshare", *flags, "bash", "-c", SETUP, "netns", *command],
-                          env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout_s)
+    try:
+        return subprocess.run(["unshare", *flags, "bash", "-c", SETUP, "netns", *command],
+                              env=env, cwd=REPO, capture_output=True, text=True,
+                              timeout=timeout_s)
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # the cases' own timeout fires first, with every thread's stack
 def test_two_node_cluster_cases(tmp_path):
     """Two jobs at once on two nodes, a cancel, a studio killed mid-job, a node killed
     mid-job: ``cluster_cases.py``, every case run (none skipped)."""
     result = _in_namespace([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                             "-o", "addopts=",  # one process: the cases share one cluster
-                            "-x", str(HERE / "cluster_cases.py"), "--timeout", "1200"],
+                            "-x", str(HERE / "cluster_cases.py"), "--timeout", "300"],
                            tmp_path)
     print(result.stdout[-6000:], result.stderr[-3000:])
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-3000:]
