@@ -130,9 +130,16 @@ def launch_studio(root: Path, args: Sequence[str] = ()) -> Iterator[RunningApp]:
             process.wait()
 
 
+#: Milliseconds an ``expect`` waits (Playwright's default, 5 s, is less than the page takes to
+#: answer a click on a loaded 2-core machine: the rendering of its ~340 components).
+EXPECT_TIMEOUT_MS = 20_000
+
+
 @pytest.fixture(scope="module")
 def browser(chromium_path: Path) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
