@@ -99,6 +99,7 @@ def _run(fake: FakeRay, run_dir: Path, abort: bool = False) -> RayRun:
 def _quick_checks(monkeypatch) -> None:
     monkeypatch.setattr(ray_run, "NODE_CHECK_S", 0.01)
     monkeypatch.setattr(ray_run, "NODE_GONE_S", 0.05)
+    monkeypatch.setattr(ray_run, "FETCH_WAIT_S", 0.001)
 
 
 def test_a_dead_node_whose_task_never_ends_interrupts_the_job(tmp_path):

@@ -25,6 +25,9 @@ NODE_CHECK_S = 5.0
 #: Seconds after Ray first reports the job's node dead within which Ray must end its task (or
 #: hand over its result); after that the studio ends the job itself, INTERRUPTED.
 NODE_GONE_S = 30.0
+#: Seconds one ``ray.get`` of a finished task's result may take (the run folder's files,
+#: hundreds of MB for large models over a slow network) before the node's liveness is checked.
+FETCH_WAIT_S = 30.0
 
 
 class RayRun:
@@ -103,7 +106,8 @@ class RayRun:
             raise self._lost(None)
 
     def _fetch(self) -> Any:
-        """The task's result (``ray_task.run_job``'s dict), fetched from its node.
+        """The task's result (``ray_task.run_job``'s dict), fetched from its node; between two
+        ``ray.get`` calls of ``FETCH_WAIT_S`` each, the node's liveness is checked.
 
         Raises:
             ray.exceptions.RayError: the task failed, was cancelled, or its result was lost.
@@ -111,7 +115,7 @@ class RayRun:
         """
         while True:
             try:
-                return self.ray.get(self.ref, timeout=self.executor.poll_s)
+                return self.ray.get(self.ref, timeout=FETCH_WAIT_S)
             except self.ray.exceptions.GetTimeoutError:
                 self._check_node()
 
