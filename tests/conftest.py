@@ -70,19 +70,3 @@ def real_model(trained_model_root: TrainedModel, tmp_path: Path) -> TrainedModel
     for part in ("datasets", "models"):
         shutil.copytree(trained_model_root.root / part, root / part)
     return TrainedModel(root=root)
-
-
-#: Test files that each keep a pytest-xdist worker busy for a minute or more (real clusters,
-#: killed processes, a dozen browser pages, real training through the browser), longest first.
-#: They are collected first so that ``--dist loadfile`` hands them out before the short files,
-#: and the two workers end together instead of one running a long file alone at the end.
-LONGEST_FILES = ("tests/cluster/test_cluster.py", "tests/browser/test_train_flow.py",
-                 "tests/training/test_kill_restart.py", "tests/browser/test_many_pages.py",
-                 "tests/training/test_worker_process.py", "tests/browser/test_models_flow.py",
-                 "tests/browser/test_queue_race.py")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run ``LONGEST_FILES`` first, in that order; every other test keeps its place."""
-    rank = {path: i for i, path in enumerate(LONGEST_FILES)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
