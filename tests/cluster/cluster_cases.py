@@ -82,8 +82,10 @@ def studio(cluster, tmp_path_factory):
 
 
 def _config(name: str, epochs: int) -> TrainingConfig:
+    """A real job on tiny, without Ultralytics' plots (no case looks at them)."""
     return TrainingConfig(dataset="tiny", base_model="yolo11n.yaml", epochs=epochs, imgsz=64,
-                          batch=4, workers=0, device="cpu", model_name=name)
+                          batch=4, workers=0, device="cpu", model_name=name,
+                          extra_args={"plots": False})
 
 
 def _until(check, what: str, timeout_s: float = WAIT_S):
@@ -182,7 +184,7 @@ def test_a_studio_killed_mid_job_shows_it_interrupted_then_resumes_it(cluster, t
         [sys.executable, "-m", "yolo_studio", "--root", str(settings.root), "train",
          "--ray", cluster.ray.address, "--dataset", "tiny", "--base-model", "yolo11n.yaml",
          "--epochs", "3", "--imgsz", "64", "--batch", "4", "--workers", "0", "--device",
-         "cpu", "--model-name", "orphan"], env=env, stdout=subprocess.DEVNULL,
+         "cpu", "--model-name", "orphan", "plots=False"], env=env, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     queue = JobQueue(settings.jobs_dir / "queue.json")
     job = _until(lambda: next((j for j in queue.list() if j.node), None), "the job placed")

@@ -44,7 +44,8 @@ class Child:
         env = dict(os.environ, YOLO_OFFLINE="1", PYTHONPATH=str(REPO))
         args = ["--root", str(root), "train", "--dataset", "tiny", "--base-model",
                 "yolo11n.yaml", "--epochs", "2", "--imgsz", "64", "--batch", "8",
-                "--workers", "0", "--device", "cpu", "--model-name", "killed"]
+                "--workers", "0", "--device", "cpu", "--model-name", "killed",
+                "plots=False"]  # Ultralytics' plots: CPU-seconds no check here needs
         self.proc = subprocess.Popen([sys.executable, "-m", "yolo_studio", *args], cwd=REPO,
                                      env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
@@ -125,7 +126,7 @@ def test_killed_training_process_is_interrupted_then_resumed(settings):
         other = TrainingManager(settings)  # e.g. a browser tab of a second studio
         behind = other.start_training(TrainingConfig(
             dataset="rel", base_model="yolo11n.yaml", epochs=1, imgsz=64, batch=8, workers=0,
-            device="cpu", model_name="behind"))
+            device="cpu", model_name="behind", extra_args={"plots": False}))
         with pytest.raises(TrainingError, match="already running jobs"):
             other.start()  # never two trainings at once on one root
         child.wait_for("epoch 1/2:")  # printed after epoch 1's last.pt was saved

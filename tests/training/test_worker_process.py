@@ -8,7 +8,6 @@ yolo11n.yaml on bccd-tiny at a tiny imgsz. Times are only safety limits, never a
 
 from __future__ import annotations
 
-import dataclasses
 
 import os
 import shutil
@@ -57,8 +56,11 @@ def managers():
 
 
 def real_config(name: str, epochs: int = 1, imgsz: int = 32) -> TrainingConfig:
+    """A real job on tiny, without Ultralytics' plots (about 6 CPU-s of matplotlib per job,
+    in the worker only; no test here looks at them)."""
     return TrainingConfig(dataset="tiny", base_model="yolo11n.yaml", epochs=epochs,
-                          imgsz=imgsz, batch=8, workers=0, device="cpu", model_name=name)
+                          imgsz=imgsz, batch=8, workers=0, device="cpu", model_name=name,
+                          extra_args={"plots": False})
 
 
 def wait_until(manager: TrainingManager, done) -> object:
@@ -226,9 +228,7 @@ def test_a_worker_stops_at_the_next_batch_on_cancel_or_gracefully_on_an_alert(se
 def test_the_studio_memory_stays_flat_over_ten_real_jobs(settings, managers):
     manager = managers(settings)
     studio = psutil.Process()
-    # real jobs, without Ultralytics' plots (seconds of matplotlib each, in the worker only)
-    configs = [dataclasses.replace(real_config(f"m{i}"), extra_args={"plots": False})
-               for i in range(10)]
+    configs = [real_config(f"m{i}") for i in range(10)]
     jobs = [manager.start_training(config) for config in configs]  # one queue
     rss = []
     for job_id in jobs:
