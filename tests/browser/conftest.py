@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 from dataset_files import TINY, broken_copy
 
+from .studio_page import wait_until_loaded
+
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -153,9 +155,6 @@ def page(browser, studio: RunningApp) -> Iterator[object]:
     page = context.new_page()
     page.set_default_timeout(30_000)
     page.goto(studio.url)
-    page.wait_for_selector("#start-btn")
-    # the page's load event has filled the form (a dataset picked): a choice made before it
-    # lands would be overwritten by it
-    page.wait_for_function("() => document.querySelector('#dataset-dd input')?.value")
+    wait_until_loaded(page)
     yield page
     context.close()

@@ -10,6 +10,13 @@ from playwright.sync_api import Page, expect
 TRAIN_TIMEOUT_MS = 180_000
 
 
+def wait_until_loaded(page: Page) -> None:
+    """Wait for the page's load event to fill the Train form (a dataset picked): a value
+    typed or chosen before it lands would be overwritten by it."""
+    page.wait_for_selector("#start-btn")
+    page.wait_for_function("() => document.querySelector('#dataset-dd input')?.value")
+
+
 def choose(page: Page, elem_id: str, value: str) -> None:
     """Pick ``value`` in the Gradio dropdown ``#elem_id``."""
     page.locator(f"#{elem_id} input").click()

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from .studio_page import fill, open_tab, toast
+from .studio_page import fill, open_tab, toast, wait_until_loaded
 
 USER, PASSWORD = "ann", "s3cret-pass"
 
@@ -27,7 +27,7 @@ def logged_in(browser, studio) -> Iterator[object]:
     page.get_by_label("username").fill(USER)
     page.get_by_label("password").fill(PASSWORD)
     page.get_by_role("button", name="Login").click()
-    page.wait_for_selector("#start-btn")
+    wait_until_loaded(page)
     yield page
     context.close()
 

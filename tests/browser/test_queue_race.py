@@ -10,7 +10,7 @@ import time
 
 from playwright.sync_api import Page, expect
 
-from .studio_page import choose, fill, open_tab, table_rows, toast
+from .studio_page import choose, fill, open_tab, table_rows, toast, wait_until_loaded
 
 #: Each page schedules its click for the same wall-clock millisecond (both pages run in one
 #: Chromium on this machine, so Date.now() is the same clock): the two Start requests race.
@@ -41,7 +41,7 @@ def test_simultaneous_starts_queue_two_jobs_and_train_one(page, studio) -> None:
     other = page.context.new_page()  # a second tab in the same browser context
     other.set_default_timeout(30_000)
     other.goto(studio.url)
-    other.wait_for_selector("#start-btn")
+    wait_until_loaded(other)
     _fill_form(page, "race-a")
     _fill_form(other, "race-b")
     at = int(time.time() * 1000) + 500
