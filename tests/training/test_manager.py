@@ -347,3 +347,39 @@ def test_the_next_jobs_snapshots_still_name_the_job_that_completed(settings, mak
     assert snap.last_completed == (first, "tiny")
     gate.release()
     assert manager.wait_for_job(second, WAIT_S).last_completed == (second, "tiny")
+
+
+class _Concurrent:
+    """The executor attributes the manager wires for a concurrent executor (as RayExecutor's)."""
+
+    concurrent = True
+    node = None
+
+    def __init__(self) -> None:
+        self.jobs_waiting = lambda: 0
+
+    def has_room(self, job) -> bool:
+        return True
+
+    def prepare(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_job_just_claimed_no_longer_counts_as_waiting(settings):
+    """A job the trainer claimed still stands in the published queue until its own start
+    publishes it again; meanwhile a node asked whether jobs wait must hear none (else it
+    starts a worker process for a job that never comes: CI's two-node run kept one)."""
+    from yolo_studio.config import TrainingConfig
+    from yolo_studio.training.manager import TrainingManager
+
+    executor = _Concurrent()
+    manager = TrainingManager(settings, executor=executor)  # not started: steps driven here
+    manager.start_training(TrainingConfig(dataset="tiny", base_model="yolo11n.yaml",
+                                          epochs=1, model_name="only"))
+    assert executor.jobs_waiting() == 1
+    with manager._lock:  # what the trainer's loop does when it claims the job
+        manager._runs.begin(manager._claim(concurrent=True))
+    assert executor.jobs_waiting() == 0

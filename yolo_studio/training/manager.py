@@ -71,7 +71,7 @@ class TrainingManager(JobViewsMixin, JobExecutionMixin, ResourceAlertsMixin):
         self.backend = backend
         self.executor = executor
         if hasattr(executor, "jobs_waiting"):
-            executor.jobs_waiting = lambda: len(self._board.current.queue)
+            executor.jobs_waiting = self._jobs_waiting
         self.datasets = datasets if datasets is not None else DatasetStore(settings.datasets_dir)
         self.models = models if models is not None else ModelStore(settings.models_dir)
         self.monitor = monitor
@@ -248,6 +248,13 @@ class TrainingManager(JobViewsMixin, JobExecutionMixin, ResourceAlertsMixin):
             return tuple(j.job_id for j in self.queue.queued())
         except StudioError:
             return ()
+
+    def _jobs_waiting(self) -> int:
+        """How many jobs are queued and not yet claimed: the published queue still lists a
+        job the trainer has just claimed until that job's start publishes it again."""
+        with self._lock:
+            claimed = set(self._runs.runs)
+        return sum(1 for job_id in self._board.current.queue if job_id not in claimed)
 
     def _publish_queue(self) -> None:
         self._board.publish_queue(self._queued_ids())
