@@ -31,4 +31,3 @@ def test_every_resource_a_job_asks_for_must_be_free():
     assert not room_for(gpu_job, total, total, [gpu_job, gpu_job])
     assert not room_for(gpu_job, {"CPU": 16.0}, {"CPU": 16.0}, [])  # no GPU in the cluster
     assert room_for(CPU1, total, total, [gpu_job, gpu_job])  # CPUs are left for a CPU job
-

@@ -97,13 +97,17 @@ class RayRun:
         if self.node_id is None or now - self.node_checked < NODE_CHECK_S:
             return
         self.node_checked = now
-        if self.node_id in {n.get("NodeID") for n in self.ray.nodes() if n.get("Alive")}:
+        if self.node_id in self._alive_nodes():
             self.gone_since = None
             return
         self.gone_since = now if self.gone_since is None else self.gone_since
         if now - self.gone_since >= NODE_GONE_S:
             self.ray.cancel(self.ref, force=True)
             raise self._lost(None)
+
+    def _alive_nodes(self) -> set[str]:
+        """The ids of the nodes alive in Ray's view now."""
+        return {n.get("NodeID") for n in self.ray.nodes() if n.get("Alive")}
 
     def _fetch(self) -> Any:
         """The task's result (``ray_task.run_job``'s dict), fetched from its node; between two
@@ -179,9 +183,8 @@ class RayRun:
         the studio gave up on a dead node): its node died or left (``NodeLostError``,
         resumable), or only its process did."""
         where = self.node or "a node of the cluster"
-        alive = {n.get("NodeID") for n in self.ray.nodes() if n.get("Alive")}
         if (err is None or isinstance(err, self.ray.exceptions.NodeDiedError)
-                or (self.node_id is not None and self.node_id not in alive)):
+                or (self.node_id is not None and self.node_id not in self._alive_nodes())):
             last = self.run_dir / "weights" / "last.pt"
             how = ("Resume it to go on from its last saved epoch, on any node."
                    if last.is_file() else "Retry it: none of its epochs was saved yet.")
